@@ -1,0 +1,124 @@
+"""The command line: `trackproof run`, `trackproof validate`.
+
+Exit codes (also in --help): 0 success (every expectation met), 1 an expectation of a scenario was not met,
+2 bad input or usage, 4 internal error. Errors on input are printed compiler-style, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import TrackproofError, format_error
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 4
+
+EPILOG = """exit codes:
+  0  success: every scenario ran and every expectation in it was met
+  1  some expectation of a scenario was not met
+  2  bad input or usage (a file:line:col: error[CODE] message says where)
+  4  internal error (a bug in trackproof: please report it)
+"""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    files: tuple[str, ...]
+    format: str
+    output: str | None
+    model: str | None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trackproof", description="Will this email end up in Dynamics 365? Answers from a model of the docs.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="play scenario files and say, for every email, whether it is stored and why",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
+    run.add_argument("--model", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
+    val = sub.add_parser("validate", help="load the model (and any scenario files) and report problems",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    val.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
+    val.add_argument("--model", metavar="DIR", help="model directory")
+    return parser
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a failure never leaves a half-written file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(opts: RunOptions) -> int:
+    from .loader import load_model
+    from .report import compare, to_json, to_text
+    from .scenario import load_scenario
+    from .simulate import simulate
+
+    model = load_model(opts.model)
+    scenarios = [load_scenario(f, model) for f in opts.files]  # validate every file before running any
+    chunks: list[str] = []
+    failed = False
+    for scenario in scenarios:
+        outcomes = simulate(model, scenario)
+        mismatches = compare(scenario, outcomes)
+        failed = failed or bool(mismatches)
+        chunks.append(to_json(scenario, outcomes, mismatches) if opts.format == "json"
+                      else to_text(model, scenario, outcomes, mismatches))
+    text = "\n".join(chunks) if opts.format == "text" else (
+        chunks[0] if len(chunks) == 1 else "[\n" + ",\n".join(c.rstrip("\n") for c in chunks) + "\n]\n")
+    if opts.output:
+        write_atomic(opts.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _validate(files: list[str], model_dir: str | None) -> int:
+    from .loader import load_model
+    from .scenario import load_scenario
+    from .simulate import simulate
+
+    model = load_model(model_dir)
+    for f in files:
+        simulate(model, load_scenario(f, model))
+    n_rules = len({t.id for t in model.transitions})
+    print(f"model: {len(model.machines)} machines, {len(model.states)} states, {n_rules} rules, "
+          f"{len(model.definitions)} definitions: OK")
+    for note in model.notes:
+        print(f"  note: {note}")
+    for f in files:
+        print(f"{f}: OK")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(RunOptions(tuple(args.files), args.format, args.output, args.model))
+        return _validate(args.files, args.model)
+    except TrackproofError as err:
+        print(format_error(err), file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        print(f"trackproof: internal error: {type(exc).__name__}: {exc}. Please report this with the input files.",
+              file=sys.stderr)
+        return EXIT_INTERNAL

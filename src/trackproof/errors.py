@@ -1,0 +1,100 @@
+"""Error codes, locations and compiler-style messages.
+
+Every message trackproof prints about bad input lives here, with a stable code. A `SpecError` carries a source
+location; `format_error` renders it as ``file:line:col: error[CODE]: message`` followed by the offending line and a
+caret, the way compilers do. This module is not a logger and does no I/O beyond reading the offending line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Stable error codes. Never renumber; add new ones at the end of their block. Documented in docs/errors.md.
+CODES: dict[str, str] = {
+    # E1xx: reading files
+    "E101": "file cannot be read",
+    "E102": "malformed YAML",
+    "E103": "duplicate key",
+    "E104": "wrong shape (expected a mapping, a list or a scalar here)",
+    "E105": "missing required key",
+    "E106": "unknown key",
+    # E2xx: expressions
+    "E201": "expression syntax error",
+    "E202": "forbidden construct in expression",
+    "E203": "unknown name or field",
+    "E204": "type error",
+    "E205": "unknown function or definition",
+    "E206": "wrong number of arguments",
+    "E207": "unknown value for this type",
+    # E3xx: the model
+    "E301": "rule without a source",
+    "E302": "unknown rule number or source key",
+    "E303": "unknown state or trigger",
+    "E304": "machine structure (initial state, unreachable or trap state)",
+    "E305": "overlapping guards with the same priority",
+    "E306": "confidence higher than the documented rules allow",
+    "E307": "duplicate id",
+    "E308": "recursive definition",
+    # E4xx: scenarios
+    "E401": "unknown participant",
+    "E402": "unknown setting or bad setting value",
+    "E403": "settings that cannot occur together",
+    "E404": "impossible event",
+    "E405": "unknown email",
+    "E406": "expectation names an unknown field",
+    # E5xx: command line
+    "E501": "bad command-line usage",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+UNKNOWN_LOC = Loc("<unknown>", 0, 0)
+
+
+class TrackproofError(Exception):
+    """Bad input: carries a stable code, a message and where it was found."""
+
+    def __init__(self, code: str, message: str, loc: Loc = UNKNOWN_LOC, hint: str = "") -> None:
+        assert code in CODES, code
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+
+
+def _source_line(loc: Loc) -> str | None:
+    if loc.line <= 0:
+        return None
+    try:
+        lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if loc.line > len(lines):
+        return None
+    return lines[loc.line - 1]
+
+
+def format_error(err: TrackproofError) -> str:
+    """Render an error as `file:line:col: error[CODE]: message`, the source line and a caret."""
+    head = f"{err.loc}: error[{err.code}]: {err.message}"
+    parts = [head]
+    line = _source_line(err.loc)
+    if line is not None:
+        parts.append("    " + line.expandtabs(1))
+        parts.append("    " + " " * max(err.loc.col - 1, 0) + "^")
+    if err.hint:
+        parts.append(f"  hint: {err.hint}")
+    return "\n".join(parts)

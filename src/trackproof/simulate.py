@@ -1,0 +1,250 @@
+"""Play a scenario through the model: `transitions` machines generated from the IR, one model object per activity
+side, guards and effects compiled from the model's expressions.
+
+What this module decides is only the order of things (which sides a trigger reaches, in which order) and how mail
+moves (copies arriving in Inboxes). Whether anything is sent, tracked, correlated or linked is decided by the
+transitions of model/ alone. It never imports z3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import EventData, Machine
+
+from .errors import Loc, TrackproofError
+from .evaluate import Compiler
+from .expr import Expr, conjuncts
+from .ir import Model, Transition
+from .scenario import Event, Scenario
+from .world import Copy, Message, Side, Step, World
+
+SIDES = ("outgoing", "incoming")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    message: str
+    side: str
+    stored: bool
+    status: str | None
+    direction: str | None
+    regarding: str | None
+    accepted_by: str | None
+    correlated_to: str | None
+    reason: str
+    rules: tuple[str, ...]
+    confidence: str
+    steps: tuple[Step, ...]
+
+
+class Simulator:
+    def __init__(self, model: Model, scenario: Scenario) -> None:
+        self.model = model
+        self.scenario = scenario
+        self.world = World(model, scenario)
+        self.compiler = Compiler(model.definitions, self.world)
+        self.event: Event | None = None
+        self._attempt: list[tuple[str, str]] = []
+        self._fired: Step | None = None
+        self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
+                               send_event=True, ignore_invalid_triggers=True)
+        for t in model.transitions:
+            self.machine.add_transition(t.trigger, t.source, t.dest, conditions=[self._condition(t)],
+                                        before=[self._effects(t)], after=[self._actions(t)])
+        self._check_constraints(None)
+
+    # --- compiled rules ----------------------------------------------------------------------------------------
+    def _condition(self, t: Transition) -> Callable[[EventData], bool]:
+        parts = [(c, self.compiler.compile(c)) for c in conjuncts(t.guard)] if t.guard else []
+
+        def condition(ev: EventData) -> bool:
+            side = _side(ev)
+            if t.side is not None and side.side != t.side:
+                return False
+            env = self._env(side, ev.kwargs)
+            for part, fn in parts:
+                if not fn(env):
+                    self._attempt.append((t.id, self.explain(part, {**env, "__used": None})))
+                    return False
+            self._fired = Step(self._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
+                               tuple(env["__used"]))
+            return True
+
+        return condition
+
+    def explain(self, e: Expr, env: dict[str, Any]) -> str:
+        """Which innermost part of a false condition made it false, looking inside definitions' conjunctions."""
+        if e.kind == "and":
+            for part in e.args:
+                if not self.compiler.compile(part)(env):
+                    return self.explain(part, env)
+        if e.kind == "call":
+            definition = self.model.definitions[str(e.value)]
+            inner = dict(env)
+            for (param, _), arg in zip(definition.params, e.args, strict=True):
+                inner[param] = self.compiler.compile(arg)(env)
+            body = definition.body
+            if body.kind in ("and", "call"):
+                deeper = self.explain(body, inner)
+                return f"{e.text}: {deeper}" if deeper != body.text else e.text
+        return e.text
+
+    def _effects(self, t: Transition) -> Callable[[EventData], None]:
+        sets = [(e.target, self.compiler.compile(e.value)) for e in t.effects]
+        shared = {n for n, a in self.model.vocabulary.groups["email"].items() if a.shared}
+
+        def apply(ev: EventData) -> None:
+            side = _side(ev)
+            env = self._env(side, ev.kwargs)
+            values = {target: fn(env) for target, fn in sets}
+            for target, value in values.items():
+                if target == "correlated_to" and value is not None:
+                    value = value[0]
+                if target in shared:
+                    side.message.shared[target] = value
+                else:
+                    side.fields[target] = value
+
+        return apply
+
+    def _actions(self, t: Transition) -> Callable[[EventData], None]:
+        acts = [(a.name, self.compiler.compile(a.when) if a.when else None) for a in t.actions]
+
+        def run(ev: EventData) -> None:
+            side = _side(ev)
+            fired = self._fired
+            assert fired is not None
+            actor = ev.kwargs.get("actor")
+            names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
+                     "regarding": side.fields.get("regarding")}
+            sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
+            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
+                                   fired.used))
+            for name, when in acts:
+                if when is not None and not when(self._env(side, ev.kwargs)):
+                    continue
+                if name == "deliver":
+                    self._deliver(side.message)
+                elif name == "create_records":
+                    self._create_records(side)
+
+        return run
+
+    def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
+        msg = side.message
+        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {},
+                "email": (msg.id, side.side), "sender": msg.sender,
+                "parent": (msg.parent, None) if msg.parent else None,
+                "actor": kwargs.get("actor")}
+
+    def _index(self) -> int:
+        return self.event.index if self.event else 0
+
+    def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
+        self._attempt = []
+        self._fired = None
+        fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
+        if not fired and self._attempt:
+            side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "", (),
+                                   tuple(self._attempt)))
+        return fired
+
+    # --- mail mechanics ----------------------------------------------------------------------------------------
+    def _deliver(self, msg: Message) -> None:
+        for copy in msg.copies.values():
+            copy.folder = "sent_items" if copy.role == "sender" else "inbox"
+        msg.shared["delivered"] = True
+        if "incoming" in msg.sides:
+            self.fire(msg.sides["incoming"], "deliver")
+
+    def _create_records(self, side: Side) -> None:
+        msg = side.message
+        for pid in (msg.sender, *self.world.recipients(msg)):
+            party = self.world.parties[pid]
+            if party.kind == "unknown":
+                party.kind = "contact"
+                side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
+                                       f"The unknown address {party.address} became a contact ({pid}).", ()))
+        msg.sender = self.world.resolve_sender(msg.author)
+
+    def _check_constraints(self, event: Event | None) -> None:
+        for c in self.model.vocabulary.constraints:
+            fn = self.compiler.compile(c.expr)
+            for pid, party in self.world.parties.items():
+                if not party.is_mailbox:
+                    continue
+                if not fn({"p": pid, "__used": None}):
+                    loc = event.loc if event else self.scenario.participants[pid].loc
+                    raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
+
+    # --- events ------------------------------------------------------------------------------------------------
+    def run(self) -> list[Outcome]:
+        from .events import play
+
+        for event in self.scenario.events:
+            self.event = event
+            play(self, event)
+        self.event = None
+        return [self.outcome(side) for msg in self.world.messages.values() for side in
+                (msg.sides[s] for s in SIDES if s in msg.sides)]
+
+    def new_side(self, msg: Message, name: str) -> Side:
+        side = Side(msg, name)
+        msg.sides[name] = side
+        self.machine.add_model(side)
+        return side
+
+    def add_copy(self, msg: Message, pid: str, role: str) -> None:
+        if pid not in msg.copies and self.world.parties[pid].is_mailbox:
+            msg.copies[pid] = Copy(role)
+
+    # --- outcomes ----------------------------------------------------------------------------------------------
+    def outcome(self, side: Side) -> Outcome:
+        state = self.model.states[side.state]
+        rules: dict[str, None] = {}
+        fired = [s for s in side.steps if s.rule]
+        for s in fired:
+            rules.setdefault(str(s.rule), None)
+            for d in s.used:
+                rules.setdefault(d, None)
+        misses = [s for s in side.steps if s.missed and s.source == side.state]
+        if state.stored and fired:
+            reason = fired[-1].sentence
+        else:
+            reason = state.says
+            if misses:
+                last = misses[-1]
+                why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
+                reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
+                for rid, _ in last.missed:
+                    rules.setdefault(rid, None)
+        levels = [self._confidence(r) for r in rules]
+        confidence = min(levels, key="LMH".index) if levels else "H"
+        f = side.fields
+        return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
+                       f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
+                       f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
+                       tuple(side.steps))
+
+    def _confidence(self, rule_id: str) -> str:
+        return self.model.rule(rule_id).provenance.confidence
+
+
+def _side(ev: EventData) -> Side:
+    side = ev.model
+    assert isinstance(side, Side)
+    return side
+
+
+def simulate(model: Model, scenario: Scenario) -> list[Outcome]:
+    """Play `scenario` and return the outcome of every activity side, in the order the emails were created."""
+    return Simulator(model, scenario).run()
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)

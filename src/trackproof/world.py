@@ -1,0 +1,231 @@
+"""The world a scenario plays in: parties with their settings, messages with their mailbox copies, and the
+activity sides whose lifecycles the machines drive.
+
+This module answers the questions guards ask (`Resolver.get`): a setting, a fact about a message, a party's copy of
+it. It holds no Dynamics 365 rule: which message is tracked, sent or correlated is decided in model/ only. What it
+computes is how mail itself behaves: who holds a copy, which address resolves to which records (in the order the
+model's vocabulary gives), and which earlier messages a reply belongs with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ir import Model
+from .scenario import MAILBOX_KINDS, Participant, Scenario
+
+Env = dict[str, Any]
+
+
+@dataclass
+class Party:
+    id: str
+    kind: str
+    address: str
+    settings: dict[str, Any]
+    members: tuple[str, ...]
+
+    @property
+    def is_mailbox(self) -> bool:
+        return self.kind in MAILBOX_KINDS
+
+
+@dataclass
+class Copy:
+    role: str
+    folder: str = "none"
+    categorized: bool = False
+    moved_back: bool = False
+    folder_record: str | None = None
+
+
+@dataclass
+class Step:
+    """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
+
+    event: int
+    trigger: str
+    rule: str | None
+    source: str
+    dest: str
+    sentence: str
+    used: tuple[str, ...] = ()
+    missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
+
+
+@dataclass
+class Side:
+    message: Message
+    side: str
+    state: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.message.id if self.message.main is self else f"{self.message.id}.incoming"
+
+
+@dataclass
+class Message:
+    id: str
+    origin: str
+    author: str  # the participant written in `from`
+    sender: str  # the record the From address resolves to
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    bcc: tuple[str, ...]
+    parent: str | None
+    is_reply: bool
+    is_forward: bool
+    subject_changed: bool
+    in_reply_to_kept: bool
+    regarding: str | None
+    order: int
+    shared: dict[str, Any] = field(default_factory=dict)
+    copies: dict[str, Copy] = field(default_factory=dict)
+    sides: dict[str, Side] = field(default_factory=dict)
+
+    @property
+    def main(self) -> Side:
+        return self.sides.get("outgoing") or self.sides["incoming"]
+
+
+class World:
+    """Parties, org settings and messages, and the field lookups guards make on them."""
+
+    def __init__(self, model: Model, scenario: Scenario) -> None:
+        self.model = model
+        vocab = model.vocabulary
+        self.org: dict[str, Any] = {k: a.default for k, a in vocab.groups["org"].items()}
+        self.org.update(scenario.org)
+        self.parties: dict[str, Party] = {}
+        for p in scenario.participants.values():
+            self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
+        self.messages: dict[str, Message] = {}
+        self._null = {name: self._null_value(a.type) for group in vocab.attributes.values()
+                      for name, a in group.items()}
+
+    def _settings(self, p: Participant) -> dict[str, Any]:
+        vocab = self.model.vocabulary
+        out: dict[str, Any] = {k: a.default for k, a in vocab.groups["party"].items() if k != "kind"}
+        if p.kind in MAILBOX_KINDS:
+            for k, a in vocab.groups["mailbox"].items():
+                out[k] = a.default_for_queue if p.kind == "queue" and a.default_for_queue is not None else a.default
+        out.update(p.settings)
+        return out
+
+    def _null_value(self, typ: str) -> Any:
+        if typ == "bool":
+            return False
+        values = self.model.vocabulary.enums.get(typ)
+        if values is not None and "none" in values:
+            return "none"
+        return () if typ.startswith("set[") else None
+
+    # --- mail mechanics -------------------------------------------------------------------------------------
+    def matches(self, pid: str) -> tuple[str, ...]:
+        """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them)."""
+        address = self.parties[pid].address
+        return tuple(q.id for q in self.parties.values() if q.address == address)
+
+    def resolve_sender(self, pid: str) -> str:
+        """The one record the From address resolves to, by the vocabulary's kind order (R74)."""
+        order = self.model.vocabulary.sender_order
+        candidates = [self.parties[q] for q in self.matches(pid)]
+        ranked = sorted(candidates, key=lambda q: order.index(q.kind) if q.kind in order else len(order))
+        return ranked[0].id
+
+    def recipients(self, msg: Message) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for pid in (*msg.to, *msg.cc):
+            for q in self.matches(pid):
+                seen.setdefault(q, None)
+        return tuple(seen)
+
+    def holders(self, msg: Message, side: str | None) -> tuple[str, ...]:
+        if side == "outgoing":
+            return tuple(p for p, c in msg.copies.items() if c.role == "sender")
+        return tuple(p for p, c in msg.copies.items() if c.role != "sender")
+
+    def ancestors(self, msg: Message) -> list[Message]:
+        out: list[Message] = []
+        cur = msg.parent
+        while cur is not None:
+            out.append(self.messages[cur])
+            cur = self.messages[cur].parent
+        return out
+
+    def stored(self, side: Side) -> bool:
+        return self.model.states[side.state].stored
+
+    def message_stored(self, msg: Message) -> bool:
+        return any(self.stored(s) for s in msg.sides.values())
+
+    def message_field(self, msg: Message, name: str) -> Any:
+        for s in msg.sides.values():
+            if self.stored(s) and s.fields.get(name) is not None:
+                return s.fields[name]
+        return None
+
+    # --- the Resolver protocol ----------------------------------------------------------------------------
+    def members(self, coll: Any) -> tuple[Any, ...]:
+        return tuple(coll) if coll else ()
+
+    def get(self, owner: str, obj: Any, name: str, env: Env) -> Any:
+        if owner == "org":
+            return self.org[name]
+        if owner == "event":
+            return env["__event"].get(name, self._null[name])
+        if obj is None:
+            return self._null[name]
+        if owner == "party":
+            return self._party(obj, name, env)
+        return self._email(obj, name)
+
+    def _party(self, pid: str, name: str, env: Env) -> Any:
+        party = self.parties[pid]
+        if name == "kind":
+            return party.kind
+        if name in party.settings:
+            return party.settings[name]
+        current = env.get("email")
+        if current is not None and name in self.model.vocabulary.groups["copy"]:
+            copy = self.messages[current[0]].copies.get(pid)
+            if copy is not None:
+                return getattr(copy, name)
+        return self._null[name]
+
+    def _email(self, ref: tuple[str, str | None], name: str) -> Any:
+        msg = self.messages[ref[0]]
+        side = msg.sides.get(ref[1]) if ref[1] else None
+        if name == "stored":
+            return self.stored(side) if side else self.message_stored(msg)
+        if name in ("regarding", "accepted_by", "correlated_to"):
+            return side.fields.get(name) if side else self.message_field(msg, name)
+        if name == "has_token":
+            return bool(msg.shared.get("has_token", False))
+        if name == "origin":
+            return msg.origin
+        if name == "side":
+            return ref[1] or msg.main.side
+        if name == "internal":
+            return len(msg.sides) == 2
+        if name == "has_parent":
+            return msg.parent is not None
+        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept"):
+            return getattr(msg, name)
+        if name == "thread_stored":
+            return any(self.message_stored(a) for a in self.ancestors(msg))
+        if name == "sibling_stored":
+            return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
+        if name == "sender":
+            return msg.sender
+        if name == "parent":
+            return (msg.parent, None) if msg.parent else None
+        if name == "recipients":
+            return self.recipients(msg)
+        if name == "holders":
+            return self.holders(msg, ref[1])
+        raise KeyError(name)  # pragma: no cover - the checker admits only declared fields
