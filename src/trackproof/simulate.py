@@ -50,6 +50,7 @@ class Simulator:
         self.event: Event | None = None
         self._attempt: list[tuple[str, str]] = []
         self._fired: Step | None = None
+        self._effect_used: tuple[str, ...] = ()
         self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
         for t in model.transitions:
@@ -101,6 +102,7 @@ class Simulator:
             side = _side(ev)
             env = self._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
+            self._effect_used = tuple(env["__used"])
             for target, value in values.items():
                 if target == "correlated_to" and value is not None:
                     value = value[0]
@@ -122,8 +124,8 @@ class Simulator:
             names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
-            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
-                                   fired.used))
+            used = tuple(dict.fromkeys((*fired.used, *self._effect_used)))
+            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence, used))
             for name, when in acts:
                 if when is not None and not when(self._env(side, ev.kwargs)):
                     continue
@@ -147,6 +149,9 @@ class Simulator:
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
         self._attempt = []
         self._fired = None
+        self._effect_used: tuple[str, ...] = ()
+        if trigger not in self.machine.events:  # no rule reacts to this trigger at all
+            return False
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "", (),
