@@ -149,7 +149,7 @@ class Simulator:
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
         self._attempt = []
         self._fired = None
-        self._effect_used: tuple[str, ...] = ()
+        self._effect_used = ()
         if trigger not in self.machine.events:  # no rule reacts to this trigger at all
             return False
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
