@@ -82,6 +82,8 @@ def _source_line(loc: Loc) -> str | None:
         lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
+    if loc.line == len(lines) + 1:  # the end of the file (an unclosed bracket, say)
+        return ""
     if loc.line > len(lines):
         return None
     return lines[loc.line - 1]

@@ -124,8 +124,8 @@ class Simulator:
             names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
-            used = tuple(dict.fromkeys((*fired.used, *self._effect_used)))
-            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence, used))
+            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
+                                   fired.used, self._effect_used))
             for name, when in acts:
                 if when is not None and not when(self._env(side, ev.kwargs)):
                     continue
@@ -154,8 +154,8 @@ class Simulator:
             return False
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
         if not fired and self._attempt:
-            side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "", (),
-                                   tuple(self._attempt)))
+            side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
+                                   missed=tuple(self._attempt)))
         return fired
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
@@ -210,11 +210,14 @@ class Simulator:
     # --- outcomes ----------------------------------------------------------------------------------------------
     def outcome(self, side: Side) -> Outcome:
         state = self.model.states[side.state]
-        rules: dict[str, None] = {}
+        rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
+        deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
         fired = [s for s in side.steps if s.rule]
         for s in fired:
-            rules.setdefault(str(s.rule), None)
-            for d in s.used:
+            for r in (str(s.rule), *s.used):
+                rules.setdefault(r, None)
+                deciding.setdefault(r, None)
+            for d in s.effect_used:
                 rules.setdefault(d, None)
         misses = [s for s in side.steps if s.missed and s.source == side.state]
         if state.stored and fired:
@@ -227,7 +230,8 @@ class Simulator:
                 reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
                 for rid, _ in last.missed:
                     rules.setdefault(rid, None)
-        levels = [self._confidence(r) for r in rules]
+                    deciding.setdefault(rid, None)
+        levels = [self._confidence(r) for r in deciding]
         confidence = min(levels, key="LMH".index) if levels else "H"
         f = side.fields
         return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,

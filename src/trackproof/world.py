@@ -50,7 +50,8 @@ class Step:
     source: str
     dest: str
     sentence: str
-    used: tuple[str, ...] = ()
+    used: tuple[str, ...] = ()  # definitions the guard used: they decide the state
+    effect_used: tuple[str, ...] = ()  # definitions the effects used: they decide fields such as accepted_by
     missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
 
 

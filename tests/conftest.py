@@ -1,0 +1,49 @@
+"""Shared fixtures: the shipped model (loaded once) and helpers to run scenarios and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from trackproof.cli import main
+from trackproof.ir import Model
+from trackproof.loader import default_model_dir, load_model
+from trackproof.scenario import load_scenario
+from trackproof.simulate import Outcome, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def model() -> Model:
+    return load_model()
+
+
+@pytest.fixture
+def play(model: Model, tmp_path: Path) -> Callable[[str], dict[str, Outcome]]:
+    """Run scenario text through the simulator; outcomes by email key."""
+
+    def run(text: str) -> dict[str, Outcome]:
+        path = tmp_path / "scenario.yaml"
+        path.write_text(text, encoding="utf-8")
+        return {o.key: o for o in simulate(model, load_scenario(path, model))}
+
+    return run
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped model, for tests that break it on purpose."""
+    target = tmp_path / "model"
+    shutil.copytree(default_model_dir(), target)
+    return target
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

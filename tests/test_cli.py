@@ -1,0 +1,77 @@
+"""The command line: JSON contract, determinism, atomic output, exit codes, no z3 on the run path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLES, cli
+
+EXAMPLE = str(EXAMPLES / "sss-reply-to-crm-email.yaml")
+CONTRACT = {"stored", "status", "direction", "regarding", "accepted_by", "correlated_to", "reason", "rules"}
+
+
+def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "run", EXAMPLE, "--format", "json")
+    assert status == 0
+    doc = json.loads(out)
+    assert set(doc["emails"]) == {"E1", "E2"}
+    for email in doc["emails"].values():
+        assert set(email) >= CONTRACT
+        assert email["status"] in {"draft", "pending_send", "sent", "failed", "received", None}
+        assert email["direction"] in {"incoming", "outgoing", None}
+        assert isinstance(email["rules"], list) and email["rules"]
+    assert doc["emails"]["E2"]["correlated_to"] == "E1"
+    assert doc["expectations"] == {"met": 8, "failed": []}
+
+
+def test_output_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    first = cli(capsys, "run", *files, "--format", "json")[1]
+    second = cli(capsys, "run", *files, "--format", "json")[1]
+    assert first == second
+    assert len(json.loads(first)) == len(files)
+
+
+def test_unmet_expectation_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "wrong.yaml"
+    path.write_text(Path(EXAMPLE).read_text(encoding="utf-8").replace("E1: {stored: true, status: sent}",
+                                                                      "E1: {stored: true, status: received}"))
+    status, out, _ = cli(capsys, "run", str(path))
+    assert status == 1
+    assert "NOT met" in out and "E1.status: expected \"received\", got \"sent\"" in out
+
+
+def test_output_file_is_written_atomically(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    target.write_text("previous result\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("participants: [\n")
+    assert cli(capsys, "run", str(bad), "-o", str(target))[0] == 2
+    assert target.read_text() == "previous result\n"  # a failed run loses nothing
+    assert cli(capsys, "run", EXAMPLE, "-o", str(target), "--format", "json")[0] == 0
+    assert json.loads(target.read_text())["emails"]["E1"]["stored"] is True
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []
+
+
+def test_run_never_imports_z3() -> None:
+    code = ("import sys; from trackproof.cli import main; "
+            f"rc = main(['run', {EXAMPLE!r}, '-o', '/dev/null']); "
+            "assert rc == 0, rc; assert 'z3' not in sys.modules, 'z3 imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_python_dash_m_and_help_lists_exit_codes() -> None:
+    result = subprocess.run([sys.executable, "-m", "trackproof", "run", "--help"], capture_output=True, text=True,
+                            check=True)
+    assert "exit codes:" in result.stdout and "2  bad input" in result.stdout
+
+
+def test_validate_reports_the_model(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "validate", EXAMPLE)
+    assert status == 0
+    assert out.startswith("model: 4 machines, 9 states")

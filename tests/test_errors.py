@@ -1,0 +1,111 @@
+"""Malformed and hostile input gets `file:line:col: error[CODE]`, the line, a caret, and exit status 2."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import cli
+
+GOOD = """\
+participants:
+  X: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: X, to: [C], via: crm}
+  - sync
+"""
+
+SCENARIOS = {
+    "malformed-yaml": ("participants: {X: [\n", "E102", 2),
+    "duplicate-key": (GOOD.replace("  C: {kind: contact}", "  C: {kind: contact}\n  C: {kind: lead}"), "E103", 4),
+    "unknown-participant": (GOOD.replace("to: [C]", "to: [Z]"), "E401", 5),
+    "unknown-setting": (GOOD.replace("enabled: true}", "enabled: true, filtr: all}"), "E402", 2),
+    "bad-setting-value": (GOOD.replace("enabled: true}", "enabled: true, filter: everything}"), "E402", 2),
+    "wrong-type": (GOOD.replace("approved: true", "approved: 'yes please'"), "E402", 2),
+    "unknown-event": (GOOD.replace("  - sync", "  - explode"), "E106", 6),
+    "queue-with-outlook": (GOOD.replace("C: {kind: contact}", "C: {kind: queue, incoming: outlook}"), "E403", 3),
+    "reply-to-unsent": (GOOD.replace("  - sync", "  - send: {id: E2, from: C, to: [X], reply_to: E1}"), "E404", 6),
+    "unknown-email": (GOOD + "  - track: {email: E9, by: X}\n", "E405", 7),
+    "expect-unknown-field": (GOOD + "expect:\n  E1: {sent: true}\n", "E406", 8),
+    "not-a-mapping": ("- just\n- a list\n", "E104", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_bad_scenario(capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str) -> None:
+    text, code, line = SCENARIOS[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    status, out, err = cli(capsys, "run", str(path))
+    assert status == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert re.match(rf"{re.escape(str(path))}:{line}:\d+: error\[{code}\]: ", err), err
+    assert "^" in err.splitlines()[2]
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = cli(capsys, "run", str(tmp_path / "nope.yaml"))
+    assert status == 2
+    assert "error[E101]" in err
+
+
+MODEL_BREAKS = {
+    # file, text to replace, replacement, expected code
+    "import": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"__import__('os')\"", "E202"),
+    "dunder": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"().__class__\"", "E202"),
+    "eval-call": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"eval('1')\"", "E205"),
+    "lambda": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"(lambda: True)()\"", "E202"),
+    "unknown-field": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"email.optin\"", "E203"),
+    "type-error": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"email.origin\"", "E204"),
+    "bad-value": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"email.origin != 'crmm'\"",
+                  "E207"),
+    "no-source": ("machines/none.yaml", "    sources: [D2, D20]\n", "", "E301"),
+    "unknown-rule": ("machines/none.yaml", "implements: [R34]", "implements: [R999]", "E302"),
+    "overconfident": ("machines/server_side_sync.yaml", "implements: [R35, R36, R60]\n    sources: [D2, D3, B1, D12]\n"
+                      "    confidence: M", "implements: [R35, R36, R60]\n    sources: [D2, D3, B1, D12]\n"
+                      "    confidence: H", "E306"),
+    "overlap": ("machines/none.yaml", "guard: \"email.origin == 'crm' and unresolved_blocked()\"",
+                "guard: \"email.origin == 'crm'\"", "E305"),
+    "unreachable": ("machines/none.yaml", "    from: composed\n    to: delivered",
+                    "    from: composed\n    to: draft", "E304"),
+    "recursion": ("definitions.yaml", "expr: \"p.kind in {'user', 'queue'}\"", "expr: \"dynamics(p)\"", "E308"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_BREAKS))
+def test_bad_model(capsys: pytest.CaptureFixture[str], model_copy: Path, name: str) -> None:
+    rel, old, new, code = MODEL_BREAKS[name]
+    path = model_copy / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test fixture out of date: {old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, out, err = cli(capsys, "validate", "--model", str(model_copy))
+    assert status == 2, err
+    assert out == ""
+    assert "Traceback" not in err
+    assert re.match(rf".*{re.escape(rel)}:\d+:\d+: error\[{code}\]: ", err), err
+
+
+def test_expression_error_points_at_the_offending_column(capsys: pytest.CaptureFixture[str],
+                                                         model_copy: Path) -> None:
+    path = model_copy / "machines/none.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("guard: \"email.origin != 'crm'\"", "guard: \"email.origin != 'crm' and org.nope\""),
+                    encoding="utf-8")
+    status, _, err = cli(capsys, "validate", "--model", str(model_copy))
+    assert status == 2
+    head, source, caret = err.splitlines()[:3]
+    column = int(head.split(":")[2])
+    assert source.strip().startswith("guard:")
+    assert source[caret.index("^"):].startswith("org.nope")
+    assert column == len(caret) - 4  # the caret sits under the column the message names
+
+
+def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli(capsys, "run")
+    assert exc.value.code == 2

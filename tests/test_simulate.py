@@ -1,0 +1,90 @@
+"""Behaviour of the simulator, in pairs: a setting that makes an email stored, and its opposite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from trackproof.simulate import Outcome
+
+Play = Callable[[str], dict[str, Outcome]]
+
+CONTACT_EMAILS_X = """
+participants:
+  X: {{kind: user, approved: true, enabled: true, filter: {filter}}}
+  C: {{kind: contact}}
+events:
+  - send: {{id: E1, from: C, to: [X]}}
+  - sync
+"""
+
+
+@pytest.mark.parametrize(("filter_", "stored"), [
+    ("all", True), ("leads_contacts_accounts", True), ("email_enabled", True),
+    ("in_response", False), ("no_email", False),
+])
+def test_filter_decides_a_new_email_from_a_contact(play: Play, filter_: str, stored: bool) -> None:
+    outcome = play(CONTACT_EMAILS_X.format(filter=filter_))["E1"]
+    assert outcome.stored is stored
+    if stored:
+        assert outcome.accepted_by == "X"
+        assert "S-accept" in outcome.rules
+    else:
+        assert "S-accept needs" in outcome.reason
+
+
+def test_why_not_names_the_setting_that_blocked_sent_items(play: Play) -> None:
+    outcome = play("""
+participants:
+  X: {kind: user, approved: true, enabled: true, filter: all}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: X, to: [C], via: outlook}
+  - sync
+""")["E1"]
+    assert not outcome.stored
+    assert "org.auto_track_sent_items" in outcome.reason
+
+
+def test_crm_email_is_stored_from_the_moment_it_is_sent(play: Play) -> None:
+    outcome = play("""
+participants:
+  X: {kind: user}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: X, to: [C], via: crm}
+""")["E1"]
+    assert outcome.stored and outcome.status == "pending_send"
+    assert outcome.steps[0].rule == "N-send-crm"
+
+
+def test_verdict_resting_on_m_rule_says_so(play: Play) -> None:
+    outcome = play(CONTACT_EMAILS_X.format(filter="all"))["E1"]
+    assert outcome.confidence == "M"
+    strong = play("""
+participants:
+  X: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: X, to: [C], via: crm}
+  - sync
+""")["E1"]
+    assert strong.confidence == "H"
+
+
+def test_one_message_gives_one_incoming_activity_whoever_accepts(play: Play) -> None:
+    outcomes = play("""
+participants:
+  X: {kind: user, approved: true, enabled: true, filter: all}
+  Y: {kind: user, approved: true, enabled: true, filter: all}
+  Q: {kind: queue, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: C, to: [X, Y], cc: [Q]}
+  - sync
+  - sync
+""")
+    assert list(outcomes) == ["E1"]
+    assert outcomes["E1"].accepted_by == "X"
+    assert sum(1 for s in outcomes["E1"].steps if s.rule == "S-accept") == 1
