@@ -10,7 +10,8 @@ import pytest
 
 from trackproof.cli import main
 from trackproof.ir import Model
-from trackproof.loader import default_model_dir, load_model
+from trackproof.loader import load_model
+from trackproof.paths import default_model_dir
 from trackproof.scenario import load_scenario
 from trackproof.simulate import Outcome, simulate
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from .errors import TrackproofError, format_error
 
@@ -25,8 +23,7 @@ EPILOG = """exit codes:
 """
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     files: tuple[str, ...]
     format: str
     output: str | None
@@ -53,24 +50,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def write_atomic(path: str, text: str) -> None:
     """Write to a temporary file beside `path`, then rename: a failure never leaves a half-written file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    import tempfile
+
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, target)
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
 def _run(opts: RunOptions) -> int:
-    from .loader import load_model
+    from .cache import load_model_cached
     from .report import compare, to_json, to_text
     from .scenario import load_scenario
     from .simulate import simulate
 
-    model = load_model(opts.model)
+    model = load_model_cached(opts.model)
     scenarios = [load_scenario(f, model) for f in opts.files]  # validate every file before running any
     chunks: list[str] = []
     failed = False

@@ -7,8 +7,7 @@ caret, the way compilers do. This module is not a logger and does no I/O beyond 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 #: Stable error codes. Never renumber; add new ones at the end of their block. Documented in docs/errors.md.
 CODES: dict[str, str] = {
@@ -48,8 +47,7 @@ CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Loc:
+class Loc(NamedTuple):
     """A position in a source file (1-based line and column)."""
 
     file: str
@@ -79,7 +77,8 @@ def _source_line(loc: Loc) -> str | None:
     if loc.line <= 0:
         return None
     try:
-        lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
+        with open(loc.file, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     if loc.line == len(lines) + 1:  # the end of the file (an unclosed bracket, say)

@@ -86,9 +86,10 @@ def _send(sim: Simulator, event: Event) -> None:
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
     regarding = _party(sim, event, "regarding") if "regarding" in p else None
-    msg = Message(eid, via, author, world.resolve_sender(author), to, cc, bcc, parent, "reply_to" in p,
-                  "forward_of" in p, _bool(event, "subject_changed", False), _bool(event, "in_reply_to_kept", True),
-                  regarding, len(world.messages))
+    flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
+             "subject_changed": _bool(event, "subject_changed", False),
+             "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
+    msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding)
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.

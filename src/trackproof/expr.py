@@ -9,8 +9,7 @@ tree is compiled by evaluate.py (Python closures) and, in a later issue, to Z3 t
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import Loc, TrackproofError
 
@@ -28,8 +27,7 @@ REF_TYPES = (PARTY, EMAIL)
 BUILTINS = ("any", "all", "first", "coalesce")
 
 
-@dataclass(frozen=True, slots=True)
-class Expr:
+class Expr(NamedTuple):
     """A type-checked expression node. `text` is its source text; `loc` where it starts."""
 
     kind: str  # const | var | attr | not | and | or | cmp | set | quant | first | coalesce | if | call
@@ -53,18 +51,25 @@ class _Ctx:
         self.source = source
         self.origin = origin
         self.fallback = fallback
+        self.starts = [0]  # offset of each line of the source
+        for line in source.split("\n"):
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def _offset(self, line: int, col: int) -> int:
+        # ast columns count UTF-8 bytes; the sources here are ASCII, where bytes and characters agree
+        return self.starts[min(line, len(self.starts)) - 1] + col
 
     def loc(self, node: ast.AST) -> Loc:
-        lineno = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 0)
         if self.origin is None:
             return self.fallback
-        lines = self.source.split("\n")
-        offset = sum(len(line) + 1 for line in lines[: lineno - 1]) + col
-        return self.origin.loc_at(offset)
+        return self.origin.loc_at(self._offset(getattr(node, "lineno", 1), getattr(node, "col_offset", 0)))
 
     def text(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source, node) or ast.unparse(node)
+        end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end_line is None or end_col is None:
+            return ast.unparse(node)
+        start = self._offset(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+        return " ".join(self.source[start:self._offset(end_line, end_col)].split())
 
     def err(self, code: str, message: str, node: ast.AST, hint: str = "") -> TrackproofError:
         return TrackproofError(code, message, self.loc(node), hint)

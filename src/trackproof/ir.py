@@ -7,8 +7,7 @@ reads YAML. This module holds data only: loading is in loader.py, checking in ch
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import Loc
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
 OBJECT_TYPES = ("org", "email", "party", "event")
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+class Attribute(NamedTuple):
     """A setting or a fact: `org.use_correlation`, `X.filter`, `email.stored`."""
 
     name: str
@@ -37,8 +35,7 @@ class Attribute:
     shared: bool = False  # a field of the message, shared by its sides
 
 
-@dataclass(frozen=True, slots=True)
-class Constraint:
+class Constraint(NamedTuple):
     id: str
     expr: Expr
     rules: tuple[str, ...]
@@ -46,8 +43,7 @@ class Constraint:
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(NamedTuple):
     enums: dict[str, tuple[str, ...]]
     attributes: dict[str, dict[str, Attribute]]  # object type -> name -> attribute
     groups: dict[str, dict[str, Attribute]]  # group (org, mailbox, party, copy, email, event) -> attributes
@@ -59,8 +55,7 @@ class Vocabulary:
     constraints: tuple[Constraint, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Where a rule comes from: the RULES.md numbers, the documents, the confidence and why it exists."""
 
     implements: tuple[str, ...]
@@ -69,8 +64,7 @@ class Provenance:
     reason: str
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
     name: str
     params: tuple[tuple[str, str], ...]
     body: Expr
@@ -79,22 +73,19 @@ class Definition:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(NamedTuple):
     target: str  # a field of `email`
     value: Expr
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     name: str
     when: Expr | None
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     """One rule of a machine: on `trigger`, from `source`, if `guard`, go to `dest` and apply the effects.
 
     `dest` is None for an internal transition (the state stays). `side` restricts the transition to one activity
@@ -117,8 +108,7 @@ class Transition:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     name: str
     side: str
     stored: bool
@@ -129,8 +119,7 @@ class State:
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(NamedTuple):
     name: str
     title: str
     extends: str | None
@@ -139,15 +128,13 @@ class Machine:
     loc: Loc
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     key: str
     title: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentedRule:
+class DocumentedRule(NamedTuple):
     number: str
     text: str
     sources: tuple[str, ...]
@@ -159,8 +146,7 @@ class DocumentedRule:
         return "".join(dict.fromkeys(re.findall(r"\b([HML])\b", self.confidence)))
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     root: str
     vocabulary: Vocabulary
     definitions: dict[str, Definition]
@@ -170,7 +156,7 @@ class Model:
     transitions: tuple[Transition, ...]  # the union over all machines, in evaluation order
     sources: dict[str, Source]
     rulebook: dict[str, DocumentedRule]
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:

@@ -8,7 +8,7 @@ structural checks of checks.py. Every refusal is a `TrackproofError` with the fi
 from __future__ import annotations
 
 import ast
-import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +29,12 @@ from .ir import (
     Transition,
     Vocabulary,
 )
+from .paths import default_model_dir
 from .vocab import load_vocabulary
 from .yamlsrc import Mapping, as_list, check_keys, expect_mapping, expect_sequence, load_file
 
 LEVEL = {"H": 3, "M": 2, "L": 1}
 _PROV_KEYS = {"implements", "sources", "confidence", "reason"}
-
-
-def default_model_dir() -> Path:
-    """model/ inside the installed package (wheel) or at the top of a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "model", here.parent.parent / "model"):
-        if (candidate / "vocabulary.yaml").is_file():
-            return candidate
-    return here.parent.parent / "model"
 
 
 def _provenance(spec: Mapping, what: str, sources: dict[str, Source],
@@ -252,9 +244,9 @@ def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], states:
     return doc, out
 
 
-def load_model(root: Path | str | None = None) -> Model:
+def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     """Load and check every spec file under `root` (default: the model/ that ships with trackproof)."""
-    root = Path(root) if root is not None else default_model_dir()
+    root = Path(root if root is not None else default_model_dir())
     sources, rulebook = _catalogues(root)
     vdoc = expect_mapping(load_file(root / "vocabulary.yaml"), Loc(str(root / "vocabulary.yaml"), 1, 1), "vocabulary")
     vocab = load_vocabulary(vdoc)
@@ -268,7 +260,7 @@ def load_model(root: Path | str | None = None) -> Model:
             check_keys(spec, {"id", "expr", "rules", "says"}, {"id", "expr", "rules", "says"}, "a constraint")
             body = _expr(spec, "expr", vocab, sigs, {**vocab.scope, "p": X.PARTY})
             constraints.append(Constraint(str(spec["id"]), body, tuple(spec["rules"]), str(spec["says"]), loc))
-    vocab = dataclasses.replace(vocab, constraints=tuple(constraints))
+    vocab = vocab._replace(constraints=tuple(constraints))
     states, initial, dests = _states(root / "lifecycle.yaml", vocab)
     counter = [0]
     docs: dict[str, Mapping] = {}
@@ -286,7 +278,7 @@ def load_model(root: Path | str | None = None) -> Model:
             union[(t.id, t.order)] = t
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
     model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook)
-    return dataclasses.replace(model, notes=tuple(check_machines(model)))
+    return model._replace(notes=tuple(check_machines(model)))
 
 
 def _resolve_machines(docs: dict[str, Mapping], own: dict[str, list[Transition]],

@@ -5,20 +5,24 @@ The JSON shape is a documented contract (docs/scenarios.md, "Output"); change it
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .ir import Model
 from .scenario import Event, Scenario
 from .simulate import Outcome
 
+
+def _json(value: Any, **options: Any) -> str:
+    import json  # only when needed: the text path of `run` stays light
+
+    return json.dumps(value, **options)
+
+
 VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook", "outside": "from outside the organisation"}
 TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client"}
 
 
-@dataclass(frozen=True)
-class Mismatch:
+class Mismatch(NamedTuple):
     key: str
     field: str
     expected: Any
@@ -69,7 +73,7 @@ def describe_event(e: Event) -> str:
             return f"Someone deletes the email activity of {p['email']} in Dynamics 365."
         return f"{p['by']} deletes {p['email']} in Outlook."
     if e.kind == "set":
-        return "Settings change: " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in p.items()) + "."
+        return "Settings change: " + ", ".join(f"{k} = {_json(v)}" for k, v in p.items()) + "."
     if e.kind == "resend":
         return f"{p['email']} is sent again from Dynamics 365."
     return e.kind  # pragma: no cover
@@ -103,7 +107,7 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         lines.append(scenario.description)
     lines.append("")
     lines.append("Events:")
-    lines += [f"  {e.index}. {describe_event(e)}" for e in scenario.events]
+    lines += [f"  {e.number}. {describe_event(e)}" for e in scenario.events]
     for o in outcomes:
         lines.append("")
         verdict = "STORED" if o.stored else "NOT STORED"
@@ -129,7 +133,7 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         total = sum(len(f) for f in scenario.expect.values())
         if mismatches:
             lines.append(f"Expectations: {total - len(mismatches)} met, {len(mismatches)} NOT met:")
-            lines += [f"  {m.where}: {m.key}.{m.field}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)}"
+            lines += [f"  {m.where}: {m.key}.{m.field}: expected {_json(m.expected)}, got {_json(m.actual)}"
                       for m in mismatches]
         else:
             lines.append(f"Expectations: all {total} met.")
@@ -154,4 +158,4 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
             "failed": [{"email": m.key, "field": m.field, "expected": m.expected, "actual": m.actual,
                         "where": m.where} for m in mismatches],
         }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return _json(doc, indent=2, ensure_ascii=False) + "\n"

@@ -7,9 +7,8 @@ The format is documented in docs/scenarios.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import os
+from typing import Any, NamedTuple
 
 from .errors import Loc, TrackproofError
 from .ir import Model
@@ -38,8 +37,7 @@ EVENTS: dict[str, tuple[set[str], set[str]]] = {
 SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email"}
 
 
-@dataclass(frozen=True)
-class Participant:
+class Participant(NamedTuple):
     id: str
     kind: str
     address: str
@@ -48,25 +46,23 @@ class Participant:
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Event:
-    index: int  # 1-based position in the scenario
+class Event(NamedTuple):
+    number: int  # 1-based position in the scenario
     kind: str
     params: dict[str, Any]
     locs: dict[str, Loc]
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(NamedTuple):
     path: str
     name: str
     description: str
     org: dict[str, Any]
     participants: dict[str, Participant]
     events: tuple[Event, ...]
-    expect: dict[str, dict[str, tuple[Any, Loc]]] = field(default_factory=dict)
-    expect_locs: dict[str, Loc] = field(default_factory=dict)
+    expect: dict[str, dict[str, tuple[Any, Loc]]]
+    expect_locs: dict[str, Loc]
 
 
 def _settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -143,9 +139,9 @@ def _event(raw: Any, loc: Loc, index: int) -> Event:
     return Event(index, kind, dict(body), dict(body.locs), spec.key_locs[kind])
 
 
-def load_scenario(path: Path | str, model: Model) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     """Read and validate a scenario file."""
-    name = str(path)
+    name = os.fspath(path)
     doc = expect_mapping(load_file(path), Loc(name, 1, 1), "a scenario")
     check_keys(doc, {"name", "description", "settings", "participants", "events", "expect"},
                {"participants", "events"}, "a scenario")
@@ -171,5 +167,6 @@ def load_scenario(path: Path | str, model: Model) -> Scenario:
                                           "fields: " + ", ".join(EXPECT_FIELDS))
             expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
             expect_locs[str(eid)] = raw_expect.key_locs[eid]
-    return Scenario(name, str(doc.get("name", Path(name).stem)), " ".join(str(doc.get("description", "")).split()),
+    title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
+    return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
                     org, participants, events, expect, expect_locs)

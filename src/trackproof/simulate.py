@@ -9,8 +9,7 @@ transitions of model/ alone. It never imports z3.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from transitions import EventData, Machine
 
@@ -24,8 +23,7 @@ from .world import Copy, Message, Side, Step, World
 SIDES = ("outgoing", "incoming")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     key: str
     message: str
     side: str
@@ -144,7 +142,7 @@ class Simulator:
                 "actor": kwargs.get("actor")}
 
     def _index(self) -> int:
-        return self.event.index if self.event else 0
+        return self.event.number if self.event else 0
 
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
         self._attempt = []

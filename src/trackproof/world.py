@@ -9,8 +9,7 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .ir import Model
 from .scenario import MAILBOX_KINDS, Participant, Scenario
@@ -18,30 +17,31 @@ from .scenario import MAILBOX_KINDS, Participant, Scenario
 Env = dict[str, Any]
 
 
-@dataclass
 class Party:
-    id: str
-    kind: str
-    address: str
-    settings: dict[str, Any]
-    members: tuple[str, ...]
+    __slots__ = ("address", "id", "kind", "members", "settings")
+
+    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...]) -> None:
+        self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
 
     @property
     def is_mailbox(self) -> bool:
         return self.kind in MAILBOX_KINDS
 
 
-@dataclass
 class Copy:
-    role: str
-    folder: str = "none"
-    categorized: bool = False
-    moved_back: bool = False
-    folder_record: str | None = None
+    """A mailbox's copy of a message: how it holds it and where it is."""
+
+    __slots__ = ("categorized", "folder", "folder_record", "moved_back", "role")
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.folder = "none"
+        self.categorized = False
+        self.moved_back = False
+        self.folder_record: str | None = None
 
 
-@dataclass
-class Step:
+class Step(NamedTuple):
     """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
 
     event: int
@@ -55,38 +55,37 @@ class Step:
     missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
 
 
-@dataclass
 class Side:
-    message: Message
-    side: str
-    state: str = ""
-    fields: dict[str, Any] = field(default_factory=dict)
-    steps: list[Step] = field(default_factory=list)
+    """One activity of a message (outgoing or incoming): the object a `transitions` machine drives."""
+
+    def __init__(self, message: Message, side: str) -> None:
+        self.message = message
+        self.side = side
+        self.state = ""
+        self.fields: dict[str, Any] = {}
+        self.steps: list[Step] = []
 
     @property
     def key(self) -> str:
         return self.message.id if self.message.main is self else f"{self.message.id}.incoming"
 
 
-@dataclass
 class Message:
-    id: str
-    origin: str
-    author: str  # the participant written in `from`
-    sender: str  # the record the From address resolves to
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    bcc: tuple[str, ...]
-    parent: str | None
-    is_reply: bool
-    is_forward: bool
-    subject_changed: bool
-    in_reply_to_kept: bool
-    regarding: str | None
-    order: int
-    shared: dict[str, Any] = field(default_factory=dict)
-    copies: dict[str, Copy] = field(default_factory=dict)
-    sides: dict[str, Side] = field(default_factory=dict)
+    """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
+
+    def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
+                 parent: str | None, flags: dict[str, bool], regarding: str | None) -> None:
+        self.id, self.origin, self.author, self.sender = mid, origin, author, sender
+        self.to, self.cc, self.bcc = recipients
+        self.parent = parent
+        self.is_reply = flags["is_reply"]
+        self.is_forward = flags["is_forward"]
+        self.subject_changed = flags["subject_changed"]
+        self.in_reply_to_kept = flags["in_reply_to_kept"]
+        self.regarding = regarding
+        self.shared: dict[str, Any] = {}
+        self.copies: dict[str, Copy] = {}
+        self.sides: dict[str, Side] = {}
 
     @property
     def main(self) -> Side:

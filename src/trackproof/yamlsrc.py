@@ -7,7 +7,7 @@ keys (which YAML parsers silently accept) and never constructs arbitrary Python 
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 import yaml
@@ -162,11 +162,12 @@ def load_text(text: str, path: str) -> Any:
     return _convert(path, node, text.splitlines())
 
 
-def load_file(path: Path | str) -> Any:
+def load_file(path: str | os.PathLike[str]) -> Any:
     """Read and parse a YAML file."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise TrackproofError("E101", f"cannot read file: {reason}", Loc(name, 0, 0)) from None
