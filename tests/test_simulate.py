@@ -88,3 +88,35 @@ events:
     assert list(outcomes) == ["E1"]
     assert outcomes["E1"].accepted_by == "X"
     assert sum(1 for s in outcomes["E1"].steps if s.rule == "S-accept") == 1
+
+
+def test_uncertain_default_is_stated_as_an_assumption(play: Play) -> None:
+    scenario = """
+settings:
+  org: {{deployment: on_premises}}
+participants:
+  X: {{kind: user, incoming: outlook, outgoing: outlook, approved: true, enabled: true{extra}}}
+  C: {{kind: contact}}
+events:
+  - send: {{id: E1, from: X, to: [C], via: crm}}
+  - outlook_start: X
+"""
+    assumed = play(scenario.format(extra=""))["E1"]
+    assert assumed.status == "sent"
+    assert assumed.confidence == "L"
+    assert any(a.startswith("X.send_with_outlook = True") for a in assumed.assumptions)
+    explicit = play(scenario.format(extra=", send_with_outlook: true"))["E1"]
+    assert explicit.assumptions == ()
+    assert explicit.confidence == "M"  # R99: CRM email leaves only while Outlook runs (M)
+
+
+def test_legacy_client_is_refused_online(play: Play) -> None:
+    from trackproof.errors import TrackproofError
+
+    with pytest.raises(TrackproofError) as exc:
+        play("""
+participants:
+  X: {kind: user, incoming: outlook}
+events: []
+""")
+    assert exc.value.code == "E403" and "on_premises" in exc.value.message

@@ -89,7 +89,8 @@ def _send(sim: Simulator, event: Event) -> None:
     flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
              "subject_changed": _bool(event, "subject_changed", False),
              "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
-    msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding)
+    msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
+                  len(world.messages))
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
@@ -197,6 +198,7 @@ def _set(sim: Simulator, event: Event) -> None:
             raise TrackproofError("E402", f"unknown setting '{name}' in '{key}'", loc)
         check_setting_value(attr, value, vocab.enums, loc)
         target[name] = value
+        sim.world.explicit.add((owner, name))
     sim._check_constraints(event)
 
 
@@ -205,6 +207,7 @@ def _sync(sim: Simulator, event: Event) -> None:
         for name in SIDES:
             if name in msg.sides:
                 sim.fire(msg.sides[name], "sync")
+    sim.world.advance_watermarks()
 
 
 def _outlook(sim: Simulator, event: Event) -> None:

@@ -29,6 +29,7 @@ class Attribute(NamedTuple):
     label: str = ""
     rules: tuple[str, ...] = ()
     default_confidence: str = "H"
+    queue_default_confidence: str = "H"
     default_for_queue: object = None
     users_only: bool = False
     field: bool = False  # written by transition effects

@@ -127,6 +127,8 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
             tag = f"  [{step.rule}]" if step.rule else ""
             lines.append(f"  {n}. At event {step.event}: {step.sentence}{tag}")
         lines.append(f"  Why: {o.reason}")
+        if o.assumptions:
+            lines.append("  Assumes: " + "; ".join(o.assumptions))
         lines.append(f"  Rules: {_rule_line(model, o.rules)}")
     if scenario.expect:
         lines.append("")
@@ -147,6 +149,7 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
             "stored": o.stored, "status": o.status, "direction": o.direction, "regarding": o.regarding,
             "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,
+            "assumptions": list(o.assumptions),
             "steps": [{"event": s.event, "trigger": s.trigger, "rule": s.rule, "from": s.source, "to": s.dest,
                        "sentence": s.sentence, "missed": [{"rule": r, "false": why} for r, why in s.missed]}
                       for s in o.steps],

@@ -37,6 +37,7 @@ class Outcome(NamedTuple):
     rules: tuple[str, ...]
     confidence: str
     steps: tuple[Step, ...]
+    assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
 
 
 class Simulator:
@@ -67,10 +68,11 @@ class Simulator:
             env = self._env(side, ev.kwargs)
             for part, fn in parts:
                 if not fn(env):
-                    self._attempt.append((t.id, self.explain(part, {**env, "__used": None})))
+                    self._attempt.append((t.id, self.explain(part, {**env, "__used": None, "__assumed": None})))
+                    self._attempt_assumed.update(env["__assumed"])
                     return False
             self._fired = Step(self._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
-                               tuple(env["__used"]))
+                               tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
             return True
 
         return condition
@@ -123,7 +125,7 @@ class Simulator:
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
-                                   fired.used, self._effect_used))
+                                   fired.used, self._effect_used, assumed=fired.assumed))
             for name, when in acts:
                 if when is not None and not when(self._env(side, ev.kwargs)):
                     continue
@@ -131,12 +133,14 @@ class Simulator:
                     self._deliver(side.message)
                 elif name == "create_records":
                     self._create_records(side)
+                elif name == "drop_unresolved":
+                    self._drop_unresolved(side.message)
 
         return run
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
-        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {},
+        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {}, "__assumed": {},
                 "email": (msg.id, side.side), "sender": msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
@@ -148,12 +152,13 @@ class Simulator:
         self._attempt = []
         self._fired = None
         self._effect_used = ()
+        self._attempt_assumed: dict[str, str] = {}
         if trigger not in self.machine.events:  # no rule reacts to this trigger at all
             return False
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
-                                   missed=tuple(self._attempt)))
+                                   missed=tuple(self._attempt), assumed=tuple(self._attempt_assumed.items())))
         return fired
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
@@ -174,13 +179,19 @@ class Simulator:
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
         msg.sender = self.world.resolve_sender(msg.author)
 
+    def _drop_unresolved(self, msg: Message) -> None:
+        def keep(pids: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(p for p in pids if self.world.parties[p].kind != "unknown")
+
+        msg.to, msg.cc, msg.bcc = keep(msg.to), keep(msg.cc), keep(msg.bcc)
+
     def _check_constraints(self, event: Event | None) -> None:
         for c in self.model.vocabulary.constraints:
             fn = self.compiler.compile(c.expr)
             for pid, party in self.world.parties.items():
                 if not party.is_mailbox:
                     continue
-                if not fn({"p": pid, "__used": None}):
+                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None}):
                     loc = event.loc if event else self.scenario.participants[pid].loc
                     raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
 
@@ -211,12 +222,14 @@ class Simulator:
         rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
         deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
         fired = [s for s in side.steps if s.rule]
+        assumed: dict[str, str] = {}
         for s in fired:
             for r in (str(s.rule), *s.used):
                 rules.setdefault(r, None)
                 deciding.setdefault(r, None)
             for d in s.effect_used:
                 rules.setdefault(d, None)
+            assumed.update(s.assumed)
         misses = [s for s in side.steps if s.missed and s.source == side.state]
         if state.stored and fired:
             reason = fired[-1].sentence
@@ -229,13 +242,19 @@ class Simulator:
                 for rid, _ in last.missed:
                     rules.setdefault(rid, None)
                     deciding.setdefault(rid, None)
-        levels = [self._confidence(r) for r in deciding]
+                assumed.update(last.assumed)
+        levels = [self._confidence(r) for r in deciding] + list(assumed.values())
         confidence = min(levels, key="LMH".index) if levels else "H"
         f = side.fields
         return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
                        f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                        f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps))
+                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())))
+
+    def _describe_assumption(self, key: str, level: str) -> str:
+        owner, _, name = key.partition(".")
+        value = self.world.org[name] if owner == "org" else self.world.parties[owner].settings[name]
+        return f"{key} = {value!r} (documented default of confidence {level})"
 
     def _confidence(self, rule_id: str) -> str:
         return self.model.rule(rule_id).provenance.confidence

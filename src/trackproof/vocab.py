@@ -16,7 +16,7 @@ GROUPS = ("org", "mailbox", "party", "copy", "email", "event")
 #: Which object type each group's attributes belong to.
 OWNER = {"org": "org", "mailbox": "party", "party": "party", "copy": "party", "email": "email", "event": "event"}
 _ATTR_KEYS = {"type", "default", "rules", "label", "default_confidence", "default_for_queue", "users_only", "field",
-              "shared"}
+              "shared", "queue_default_confidence"}
 
 
 def _check_value(value: Any, typ: str, enums: dict[str, tuple[str, ...]], loc: Loc, what: str) -> None:
@@ -53,11 +53,13 @@ def _attribute(name: str, raw: Any, group: str, enums: dict[str, tuple[str, ...]
         _check_value(spec["default_for_queue"], typ, enums, spec.locs["default_for_queue"],
                      f"queue default of '{name}'")
     conf = spec.get("default_confidence", "H")
-    if conf not in ("H", "M", "L"):
-        raise TrackproofError("E402", "default_confidence is H, M or L", spec.locs["default_confidence"])
+    queue_conf = spec.get("queue_default_confidence", conf)
+    for key, level in (("default_confidence", conf), ("queue_default_confidence", queue_conf)):
+        if level not in ("H", "M", "L"):
+            raise TrackproofError("E402", f"{key} is H, M or L", spec.locs[key])
     return Attribute(
         name=name, type=typ, group=group, loc=loc, default=default, label=str(spec.get("label", "")),
-        rules=tuple(spec.get("rules", ())), default_confidence=conf,
+        rules=tuple(spec.get("rules", ())), default_confidence=conf, queue_default_confidence=queue_conf,
         default_for_queue=spec.get("default_for_queue"), users_only=bool(spec.get("users_only", False)),
         field=bool(spec.get("field", False)), shared=bool(spec.get("shared", False)),
     )

@@ -31,7 +31,7 @@ class Party:
 class Copy:
     """A mailbox's copy of a message: how it holds it and where it is."""
 
-    __slots__ = ("categorized", "folder", "folder_record", "moved_back", "role")
+    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "role")
 
     def __init__(self, role: str) -> None:
         self.role = role
@@ -39,6 +39,7 @@ class Copy:
         self.categorized = False
         self.moved_back = False
         self.folder_record: str | None = None
+        self.before_watermark = False  # set by World.advance_watermarks (R33)
 
 
 class Step(NamedTuple):
@@ -53,6 +54,7 @@ class Step(NamedTuple):
     used: tuple[str, ...] = ()  # definitions the guard used: they decide the state
     effect_used: tuple[str, ...] = ()  # definitions the effects used: they decide fields such as accepted_by
     missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
+    assumed: tuple[tuple[str, str], ...] = ()  # (setting, confidence) of uncertain defaults the guards read
 
 
 class Side:
@@ -74,7 +76,7 @@ class Message:
     """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
 
     def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None) -> None:
+                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int) -> None:
         self.id, self.origin, self.author, self.sender = mid, origin, author, sender
         self.to, self.cc, self.bcc = recipients
         self.parent = parent
@@ -83,6 +85,7 @@ class Message:
         self.subject_changed = flags["subject_changed"]
         self.in_reply_to_kept = flags["in_reply_to_kept"]
         self.regarding = regarding
+        self.order = order
         self.shared: dict[str, Any] = {}
         self.copies: dict[str, Copy] = {}
         self.sides: dict[str, Side] = {}
@@ -104,6 +107,11 @@ class World:
         for p in scenario.participants.values():
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
         self.messages: dict[str, Message] = {}
+        self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
+        self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
+        self._uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
+                           if a.default_confidence != "H" or a.queue_default_confidence != "H"}
         self._null = {name: self._null_value(a.type) for group in vocab.attributes.values()
                       for name, a in group.items()}
 
@@ -163,6 +171,32 @@ class World:
     def message_stored(self, msg: Message) -> bool:
         return any(self.stored(s) for s in msg.sides.values())
 
+    def stored_ancestor(self, msg: Message) -> Message | None:
+        return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
+
+    def advance_watermarks(self) -> None:
+        """After a sync cycle, every mailbox has seen every message delivered to it so far (R33)."""
+        for msg in self.messages.values():
+            for pid, copy in msg.copies.items():
+                if copy.folder != "none":
+                    self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
+        for msg in self.messages.values():
+            for pid, copy in msg.copies.items():
+                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
+
+    def assumption(self, owner: str, name: str, env: Env) -> None:
+        """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
+        attr = self._uncertain.get(name)
+        if attr is None or (owner, name) in self.explicit:
+            return
+        party = self.parties.get(owner)
+        queue = party is not None and party.kind == "queue" and attr.default_for_queue is not None
+        level = attr.queue_default_confidence if queue else attr.default_confidence
+        if level != "H":
+            found = env.get("__assumed")
+            if found is not None:
+                found.setdefault(f"{owner}.{name}", level)
+
     def message_field(self, msg: Message, name: str) -> Any:
         for s in msg.sides.values():
             if self.stored(s) and s.fields.get(name) is not None:
@@ -175,6 +209,7 @@ class World:
 
     def get(self, owner: str, obj: Any, name: str, env: Env) -> Any:
         if owner == "org":
+            self.assumption("org", name, env)
             return self.org[name]
         if owner == "event":
             return env["__event"].get(name, self._null[name])
@@ -189,6 +224,7 @@ class World:
         if name == "kind":
             return party.kind
         if name in party.settings:
+            self.assumption(pid, name, env)
             return party.settings[name]
         current = env.get("email")
         if current is not None and name in self.model.vocabulary.groups["copy"]:
@@ -216,6 +252,9 @@ class World:
             return msg.parent is not None
         if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept"):
             return getattr(msg, name)
+        if name == "stored_ancestor":
+            found = self.stored_ancestor(msg)
+            return (found.id, None) if found else None
         if name == "thread_stored":
             return any(self.message_stored(a) for a in self.ancestors(msg))
         if name == "sibling_stored":
