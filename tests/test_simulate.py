@@ -64,13 +64,14 @@ def test_verdict_resting_on_m_rule_says_so(play: Play) -> None:
     assert outcome.confidence == "M"
     strong = play("""
 participants:
-  X: {kind: user, approved: true, enabled: true}
+  X: {kind: user, outgoing: sss, approved: true, enabled: true}
   C: {kind: contact}
 events:
   - send: {id: E1, from: X, to: [C], via: crm}
   - sync
 """)["E1"]
     assert strong.confidence == "H"
+    assert strong.assumptions == ()
 
 
 def test_one_message_gives_one_incoming_activity_whoever_accepts(play: Play) -> None:
