@@ -126,7 +126,12 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
             n += 1
             tag = f"  [{step.rule}]" if step.rule else ""
             lines.append(f"  {n}. At event {step.event}: {step.sentence}{tag}")
-        lines.append(f"  Why: {o.reason}")
+        if o.why_not:
+            lines.append(f"  Why: {o.reason.split(' At event ')[0]}")
+            lines.append(f"  At event {o.why_not_event} no rule could fire:")
+            lines += [f"    - {rule} needs {why}" for rule, why in o.why_not]
+        else:
+            lines.append(f"  Why: {o.reason}")
         if o.assumptions:
             lines.append("  Assumes: " + "; ".join(o.assumptions))
         lines.append(f"  Rules: {_rule_line(model, o.rules)}")
@@ -150,6 +155,7 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
             "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,
             "assumptions": list(o.assumptions),
+            "why_not": [{"event": o.why_not_event, "rule": r, "false": why} for r, why in o.why_not],
             "steps": [{"event": s.event, "trigger": s.trigger, "rule": s.rule, "from": s.source, "to": s.dest,
                        "sentence": s.sentence, "missed": [{"rule": r, "false": why} for r, why in s.missed]}
                       for s in o.steps],

@@ -15,7 +15,8 @@ from transitions import EventData, Machine
 
 from .errors import Loc, TrackproofError
 from .evaluate import Compiler
-from .expr import Expr, conjuncts
+from .explain import Explainer
+from .expr import conjuncts
 from .ir import Model, Transition
 from .scenario import Event, Scenario
 from .world import Copy, Message, Side, Step, World
@@ -38,6 +39,8 @@ class Outcome(NamedTuple):
     confidence: str
     steps: tuple[Step, ...]
     assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
+    why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
+    why_not_event: int = 0
 
 
 class Simulator:
@@ -46,6 +49,7 @@ class Simulator:
         self.scenario = scenario
         self.world = World(model, scenario)
         self.compiler = Compiler(model.definitions, self.world)
+        self.explainer = Explainer(model, self.compiler)
         self.event: Event | None = None
         self._attempt: list[tuple[str, str]] = []
         self._fired: Step | None = None
@@ -68,7 +72,8 @@ class Simulator:
             env = self._env(side, ev.kwargs)
             for part, fn in parts:
                 if not fn(env):
-                    self._attempt.append((t.id, self.explain(part, {**env, "__used": None, "__assumed": None})))
+                    quiet = {**env, "__used": None, "__assumed": None}
+                    self._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
                     self._attempt_assumed.update(env["__assumed"])
                     return False
             self._fired = Step(self._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
@@ -76,23 +81,6 @@ class Simulator:
             return True
 
         return condition
-
-    def explain(self, e: Expr, env: dict[str, Any]) -> str:
-        """Which innermost part of a false condition made it false, looking inside definitions' conjunctions."""
-        if e.kind == "and":
-            for part in e.args:
-                if not self.compiler.compile(part)(env):
-                    return self.explain(part, env)
-        if e.kind == "call":
-            definition = self.model.definitions[str(e.value)]
-            inner = dict(env)
-            for (param, _), arg in zip(definition.params, e.args, strict=True):
-                inner[param] = self.compiler.compile(arg)(env)
-            body = definition.body
-            if body.kind in ("and", "call"):
-                deeper = self.explain(body, inner)
-                return f"{e.text}: {deeper}" if deeper != body.text else e.text
-        return e.text
 
     def _effects(self, t: Transition) -> Callable[[EventData], None]:
         sets = [(e.target, self.compiler.compile(e.value)) for e in t.effects]
@@ -231,11 +219,14 @@ class Simulator:
                 rules.setdefault(d, None)
             assumed.update(s.assumed)
         misses = [s for s in side.steps if s.missed and s.source == side.state]
+        why_not: tuple[tuple[str, str], ...] = ()
+        why_not_event = 0
         if state.stored and fired:
             reason = fired[-1].sentence
         else:
             reason = state.says
             if misses:
+                why_not, why_not_event = misses[-1].missed, misses[-1].event
                 last = misses[-1]
                 why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
                 reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
@@ -249,7 +240,8 @@ class Simulator:
         return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
                        f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                        f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())))
+                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())),
+                       why_not, why_not_event)
 
     def _describe_assumption(self, key: str, level: str) -> str:
         owner, _, name = key.partition(".")
