@@ -51,6 +51,23 @@ def _bool(event: Event, key: str, default: bool) -> bool:
     return value
 
 
+def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
+    """Where the author composes the message (crm, outlook, outside), checked against who the author is."""
+    party = sim.world.parties[author]
+    via = event.params.get("via", None if party.is_mailbox else "outside")
+    if via not in ORIGINS:
+        raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
+    if via == "outside" and party.is_mailbox:
+        raise event_error(event, "via", f"{author} is a Dynamics {party.kind}: it sends via crm or outlook")
+    if via != "crm" and party.is_mailbox and party.kind != "user":
+        raise event_error(event, "via", "only a user sends from Outlook")
+    if via != "outside" and not party.is_mailbox:
+        raise event_error(event, "via", f"{author} is not a Dynamics user or queue: it can only send via outside")
+    if _bool(event, "draft", False) and via != "crm":
+        raise event_error(event, "draft", "only an email composed in Dynamics 365 (via: crm) is saved as a draft")
+    return str(via)
+
+
 def _send(sim: Simulator, event: Event) -> None:
     world, p = sim.world, event.params
     eid = str(p["id"])
@@ -58,16 +75,7 @@ def _send(sim: Simulator, event: Event) -> None:
         raise event_error(event, "id", f"email id '{eid}' is already used (or contains a dot)", "E404")
     author = _party(sim, event, "from")
     is_mailbox = world.parties[author].is_mailbox
-    via = p.get("via", None if is_mailbox else "outside")
-    if via not in ORIGINS:
-        raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
-    if via == "outside" and is_mailbox:
-        kind = world.parties[author].kind
-        raise event_error(event, "via", f"{author} is a Dynamics {kind}: it sends via crm or outlook")
-    if via != "outside" and not is_mailbox:
-        raise event_error(event, "via", f"{author} is not a Dynamics user or queue: it can only send via outside")
-    if via == "outlook" and world.parties[author].kind != "user":
-        raise event_error(event, "via", "only a user sends from Outlook")
+    via = _origin(sim, event, author, eid)
     to, cc, bcc = _parties(sim, event, "to"), _parties(sim, event, "cc"), _parties(sim, event, "bcc")
     if not (to or cc or bcc):
         raise event_error(event, "id", f"{eid} has no recipient", "E404")
