@@ -32,6 +32,7 @@ class Compiler:
         self.resolver = resolver
         self.definitions = definitions
         self._defs: dict[str, Fn] = {}
+        self._cache: dict[int, tuple[Expr, Fn]] = {}
 
     def definition(self, name: str) -> Fn:
         fn = self._defs.get(name)
@@ -41,6 +42,14 @@ class Compiler:
         return fn
 
     def compile(self, e: Expr) -> Fn:
+        """The closure of `e`, built once per expression node."""
+        found = self._cache.get(id(e))
+        if found is None or found[0] is not e:
+            found = (e, self._compile(e))
+            self._cache[id(e)] = found
+        return found[1]
+
+    def _compile(self, e: Expr) -> Fn:
         kind = e.kind
         if kind == "const":
             value = e.value

@@ -207,6 +207,7 @@ def _set(sim: Simulator, event: Event) -> None:
         check_setting_value(attr, value, vocab.enums, loc)
         target[name] = value
         sim.world.explicit.add((owner, name))
+        sim.world.overwritten.add((owner, name))
     sim._check_constraints(event)
 
 
@@ -223,6 +224,7 @@ def _outlook(sim: Simulator, event: Event) -> None:
     party = sim.world.parties[user]
     if party.kind != "user":
         raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
+    sim.world.overwritten.add((user, "outlook_running"))
     if event.kind == "outlook_stop":
         party.settings["outlook_running"] = False
         return

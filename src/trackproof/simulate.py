@@ -16,7 +16,7 @@ from transitions import EventData, Machine
 from .errors import Loc, TrackproofError
 from .evaluate import Compiler
 from .explain import Explainer
-from .expr import conjuncts
+from .expr import Expr, conjuncts
 from .ir import Model, Transition
 from .scenario import Event, Scenario
 from .world import Copy, Message, Side, Step, World
@@ -43,9 +43,15 @@ class Outcome(NamedTuple):
     why_not_event: int = 0
 
 
+#: Called with (expression, environment, concrete result) for every guard part, effect and action condition the
+#: simulator evaluates; the prover uses it to build the path condition of a run (prove.py).
+Recorder = Callable[[Expr, dict[str, Any], Any], None]
+
+
 class Simulator:
-    def __init__(self, model: Model, scenario: Scenario) -> None:
+    def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
         self.model = model
+        self.recorder = recorder
         self.scenario = scenario
         self.world = World(model, scenario)
         self.compiler = Compiler(model.definitions, self.world)
@@ -71,7 +77,10 @@ class Simulator:
                 return False
             env = self._env(side, ev.kwargs)
             for part, fn in parts:
-                if not fn(env):
+                result = fn(env)
+                if self.recorder is not None:
+                    self.recorder(part, env, bool(result))
+                if not result:
                     quiet = {**env, "__used": None, "__assumed": None}
                     self._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
                     self._attempt_assumed.update(env["__assumed"])
@@ -90,6 +99,9 @@ class Simulator:
             side = _side(ev)
             env = self._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
+            if self.recorder is not None:
+                for effect in t.effects:
+                    self.recorder(effect.value, env, values[effect.target])
             self._effect_used = tuple(env["__used"])
             for target, value in values.items():
                 if target == "correlated_to" and value is not None:
@@ -114,9 +126,14 @@ class Simulator:
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
                                    fired.used, self._effect_used, assumed=fired.assumed))
-            for name, when in acts:
-                if when is not None and not when(self._env(side, ev.kwargs)):
-                    continue
+            for (name, when), action in zip(acts, t.actions, strict=True):
+                if when is not None:
+                    env = self._env(side, ev.kwargs)
+                    holds = bool(when(env))
+                    if self.recorder is not None and action.when is not None:
+                        self.recorder(action.when, env, holds)
+                    if not holds:
+                        continue
                 if name == "deliver":
                     self._deliver(side.message)
                 elif name == "create_records":

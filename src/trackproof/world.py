@@ -108,6 +108,7 @@ class World:
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
         self.messages: dict[str, Message] = {}
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
         self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
         self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
         self._uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()

@@ -1,0 +1,285 @@
+"""Prove or refute a claim with Z3: exact conditions, a minimal counterexample, and the rules behind the verdict.
+
+Method (docs/adr/003-rule-path-enumeration.md): the premise fixes the events, so a claim's behaviours are its rule
+paths. Z3 proposes settings not yet covered; the simulator plays the premise under them and every expression it
+evaluates becomes a Z3 term over the settings (symbolic.py); their conjunction is the path condition, which Z3
+then excludes. When Z3 answers "unsat", every configuration in scope has been covered: the verdict is exact, not
+sampled, and needs no bound beyond the premise's own events.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import z3
+
+from .claims import OUTCOME, Claim, Setting
+from .errors import TrackproofError
+from .evaluate import Compiler
+from .ir import Model
+from .scenario import Participant, Scenario
+from .simulate import Outcome, Simulator
+from .symbolic import Builder, Space, all_of, any_of, quiet
+from .world import World
+
+TIMEOUT_MS = 20_000
+MAX_PATHS = 5_000
+
+
+class PathRun(NamedTuple):
+    condition: z3.BoolRef
+    feasible: bool  # the premise's events could all happen
+    outcomes: dict[str, Outcome]
+    holds: bool  # the conclusion holds (meaningful when feasible)
+    settings: dict[Setting, Any]
+    failure: str  # why the premise could not happen, when it could not
+
+
+class Verdict(NamedTuple):
+    claim: Claim
+    verdict: str  # proved | violated | vacuous | unknown
+    holds_under_defaults: bool | None
+    holds_when: list[dict[str, list[Any]]] | None  # cubes; [] is never, [{}] is always
+    counterexample: PathRun | None
+    paths: list[PathRun]
+    rules: tuple[str, ...]
+    confidence: str
+    reason: str  # for unknown: the solver's reason
+    space: Space | None
+
+
+class OutcomeResolver:
+    """Field lookups for conclusions: email ids name outcomes; the rest is the run's world."""
+
+    def __init__(self, outcomes: dict[str, Outcome], world: World) -> None:
+        self.outcomes = outcomes
+        self.world = world
+
+    def get(self, owner: str, obj: Any, name: str, env: dict[str, Any]) -> Any:
+        if owner != OUTCOME:
+            return self.world.get(owner, obj, name, env)
+        outcome = self.outcomes.get(obj) if obj is not None else None
+        if outcome is None:
+            return {"stored": False, "status": "none", "direction": "none"}.get(name)
+        if name == "incoming":
+            key = f"{obj}.incoming"
+            return key if key in self.outcomes else None
+        value = getattr(outcome, name)
+        return "none" if value is None and name in ("status", "direction") else value
+
+    def members(self, coll: Any) -> tuple[Any, ...]:
+        return tuple(coll) if coll else ()
+
+
+def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
+    base = claim.scenario
+    org = dict(base.org)
+    parts: dict[str, Participant] = dict(base.participants)
+    for (owner, name), value in settings.items():
+        if owner == "org":
+            org[name] = value
+        elif name == "kind":
+            parts[owner] = parts[owner]._replace(kind=value)
+        else:
+            parts[owner] = parts[owner]._replace(settings={**parts[owner].settings, name: value})
+    return base._replace(org=org, participants=parts)
+
+
+def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any]) -> PathRun:
+    """Play the premise under `settings`; return the path condition of the run and its outcome."""
+    scenario = _scenario(claim, settings)
+    pins: list[z3.BoolRef] = []
+    for (owner, name), var in space.vars.items():
+        if name == "kind":
+            pins.append(var == space.const(settings[(owner, name)], "kind"))
+    sim = Simulator(model, scenario)
+    builder = Builder(space, sim.world, sim.compiler)
+
+    def record(e: Any, env: dict[str, Any], value: Any) -> None:
+        builder.pins.append(builder.term(e, quiet(env)) == space.const(value, e.type))
+
+    sim.recorder = record
+    failure = ""
+    try:
+        outcomes = {o.key: o for o in sim.run()}
+        feasible = True
+    except TrackproofError as err:
+        if err.code != "E404":
+            raise
+        outcomes, feasible, failure = {}, False, f"{err.message} (at {err.loc})"
+    condition = all_of(pins + builder.pins)
+    holds = False
+    if feasible:
+        env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
+                               **{pid: pid for pid in scenario.participants},
+                               **{k: k for k in outcomes if "." not in k}}
+        holds = bool(Compiler(model.definitions, OutcomeResolver(outcomes, sim.world)).compile(claim.conclusion)(env))
+    return PathRun(condition, feasible, outcomes, holds, settings, failure)
+
+
+def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
+    out = list(space.background)
+    world = World(model, claim.scenario)
+    builder = Builder(space, world, Compiler(model.definitions, world))
+    env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
+                           **{pid: pid for pid in claim.scenario.participants}}
+    for c in model.vocabulary.constraints:
+        for pid, p in claim.scenario.participants.items():
+            if p.kind in ("user", "queue") or (pid, "kind") in space.vars:
+                out.append(builder.term(c.expr, {**env, "p": pid}))
+    if claim.assume is not None:
+        out.append(builder.term(claim.assume, env))
+    return out + builder.pins
+
+
+def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
+    return {s: space.value(m, s) for s in space.vars}
+
+
+def _emails(claim: Claim) -> list[str]:
+    return [str(e.params["id"]) for e in claim.scenario.events if e.kind == "send"]
+
+
+def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef]) -> tuple[list[PathRun], str]:
+    """Every rule path of the premise over the claim's scope; '' or the solver's reason for giving up."""
+    solver = z3.Solver()
+    solver.set(timeout=TIMEOUT_MS)
+    solver.add(base)
+    paths: list[PathRun] = []
+    while len(paths) < MAX_PATHS:
+        answer = solver.check()
+        if answer == z3.unknown:
+            return paths, f"Z3 gave up: {solver.reason_unknown()}"
+        if answer == z3.unsat:
+            return paths, ""
+        found = solver.model()
+        settings = _settings(space, found)
+        path = run_path(model, claim, space, settings)
+        if not z3.is_true(found.eval(path.condition, model_completion=True)):  # pragma: no cover - a bug guard
+            raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
+        paths.append(path)
+        solver.add(z3.Not(path.condition))
+    return paths, f"more than {MAX_PATHS} rule paths"
+
+
+def _cube_formula(space: Space, cube: dict[Setting, list[Any]]) -> z3.BoolRef:
+    return all_of([any_of([space.equals(s, v) for v in values]) for s, values in cube.items()])
+
+
+def _domain(model: Model, space: Space, s: Setting) -> list[Any]:
+    typ = space.attrs[s].type
+    if typ == "bool":
+        return [True, False]
+    if s[1] == "kind":
+        return list(space.claim.kinds[s[0]])
+    return list(model.vocabulary.enums[typ])
+
+
+def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
+               holds: z3.BoolRef) -> list[dict[Setting, list[Any]]]:
+    """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when)."""
+    finder = z3.Solver()
+    finder.add([*base, good])
+    implies = z3.Solver()
+    implies.add([*base, z3.Not(holds)])
+    cubes: list[dict[Setting, list[Any]]] = []
+    order = list(space.vars)
+    while finder.check() == z3.sat and len(cubes) < 64:
+        m = finder.model()
+        cube: dict[Setting, list[Any]] = {s: [space.value(m, s)] for s in order}
+        for s in order:
+            trial = {k: v for k, v in cube.items() if k != s}
+            if implies.check(_cube_formula(space, trial)) == z3.unsat:
+                cube = trial
+                continue
+            for value in _domain(model, space, s):
+                if value in cube[s]:
+                    continue
+                trial = {**cube, s: [*cube[s], value]}
+                if implies.check(_cube_formula(space, trial)) == z3.unsat:
+                    cube = trial
+            domain = _domain(model, space, s)
+            cube[s] = [v for v in domain if v in cube[s]]
+        cubes.append(cube)
+        finder.add(z3.Not(_cube_formula(space, cube)))
+    return cubes
+
+
+def _defaults(space: Space) -> dict[Setting, Any]:
+    return dict(space.defaults)
+
+
+def prove_claim(model: Model, claim: Claim) -> Verdict:
+    """Decide one claim over its whole scope."""
+    emails = _emails(claim)
+    space = Space(model, claim, emails)
+    base = _assume(model, claim, space)
+    paths, reason = enumerate_paths(model, claim, space, base)
+    feasible = [p for p in paths if p.feasible]
+    good = [p for p in feasible if p.holds]
+    bad = [p for p in feasible if not p.holds]
+    infeasible = [p for p in paths if not p.feasible]
+    holds_region = any_of([p.condition for p in good + infeasible])
+    rules = _rules(claim, feasible)
+    if reason:
+        return Verdict(claim, "unknown", None, None, None, paths, rules, _confidence(model, rules), reason, space)
+    at_defaults = _at_defaults(space, base, holds_region, feasible)
+    if not feasible:
+        return Verdict(claim, "vacuous", at_defaults, None, None, paths, rules, _confidence(model, rules),
+                       "; ".join(sorted({p.failure for p in infeasible})), space)
+    good_region = any_of([p.condition for p in good])
+    cubes = holds_when(model, space, base, good_region, holds_region) if good else []
+    shown = [{space.label(s): v for s, v in cube.items()} for cube in cubes]
+    if not bad:
+        return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space)
+    cex = _minimal(model, claim, space, base, any_of([p.condition for p in bad]))
+    cex_rules = _rules(claim, [cex])
+    return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space)
+
+
+def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef, feasible: list[PathRun]) -> bool:
+    """Whether the claim holds with Dynamics 365's defaults (every kind the claim allows)."""
+    fixed = [space.equals(s, v) for s, v in space.defaults.items() if s[1] != "kind"]
+    solver = z3.Solver()
+    solver.add(base + fixed + [z3.Not(holds_region)])
+    return bool(solver.check() == z3.unsat)
+
+
+def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef) -> PathRun:
+    """A violating run with the fewest settings changed from their defaults."""
+    opt = z3.Optimize()
+    opt.set(timeout=TIMEOUT_MS)
+    opt.add([*base, bad])
+    for s, value in space.defaults.items():
+        if s[1] != "kind":
+            opt.add_soft(space.equals(s, value), 1)
+    if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
+        raise AssertionError("no counterexample in a non-empty region")
+    return run_path(model, claim, space, _settings(space, opt.model()))
+
+
+def _names(claim: Claim) -> list[str]:
+    found: list[str] = []
+    stack = [claim.conclusion]
+    while stack:
+        e = stack.pop()
+        if e.kind == "var" and e.type == OUTCOME:
+            found.append(str(e.value))
+        stack.extend(e.args)
+    return found
+
+
+def _rules(claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
+    names = set(_names(claim))
+    rules: dict[str, None] = {}
+    for p in paths:
+        for key, outcome in p.outcomes.items():
+            if key.split(".")[0] in names:
+                for r in outcome.rules:
+                    rules.setdefault(r, None)
+    return tuple(rules)
+
+
+def _confidence(model: Model, rules: tuple[str, ...]) -> str:
+    levels = [model.rule(r).provenance.confidence for r in rules]
+    return min(levels, key="LMH".index) if levels else "H"

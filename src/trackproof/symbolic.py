@@ -1,0 +1,288 @@
+"""The settings a claim ranges over, as Z3 variables, and the Z3 term of any model expression along a run.
+
+The prover (prove.py) plays the premise through the simulator with concrete settings and, for every guard part,
+effect and action condition the simulator evaluates, asks this module for the expression's Z3 term over the free
+settings. Everything else an expression reads (where copies are, which activities exist) is fixed by the decisions
+recorded before it, so it enters the term as a constant. The conjunction "term == value seen" over a run is that
+run's path condition: exactly the settings under which the model takes the same rule path.
+Compiled from the same IR expressions as the simulator; nothing about Dynamics 365 is written here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import z3
+from z3.z3 import _to_ast_array as _ast_array
+
+from .claims import Claim, Setting, setting_attribute
+from .evaluate import Compiler
+from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr
+from .ir import Attribute, Model
+from .world import World
+
+NONE = "!none"
+
+
+def all_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
+    """Conjunction through Z3's C API: z3.And's argument coercion costs more than the solving here."""
+    if not parts:
+        return z3.BoolVal(True)
+    if len(parts) == 1:
+        return parts[0]
+    ctx = parts[0].ctx
+    array, size = _ast_array(parts)
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), size, array), ctx)
+
+
+def any_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
+    """Disjunction through Z3's C API (see all_of)."""
+    if not parts:
+        return z3.BoolVal(False)
+    if len(parts) == 1:
+        return parts[0]
+    ctx = parts[0].ctx
+    array, size = _ast_array(parts)
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), size, array), ctx)
+_spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh ones
+
+
+class Space:
+    """The free settings of one claim as Z3 variables, their defaults, and the constraints between them."""
+
+    def __init__(self, model: Model, claim: Claim, emails: list[str]) -> None:
+        self.model = model
+        self.claim = claim
+        tag = f"{claim.id}!{next(_spaces)}"
+        self.enums: dict[str, tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
+        for name, values in model.vocabulary.enums.items():
+            sort, consts = z3.EnumSort(f"{name}!{tag}", list(values))
+            self.enums[name] = (sort, dict(zip(values, consts, strict=True)))
+        pids = list(claim.scenario.participants)
+        sort, consts = z3.EnumSort(f"party!{tag}", [*pids, NONE])
+        self.enums[PARTY] = (sort, dict(zip([*pids, NONE], consts, strict=True)))
+        sort, consts = z3.EnumSort(f"email!{tag}", [*emails, NONE])
+        self.enums["email"] = (sort, dict(zip([*emails, NONE], consts, strict=True)))
+        self.vars: dict[Setting, z3.ExprRef] = {}
+        self.attrs: dict[Setting, Attribute] = {}
+        self.defaults: dict[Setting, Any] = {}
+        self.background: list[z3.BoolRef] = []
+        self._atoms: dict[tuple[Setting, Any], z3.BoolRef] = {}
+        self._declare()
+
+    def _candidates(self) -> list[tuple[Setting, Attribute]]:
+        vocab = self.model.vocabulary
+        out: list[tuple[Setting, Attribute]] = [(("org", n), a) for n, a in vocab.groups["org"].items()]
+        for pid, p in self.claim.scenario.participants.items():
+            mailbox = p.kind in ("user", "queue")
+            if mailbox:
+                out += [((pid, n), a) for n, a in vocab.groups["mailbox"].items()
+                        if not (a.users_only and p.kind == "queue")]
+            out += [((pid, n), a) for n, a in vocab.groups["party"].items() if n != "kind"]
+        return out
+
+    def _declare(self) -> None:
+        claim = self.claim
+        wanted = set(claim.free) if claim.free is not None else None
+        for setting, attr in self._candidates():
+            if setting in claim.fixed or (wanted is not None and setting not in wanted):
+                continue
+            self.vars[setting] = self._var(setting, attr.type)
+            self.attrs[setting] = attr
+            self.defaults[setting] = self.default(setting, attr)
+        for pid, choices in claim.kinds.items():
+            var = self._var((pid, "kind"), "kind")
+            self.vars[(pid, "kind")] = var
+            self.attrs[(pid, "kind")] = self.model.vocabulary.groups["party"]["kind"]
+            self.defaults[(pid, "kind")] = choices[0]
+            self.background.append(any_of([var == self.const(k, "kind") for k in choices]))
+
+    def _var(self, setting: Setting, typ: str) -> z3.ExprRef:
+        name = f"{setting[0]}.{setting[1]}"
+        return z3.Bool(name) if typ == BOOL else z3.Const(name, self.enums[typ][0])
+
+    def default(self, setting: Setting, attr: Attribute) -> Any:
+        owner = setting[0]
+        participant = self.claim.scenario.participants.get(owner)
+        if participant is not None and participant.kind == "queue" and attr.default_for_queue is not None:
+            return attr.default_for_queue
+        return attr.default
+
+    def const(self, value: Any, typ: str) -> z3.ExprRef:
+        if typ == BOOL:
+            return z3.BoolVal(bool(value))
+        if typ in ("party", "email"):
+            if isinstance(value, tuple):
+                value = value[0]
+            return self.enums[typ][1][NONE if value is None else str(value)]
+        consts = self.enums[typ][1]
+        return consts[str(value)] if value is not None else consts.get("none", next(iter(consts.values())))
+
+    def equals(self, setting: Setting, value: Any) -> z3.BoolRef:
+        """`setting == value` as a Z3 atom, built once."""
+        key = (setting, value)
+        atom = self._atoms.get(key)
+        if atom is None:
+            var = self.vars[setting]
+            typ = self.attrs[setting].type
+            atom = (var if value else z3.Not(var)) if typ == BOOL else var == self.const(value, typ)
+            self._atoms[key] = atom
+        return atom
+
+    def value(self, model: z3.ModelRef, setting: Setting) -> Any:
+        """The concrete value of a setting in a Z3 model."""
+        result = model.eval(self.vars[setting], model_completion=True)
+        typ = self.attrs[setting].type
+        if typ == BOOL:
+            return z3.is_true(result)
+        return str(result)
+
+    def label(self, setting: Setting) -> str:
+        return f"{setting[0]}.{setting[1]}"
+
+
+class Builder:
+    """Z3 terms of model expressions in one run's world; pins what it reads concretely into `pins`."""
+
+    def __init__(self, space: Space, world: World, compiler: Compiler) -> None:
+        self.space = space
+        self.world = world
+        self.compiler = compiler
+        self.pins: list[z3.BoolRef] = []
+        self._names = {name for _, name in space.vars}
+        self._org = {name for owner, name in space.vars if owner == "org"}
+        self._symbolic: dict[int, bool] = {}
+
+    def symbolic(self, e: Expr) -> bool:
+        """Whether `e` may read a free setting (if not, its value along the run is a constant)."""
+        key = id(e)
+        found = self._symbolic.get(key)
+        if found is None:
+            if e.kind == "attr" and e.owner == "org":
+                found = str(e.value) in self._org
+            elif e.kind == "attr" and e.owner == "party" and str(e.value) in self._names:
+                found = True
+            elif e.kind == "call":
+                found = self.symbolic(self.space.model.definitions[str(e.value)].body) or any(
+                    self.symbolic(a) for a in e.args)
+            else:
+                found = any(self.symbolic(a) for a in e.args)
+            self._symbolic[key] = found
+        return found
+
+    def _concrete(self, e: Expr, env: dict[str, Any]) -> Any:
+        value = self.compiler.compile(e)(env)
+        if e.kind not in ("var", "const"):
+            self.pins.append(self.term(e, env) == self.space.const(value, e.type))
+        return value
+
+    def term(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
+        s, kind = self.space, e.kind
+        if kind not in ("const", "var") and not self.symbolic(e):
+            return s.const(self.compiler.compile(e)(env), e.type)
+        if kind == "const":
+            return z3.BoolVal(bool(e.value)) if e.type == BOOL else s.const(e.value, PARTY)
+        if kind == "var":
+            return s.const(env[str(e.value)], e.type)
+        if kind == "attr":
+            return self._attribute(e, env)
+        if kind == "not":
+            return z3.Not(self.term(e.args[0], env))
+        if kind in ("and", "or"):
+            return self._junction(kind == "and", e.args, env)
+        if kind == "cmp":
+            return self._compare(e, env)
+        if kind == "if":
+            cond = self.term(e.args[0], env)
+            return z3.If(cond, self._typed(e.args[1], env, e.type), self._typed(e.args[2], env, e.type))
+        if kind == "coalesce":
+            parts = [self._typed(a, env, e.type) for a in e.args]
+            result = parts[-1]
+            none = s.const(None, e.type if e.type != NULL else PARTY)
+            for part in reversed(parts[:-1]):
+                result = z3.If(part != none, part, result)
+            return result
+        if kind == "quant":
+            coll, body = e.args
+            members = self.world.members(self.compiler.compile(coll)(env))
+            parts = [self.term(body, {**env, e.var: m}) for m in members]
+            return any_of(parts) if e.value == "any" else all_of(parts)
+        if kind == "first":
+            members = self.world.members(self.compiler.compile(e.args[0])(env))
+            result = s.const(None, PARTY)
+            for m in reversed(members):
+                cond = self.term(e.args[1], {**env, e.var: m}) if len(e.args) > 1 else z3.BoolVal(True)
+                result = z3.If(cond, s.const(m, PARTY), result)
+            return result
+        if kind == "call":
+            definition = self.space.model.definitions[str(e.value)]
+            inner = dict(env)
+            for (param, _), arg in zip(definition.params, e.args, strict=True):
+                inner[param] = self._concrete(arg, env)
+            return self.term(definition.body, inner)
+        raise AssertionError(kind)  # pragma: no cover
+
+    def _junction(self, conjunction: bool, args: tuple[Expr, ...], env: dict[str, Any]) -> z3.ExprRef:
+        """And/Or, deciding at once on a constant part: only the parts that can still matter become terms."""
+        absorbing = not conjunction  # False absorbs an And, True absorbs an Or
+        parts = []
+        for a in args:
+            if not self.symbolic(a):
+                if bool(self.compiler.compile(a)(env)) == absorbing:
+                    return z3.BoolVal(absorbing)
+                continue
+            parts.append(self.term(a, env))
+        if not parts:
+            return z3.BoolVal(conjunction)
+        if len(parts) == 1:
+            return parts[0]
+        return all_of(parts) if conjunction else any_of(parts)
+
+    def _typed(self, e: Expr, env: dict[str, Any], typ: str) -> z3.ExprRef:
+        """The term of `e`, with a bare None given the sort of `typ` (a party or an email)."""
+        if e.kind == "const" and e.value is None:
+            return self.space.const(None, typ if typ != NULL else PARTY)
+        return self.term(e, env)
+
+    def _attribute(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
+        owner, name, s = e.owner, str(e.value), self.space
+        if owner == "org":
+            setting: Setting = ("org", name)
+            if setting in s.vars and setting not in self.world.overwritten:
+                return s.vars[setting]
+            return s.const(self.world.org[name], e.type)
+        obj = self._concrete(e.args[0], env)
+        if owner == "party" and obj is not None:
+            setting = (str(obj), name)
+            if setting in s.vars and setting not in self.world.overwritten:
+                return s.vars[setting]
+        return s.const(self.world.get(owner, obj, name, env), e.type)
+
+    def _compare(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
+        left, right = e.args
+        s = self.space
+        if e.value in ("==", "!="):
+            typ = left.type if left.type not in (NULL, "str") else right.type
+            lt = s.const(left.value, typ) if left.kind == "const" and left.type != BOOL else self.term(left, env)
+            rt = s.const(right.value, typ) if right.kind == "const" and right.type != BOOL else self.term(right, env)
+            return lt == rt if e.value == "==" else lt != rt
+        lt = self.term(left, env)
+        if right.kind == "set":
+            values = right.value if isinstance(right.value, tuple) else ()
+            inside = any_of([lt == s.const(v, left.type) for v in values])
+        else:
+            assert right.type == PARTY_SET
+            members = self.world.members(self.compiler.compile(right)(env))
+            inside = any_of([lt == s.const(m, PARTY) for m in members])
+        return inside if e.value == "in" else z3.Not(inside)
+
+
+def quiet(env: dict[str, Any]) -> dict[str, Any]:
+    """An environment whose evaluation records nothing (no rules used, no assumptions)."""
+    return {**env, "__used": None, "__assumed": None}
+
+
+def setting_attr(model: Model, claim: Claim, owner: str, name: str) -> Attribute | None:
+    kind = claim.scenario.participants[owner].kind if owner in claim.scenario.participants else None
+    return setting_attribute(model, owner, name, kind)
