@@ -13,12 +13,13 @@ from typing import NamedTuple
 
 from .errors import TrackproofError, format_error
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 EPILOG = """exit codes:
-  0  success: every scenario ran and every expectation in it was met
-  1  some expectation of a scenario was not met
+  0  success: every scenario met its expectations / every claim is proved
+  1  some expectation was not met / some claim is violated or vacuous
   2  bad input or usage (a file:line:col: error[CODE] message says where)
+  3  some claim is unknown (the solver gave up; never reported as proved)
   4  internal error (a bug in trackproof: please report it)
 """
 
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
     run.add_argument("--model", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
+    chk = sub.add_parser("check", help="prove or refute claims with Z3 (default: every claim file under proofs/)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    chk.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
+    chk.add_argument("--format", choices=("text", "json"), default="text")
+    chk.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
+    chk.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
+    chk.add_argument("--model", metavar="DIR", help="model directory")
     val = sub.add_parser("validate", help="load the model (and any scenario files) and report problems",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     val.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
@@ -107,11 +115,27 @@ def _validate(files: list[str], model_dir: str | None) -> int:
     return EXIT_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .cache import load_model_cached
+    from .check import check_files, default_claim_files
+
+    model = load_model_cached(args.model)
+    files = args.files or default_claim_files()
+    text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return {"proved": EXIT_OK, "failed": EXIT_FAILED, "unknown": EXIT_UNKNOWN}[status]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(RunOptions(tuple(args.files), args.format, args.output, args.model))
+        if args.command == "check":
+            return _check(args)
         return _validate(args.files, args.model)
     except TrackproofError as err:
         print(format_error(err), file=sys.stderr)

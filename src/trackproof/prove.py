@@ -251,8 +251,7 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
     opt.set(timeout=TIMEOUT_MS)
     opt.add([*base, bad])
     for s, value in space.defaults.items():
-        if s[1] != "kind":
-            opt.add_soft(space.equals(s, value), 1)
+        opt.add_soft(space.equals(s, value), 1)
     if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
         raise AssertionError("no counterexample in a non-empty region")
     return run_path(model, claim, space, _settings(space, opt.model()))

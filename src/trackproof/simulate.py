@@ -84,6 +84,7 @@ class Simulator:
                     quiet = {**env, "__used": None, "__assumed": None}
                     self._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
                     self._attempt_assumed.update(env["__assumed"])
+                    self._attempt_used.update(env["__used"])
                     return False
             self._fired = Step(self._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
                                tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
@@ -158,12 +159,14 @@ class Simulator:
         self._fired = None
         self._effect_used = ()
         self._attempt_assumed: dict[str, str] = {}
+        self._attempt_used: dict[str, None] = {}
         if trigger not in self.machine.events:  # no rule reacts to this trigger at all
             return False
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
-                                   missed=tuple(self._attempt), assumed=tuple(self._attempt_assumed.items())))
+                                   used=tuple(self._attempt_used), missed=tuple(self._attempt),
+                                   assumed=tuple(self._attempt_assumed.items())))
         return fired
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
@@ -247,7 +250,7 @@ class Simulator:
                 last = misses[-1]
                 why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
                 reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
-                for rid, _ in last.missed:
+                for rid in (*(r for r, _ in last.missed), *last.used):
                     rules.setdefault(rid, None)
                     deciding.setdefault(rid, None)
                 assumed.update(last.assumed)

@@ -1,0 +1,49 @@
+"""`trackproof check`: load claim files, prove every claim, report them all (never stopping at the first failure)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TextIO
+
+from .checkreport import scenario_yaml, summary, to_text, verdict_json
+from .claims import load_claims
+from .ir import Model
+from .paths import default_model_dir
+from .prove import Verdict, prove_claim
+
+
+def default_claim_files() -> list[str]:
+    """Every claim file under proofs/ (shipped beside model/)."""
+    folder = os.path.join(os.path.dirname(default_model_dir()), "proofs")
+    if not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".yaml")]
+
+
+def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
+                progress: TextIO | None = None) -> tuple[str, str]:
+    claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
+    verdicts: list[Verdict] = []
+    for i, claim in enumerate(claims, 1):
+        if progress is not None and progress.isatty():
+            progress.write(f"\r[{i}/{len(claims)}] {claim.id}\033[K")
+            progress.flush()
+        verdicts.append(prove_claim(model, claim))
+    if progress is not None and progress.isatty():
+        progress.write("\r\033[K")
+    if cex_dir:
+        from .cli import write_atomic
+
+        os.makedirs(cex_dir, exist_ok=True)
+        for v in verdicts:
+            if v.counterexample is not None:
+                write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))
+    if fmt == "json":
+        doc = {"claims": [verdict_json(model, v) for v in verdicts], "summary": summary(verdicts)}
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = to_text(model, verdicts)
+    counts = summary(verdicts)
+    status = "unknown" if counts["unknown"] else ("failed" if counts["violated"] or counts["vacuous"] else "proved")
+    return text, status
