@@ -2,8 +2,9 @@
 
 A compiled expression is a function of an environment: a dict from names (org, email, sender, bound variables,
 definition parameters) to values. Values are plain: bool, an enumerated value (str), None, a party id (str), an
-email reference (message id, side or None), or a tuple of party ids. Field lookup goes through a `Resolver`
-(the simulator's world), so this module knows nothing about Dynamics 365.
+email reference (message id, side or None), or a tuple of party ids. Field lookup goes through the `Resolver`
+found in ``env["__world"]`` (the simulator's world), so this module knows nothing about Dynamics 365, and one
+compiled closure serves every run of the same model.
 Calls of definitions record the definition's name in ``env["__used"]`` so a verdict can name the rules it rests on.
 """
 
@@ -26,10 +27,9 @@ class Resolver(Protocol):
 
 
 class Compiler:
-    """Compiles expressions against one resolver; definitions are compiled once and shared."""
+    """Compiles expressions once; the resolver comes with each environment (``env["__world"]``)."""
 
-    def __init__(self, definitions: dict[str, Definition], resolver: Resolver) -> None:
-        self.resolver = resolver
+    def __init__(self, definitions: dict[str, Definition]) -> None:
         self.definitions = definitions
         self._defs: dict[str, Fn] = {}
         self._cache: dict[int, tuple[Expr, Fn]] = {}
@@ -59,8 +59,8 @@ class Compiler:
             return lambda env: env[name]
         if kind == "attr":
             obj_fn = self.compile(e.args[0])
-            owner, attr, get = e.owner, str(e.value), self.resolver.get
-            return lambda env: get(owner, obj_fn(env), attr, env)
+            owner, attr = e.owner, str(e.value)
+            return lambda env: env["__world"].get(owner, obj_fn(env), attr, env)
         if kind == "not":
             arg = self.compile(e.args[0])
             return lambda env: not arg(env)
@@ -96,29 +96,28 @@ class Compiler:
             return lambda env: left(env) == right(env)
         if op == "!=":
             return lambda env: left(env) != right(env)
-        members = self.resolver.members
         if e.args[1].kind == "set":
             if op == "in":
                 return lambda env: left(env) in right(env)
             return lambda env: left(env) not in right(env)
         if op == "in":
-            return lambda env: left(env) in members(right(env))
-        return lambda env: left(env) not in members(right(env))
+            return lambda env: left(env) in env["__world"].members(right(env))
+        return lambda env: left(env) not in env["__world"].members(right(env))
 
     def _quantifier(self, e: Expr) -> Fn:
         coll, body = self.compile(e.args[0]), self.compile(e.args[1])
-        var, members = e.var, self.resolver.members
+        var = e.var
         if e.value == "any":
-            return lambda env: any(body({**env, var: m}) for m in members(coll(env)))
-        return lambda env: all(body({**env, var: m}) for m in members(coll(env)))
+            return lambda env: any(body({**env, var: m}) for m in env["__world"].members(coll(env)))
+        return lambda env: all(body({**env, var: m}) for m in env["__world"].members(coll(env)))
 
     def _first(self, e: Expr) -> Fn:
         coll = self.compile(e.args[0])
         cond = self.compile(e.args[1]) if len(e.args) > 1 else (lambda env: True)
-        var, members = e.var, self.resolver.members
+        var = e.var
 
         def pick(env: Env) -> Any:
-            for m in members(coll(env)):
+            for m in env["__world"].members(coll(env)):
                 if cond({**env, var: m}):
                     return m
             return None

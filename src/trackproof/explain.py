@@ -50,7 +50,7 @@ class Explainer:
             return f"{head}: {self.why_false(definition.body, inner, depth + 1)}"
         if kind == "quant":
             coll, body = e.args
-            members = self.compiler.resolver.members(self._value(coll, env))
+            members = env["__world"].members(self._value(coll, env))
             if e.value == "all":
                 for m in members:
                     inner = {**env, e.var: m}

@@ -15,11 +15,10 @@ import z3
 
 from .claims import OUTCOME, Claim, Setting
 from .errors import TrackproofError
-from .evaluate import Compiler
 from .ir import Model
 from .scenario import Participant, Scenario
-from .simulate import Outcome, Simulator
-from .symbolic import Builder, Space, all_of, any_of, quiet
+from .simulate import Outcome, Simulator, engine
+from .symbolic import Builder, Space, all_of, any_of, eq, quiet
 from .world import World
 
 TIMEOUT_MS = 20_000
@@ -33,6 +32,7 @@ class PathRun(NamedTuple):
     holds: bool  # the conclusion holds (meaningful when feasible)
     settings: dict[Setting, Any]
     failure: str  # why the premise could not happen, when it could not
+    definitions: dict[tuple[str, str], set[str]]  # (message id, role) -> definitions in the path condition
 
 
 class Verdict(NamedTuple):
@@ -93,10 +93,11 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         if name == "kind":
             pins.append(var == space.const(settings[(owner, name)], "kind"))
     sim = Simulator(model, scenario)
-    builder = Builder(space, sim.world, sim.compiler)
+    builder = Builder(space, sim.world, sim.compiler, lambda: sim.version)
 
-    def record(e: Any, env: dict[str, Any], value: Any) -> None:
-        builder.pins.append(builder.term(e, quiet(env)) == space.const(value, e.type))
+    def record(e: Any, env: dict[str, Any], value: Any, role: str) -> None:
+        builder.role = role
+        builder.pins.append(eq(builder.term(e, quiet(env)), space.const(value, e.type)))
 
     sim.recorder = record
     failure = ""
@@ -113,16 +114,17 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
                                **{pid: pid for pid in scenario.participants},
                                **{k: k for k in outcomes if "." not in k}}
-        holds = bool(Compiler(model.definitions, OutcomeResolver(outcomes, sim.world)).compile(claim.conclusion)(env))
-    return PathRun(condition, feasible, outcomes, holds, settings, failure)
+        env["__world"] = OutcomeResolver(outcomes, sim.world)
+        holds = bool(sim.compiler.compile(claim.conclusion)(env))
+    return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
 
 
 def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
     out = list(space.background)
     world = World(model, claim.scenario)
-    builder = Builder(space, world, Compiler(model.definitions, world))
+    builder = Builder(space, world, engine(model).compiler)
     env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-                           **{pid: pid for pid in claim.scenario.participants}}
+                           "__world": world, **{pid: pid for pid in claim.scenario.participants}}
     for c in model.vocabulary.constraints:
         for pid, p in claim.scenario.participants.items():
             if p.kind in ("user", "queue") or (pid, "kind") in space.vars:
@@ -133,7 +135,18 @@ def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
 
 
 def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
-    return {s: space.value(m, s) for s in space.vars}
+    """Every free setting's value in `m`; one the model leaves open takes its default (any value would do)."""
+    assigned = {d.name(): m[d] for d in m.decls()}
+    out: dict[Setting, Any] = {}
+    for s in space.vars:
+        value = assigned.get(space.label(s))
+        if value is None:
+            out[s] = space.defaults[s]
+        elif space.attrs[s].type == "bool":
+            out[s] = z3.is_true(value)
+        else:
+            out[s] = str(value)
+    return out
 
 
 def _emails(claim: Claim) -> list[str]:
@@ -155,7 +168,8 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
         found = solver.model()
         settings = _settings(space, found)
         path = run_path(model, claim, space, settings)
-        if not z3.is_true(found.eval(path.condition, model_completion=True)):  # pragma: no cover - a bug guard
+        pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
+        if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):  # pragma: no cover - a bug guard
             raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
         paths.append(path)
         solver.add(z3.Not(path.condition))
@@ -183,7 +197,8 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
     implies = z3.Solver()
     implies.add([*base, z3.Not(holds)])
     cubes: list[dict[Setting, list[Any]]] = []
-    order = list(space.vars)
+    # A setting no path condition mentions cannot matter: it is dropped without asking the solver.
+    order = [s for s in space.vars if s in space.read or s[1] == "kind"]
     while finder.check() == z3.sat and len(cubes) < 64:
         m = finder.model()
         cube: dict[Setting, list[Any]] = {s: [space.value(m, s)] for s in order}
@@ -220,7 +235,7 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
     bad = [p for p in feasible if not p.holds]
     infeasible = [p for p in paths if not p.feasible]
     holds_region = any_of([p.condition for p in good + infeasible])
-    rules = _rules(claim, feasible)
+    rules = _rules(model, claim, feasible)
     if reason:
         return Verdict(claim, "unknown", None, None, None, paths, rules, _confidence(model, rules), reason, space)
     at_defaults = _at_defaults(space, base, holds_region, feasible)
@@ -229,11 +244,11 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
                        "; ".join(sorted({p.failure for p in infeasible})), space)
     good_region = any_of([p.condition for p in good])
     cubes = holds_when(model, space, base, good_region, holds_region) if good else []
-    shown = [{space.label(s): v for s, v in cube.items()} for cube in cubes]
+    shown = sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes), key=repr)
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space)
     cex = _minimal(model, claim, space, base, any_of([p.condition for p in bad]))
-    cex_rules = _rules(claim, [cex])
+    cex_rules = _rules(model, claim, [cex])
     return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space)
 
 
@@ -250,11 +265,26 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
     opt = z3.Optimize()
     opt.set(timeout=TIMEOUT_MS)
     opt.add([*base, bad])
-    for s, value in space.defaults.items():
-        opt.add_soft(space.equals(s, value), 1)
+    # Fewest changed settings first; among those, a fixed preference by position (powers of two make the
+    # optimum unique), so the counterexample does not depend on the order Z3 happens to search in.
+    for i, (s, value) in enumerate(space.defaults.items()):
+        opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))
     if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
         raise AssertionError("no counterexample in a non-empty region")
-    return run_path(model, claim, space, _settings(space, opt.model()))
+    chosen = _settings(space, opt.model())
+    # Equal weights cannot order the values of one setting: take each changed setting's first value (in its
+    # domain's order) that still gives a counterexample, so the answer is the same whatever Z3's search order.
+    probe = z3.Solver()
+    probe.add([*base, bad])
+    for s in space.vars:
+        if chosen[s] == space.defaults[s]:
+            continue
+        others = [space.equals(k, v) for k, v in chosen.items() if k != s]
+        for value in _domain(model, space, s):
+            if value != space.defaults[s] and probe.check(*others, space.equals(s, value)) == z3.sat:
+                chosen[s] = value
+                break
+    return run_path(model, claim, space, chosen)
 
 
 def _names(claim: Claim) -> list[str]:
@@ -268,15 +298,33 @@ def _names(claim: Claim) -> list[str]:
     return found
 
 
-def _rules(claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
+def _fields(claim: Claim) -> set[str]:
+    """The outcome fields the conclusion reads (a rule that only sets another field cannot affect the verdict)."""
+    found: set[str] = set()
+    stack = [claim.conclusion]
+    while stack:
+        e = stack.pop()
+        if e.kind == "attr" and e.owner == OUTCOME:
+            found.add(str(e.value))
+        stack.extend(e.args)
+    return found
+
+
+def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
+    """The rules behind the emails the conclusion names, in the model's order (transitions, then definitions)."""
     names = set(_names(claim))
-    rules: dict[str, None] = {}
+    fields = _fields(claim)
+    found: set[str] = set()
+    transitions = {t.id for t in model.transitions}
     for p in paths:
         for key, outcome in p.outcomes.items():
             if key.split(".")[0] in names:
-                for r in outcome.rules:
-                    rules.setdefault(r, None)
-    return tuple(rules)
+                found.update(r for r in outcome.rules if r in transitions)
+        for (message, role), defs in p.definitions.items():
+            if message in names and (role in ("guard", "action") or role in fields):
+                found.update(defs)
+    order = [t.id for t in model.transitions] + list(model.definitions)
+    return tuple(r for r in dict.fromkeys(order) if r in found)
 
 
 def _confidence(model: Model, rules: tuple[str, ...]) -> str:

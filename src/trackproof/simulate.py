@@ -43,71 +43,70 @@ class Outcome(NamedTuple):
     why_not_event: int = 0
 
 
-#: Called with (expression, environment, concrete result) for every guard part, effect and action condition the
-#: simulator evaluates; the prover uses it to build the path condition of a run (prove.py).
-Recorder = Callable[[Expr, dict[str, Any], Any], None]
+#: Called with (expression, environment, concrete result, role) for every guard part ("guard"), effect (the field it
+#: sets) and action condition ("action") the simulator evaluates; the prover builds a run's path condition from it.
+Recorder = Callable[[Expr, dict[str, Any], Any, str], None]
 
 
-class Simulator:
-    def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
+class Engine:
+    """What one model compiles to, built once and shared by every run: the expression closures and one
+    `transitions` Machine whose callbacks act on the simulator currently running (`sim`)."""
+
+    def __init__(self, model: Model) -> None:
         self.model = model
-        self.recorder = recorder
-        self.scenario = scenario
-        self.world = World(model, scenario)
-        self.compiler = Compiler(model.definitions, self.world)
+        self.compiler = Compiler(model.definitions)
         self.explainer = Explainer(model, self.compiler)
-        self.event: Event | None = None
-        self._attempt: list[tuple[str, str]] = []
-        self._fired: Step | None = None
-        self._effect_used: tuple[str, ...] = ()
+        self.sim: Simulator | None = None
+        self.shared = {n for n, a in model.vocabulary.groups["email"].items() if a.shared}
         self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
         for t in model.transitions:
             self.machine.add_transition(t.trigger, t.source, t.dest, conditions=[self._condition(t)],
                                         before=[self._effects(t)], after=[self._actions(t)])
-        self._check_constraints(None)
 
-    # --- compiled rules ----------------------------------------------------------------------------------------
+    def current(self) -> Simulator:
+        assert self.sim is not None
+        return self.sim
+
     def _condition(self, t: Transition) -> Callable[[EventData], bool]:
         parts = [(c, self.compiler.compile(c)) for c in conjuncts(t.guard)] if t.guard else []
 
         def condition(ev: EventData) -> bool:
-            side = _side(ev)
+            sim, side = self.current(), _side(ev)
             if t.side is not None and side.side != t.side:
                 return False
-            env = self._env(side, ev.kwargs)
+            env = sim._env(side, ev.kwargs)
             for part, fn in parts:
                 result = fn(env)
-                if self.recorder is not None:
-                    self.recorder(part, env, bool(result))
+                if sim.recorder is not None:
+                    sim.recorder(part, env, bool(result), "guard")
                 if not result:
                     quiet = {**env, "__used": None, "__assumed": None}
-                    self._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
-                    self._attempt_assumed.update(env["__assumed"])
-                    self._attempt_used.update(env["__used"])
+                    sim._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
+                    sim._attempt_assumed.update(env["__assumed"])
+                    sim._attempt_used.update(env["__used"])
                     return False
-            self._fired = Step(self._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
-                               tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
+            sim._fired = Step(sim._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
+                              tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
             return True
 
         return condition
 
     def _effects(self, t: Transition) -> Callable[[EventData], None]:
         sets = [(e.target, self.compiler.compile(e.value)) for e in t.effects]
-        shared = {n for n, a in self.model.vocabulary.groups["email"].items() if a.shared}
 
         def apply(ev: EventData) -> None:
-            side = _side(ev)
-            env = self._env(side, ev.kwargs)
+            sim, side = self.current(), _side(ev)
+            env = sim._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
-            if self.recorder is not None:
+            if sim.recorder is not None:
                 for effect in t.effects:
-                    self.recorder(effect.value, env, values[effect.target])
-            self._effect_used = tuple(env["__used"])
+                    sim.recorder(effect.value, env, values[effect.target], effect.target)
+            sim._effect_used = tuple(env["__used"])
             for target, value in values.items():
                 if target == "correlated_to" and value is not None:
                     value = value[0]
-                if target in shared:
+                if target in self.shared:
                     side.message.shared[target] = value
                 else:
                     side.fields[target] = value
@@ -118,35 +117,70 @@ class Simulator:
         acts = [(a.name, self.compiler.compile(a.when) if a.when else None) for a in t.actions]
 
         def run(ev: EventData) -> None:
-            side = _side(ev)
-            fired = self._fired
+            sim, side = self.current(), _side(ev)
+            fired = sim._fired
             assert fired is not None
             actor = ev.kwargs.get("actor")
             names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
-                                   fired.used, self._effect_used, assumed=fired.assumed))
+                                   fired.used, sim._effect_used, assumed=fired.assumed))
             for (name, when), action in zip(acts, t.actions, strict=True):
                 if when is not None:
-                    env = self._env(side, ev.kwargs)
+                    env = sim._env(side, ev.kwargs)
                     holds = bool(when(env))
-                    if self.recorder is not None and action.when is not None:
-                        self.recorder(action.when, env, holds)
+                    if sim.recorder is not None and action.when is not None:
+                        sim.recorder(action.when, env, holds, "action")
                     if not holds:
                         continue
                 if name == "deliver":
-                    self._deliver(side.message)
+                    sim._deliver(side.message)
                 elif name == "create_records":
-                    self._create_records(side)
+                    sim._create_records(side)
                 elif name == "drop_unresolved":
-                    self._drop_unresolved(side.message)
+                    sim._drop_unresolved(side.message)
 
         return run
+
+
+_ENGINES: dict[int, tuple[Model, Engine]] = {}
+
+
+def engine(model: Model) -> Engine:
+    """The engine of `model`, built on first use."""
+    found = _ENGINES.get(id(model))
+    if found is None or found[0] is not model:
+        found = (model, Engine(model))
+        _ENGINES[id(model)] = found
+    return found[1]
+
+
+class Simulator:
+    """One run of one scenario. Runs are sequential: the shared engine acts on the simulator that runs now."""
+
+    def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
+        self.model = model
+        self.recorder = recorder
+        self.scenario = scenario
+        self.world = World(model, scenario)
+        self.engine = engine(model)
+        self.compiler = self.engine.compiler
+        self.machine = self.engine.machine
+        self.event: Event | None = None
+        self._attempt: list[tuple[str, str]] = []
+        self._fired: Step | None = None
+        self._effect_used: tuple[str, ...] = ()
+        self._attempt_assumed: dict[str, str] = {}
+        self._attempt_used: dict[str, None] = {}
+        self._sides: list[Side] = []
+        self.version = 0  # bumped by every trigger: what the world looked like may have changed
+        self._check_constraints(None)
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
         return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {}, "__assumed": {},
+                "__world": self.world,
                 "email": (msg.id, side.side), "sender": msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
@@ -155,13 +189,15 @@ class Simulator:
         return self.event.number if self.event else 0
 
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
+        self.version += 1
         self._attempt = []
         self._fired = None
         self._effect_used = ()
-        self._attempt_assumed: dict[str, str] = {}
-        self._attempt_used: dict[str, None] = {}
+        self._attempt_assumed = {}
+        self._attempt_used = {}
         if trigger not in self.machine.events:  # no rule reacts to this trigger at all
             return False
+        self.engine.sim = self
         fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
@@ -199,7 +235,7 @@ class Simulator:
             for pid, party in self.world.parties.items():
                 if not party.is_mailbox:
                     continue
-                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None}):
+                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None, "__world": self.world}):
                     loc = event.loc if event else self.scenario.participants[pid].loc
                     raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
 
@@ -207,10 +243,15 @@ class Simulator:
     def run(self) -> list[Outcome]:
         from .events import play
 
-        for event in self.scenario.events:
-            self.event = event
-            play(self, event)
-        self.event = None
+        try:
+            for event in self.scenario.events:
+                self.event = event
+                self.version += 1
+                play(self, event)
+        finally:
+            self.event = None
+            for side in self._sides:
+                self.machine.remove_model(side)
         return [self.outcome(side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
 
@@ -218,6 +259,7 @@ class Simulator:
         side = Side(msg, name)
         msg.sides[name] = side
         self.machine.add_model(side)
+        self._sides.append(side)
         return side
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None:

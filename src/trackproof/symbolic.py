@@ -11,6 +11,7 @@ Compiled from the same IR expressions as the simulator; nothing about Dynamics 3
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import z3
@@ -34,6 +35,17 @@ def all_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
     ctx = parts[0].ctx
     array, size = _ast_array(parts)
     return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), size, array), ctx)
+
+
+def eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+    """a == b through Z3's C API (the operator's coercion is the prover's hot spot)."""
+    ctx = a.ctx
+    return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
+
+
+def neg(a: z3.BoolRef) -> z3.BoolRef:
+    ctx = a.ctx
+    return z3.BoolRef(z3.Z3_mk_not(ctx.ref(), a.as_ast()), ctx)
 
 
 def any_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
@@ -69,7 +81,12 @@ class Space:
         self.defaults: dict[Setting, Any] = {}
         self.background: list[z3.BoolRef] = []
         self._atoms: dict[tuple[Setting, Any], z3.BoolRef] = {}
+        self._consts: dict[tuple[str, Any], z3.ExprRef] = {}
         self._declare()
+        self.names = {name for _, name in self.vars}
+        self.org_names = {name for owner, name in self.vars if owner == "org"}
+        self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
+        self.read: set[Setting] = set()  # the settings some run's path condition mentions
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary
@@ -110,6 +127,14 @@ class Space:
         return attr.default
 
     def const(self, value: Any, typ: str) -> z3.ExprRef:
+        key = (typ, value if not isinstance(value, list) else tuple(value))
+        found = self._consts.get(key)
+        if found is None:
+            found = self._const(value, typ)
+            self._consts[key] = found
+        return found
+
+    def _const(self, value: Any, typ: str) -> z3.ExprRef:
         if typ == BOOL:
             return z3.BoolVal(bool(value))
         if typ in ("party", "email"):
@@ -145,14 +170,21 @@ class Space:
 class Builder:
     """Z3 terms of model expressions in one run's world; pins what it reads concretely into `pins`."""
 
-    def __init__(self, space: Space, world: World, compiler: Compiler) -> None:
+    def __init__(self, space: Space, world: World, compiler: Compiler,
+                 version: Callable[[], int] | None = None) -> None:
         self.space = space
+        self.version = version or (lambda: 0)  # changes whenever the world may have changed
+        self._calls: dict[tuple[Any, ...], z3.ExprRef] = {}
+        # (message id, role) -> definitions in its terms, every branch and not just the one taken; the role is
+        # "guard", "action" or the email field an effect sets
+        self.defs: dict[tuple[str, str], set[str]] = {}
+        self.role = "guard"
         self.world = world
         self.compiler = compiler
         self.pins: list[z3.BoolRef] = []
-        self._names = {name for _, name in space.vars}
-        self._org = {name for owner, name in space.vars if owner == "org"}
-        self._symbolic: dict[int, bool] = {}
+        self._names = space.names
+        self._org = space.org_names
+        self._symbolic = space.symbolic_memo
 
     def symbolic(self, e: Expr) -> bool:
         """Whether `e` may read a free setting (if not, its value along the run is a constant)."""
@@ -188,7 +220,7 @@ class Builder:
         if kind == "attr":
             return self._attribute(e, env)
         if kind == "not":
-            return z3.Not(self.term(e.args[0], env))
+            return neg(self.term(e.args[0], env))
         if kind in ("and", "or"):
             return self._junction(kind == "and", e.args, env)
         if kind == "cmp":
@@ -216,11 +248,22 @@ class Builder:
                 result = z3.If(cond, s.const(m, PARTY), result)
             return result
         if kind == "call":
+            current = env.get("email")
+            self.defs.setdefault((current[0] if current else "", self.role), set()).add(str(e.value))
             definition = self.space.model.definitions[str(e.value)]
             inner = dict(env)
+            values = []
             for (param, _), arg in zip(definition.params, e.args, strict=True):
                 inner[param] = self._concrete(arg, env)
-            return self.term(definition.body, inner)
+                values.append(inner[param])
+            event = env.get("__event")
+            key = (e.value, tuple(values), env.get("email"), env.get("actor"), id(event) if event else 0,
+                   self.version())
+            found = self._calls.get(key)
+            if found is None:
+                found = self.term(definition.body, inner)
+                self._calls[key] = found
+            return found
         raise AssertionError(kind)  # pragma: no cover
 
     def _junction(self, conjunction: bool, args: tuple[Expr, ...], env: dict[str, Any]) -> z3.ExprRef:
@@ -232,7 +275,11 @@ class Builder:
                 if bool(self.compiler.compile(a)(env)) == absorbing:
                     return z3.BoolVal(absorbing)
                 continue
-            parts.append(self.term(a, env))
+            part = self.term(a, env)
+            if (z3.is_false(part) if conjunction else z3.is_true(part)):
+                return z3.BoolVal(absorbing)
+            if not (z3.is_true(part) if conjunction else z3.is_false(part)):
+                parts.append(part)
         if not parts:
             return z3.BoolVal(conjunction)
         if len(parts) == 1:
@@ -250,32 +297,39 @@ class Builder:
         if owner == "org":
             setting: Setting = ("org", name)
             if setting in s.vars and setting not in self.world.overwritten:
+                s.read.add(setting)
                 return s.vars[setting]
             return s.const(self.world.org[name], e.type)
         obj = self._concrete(e.args[0], env)
         if owner == "party" and obj is not None:
             setting = (str(obj), name)
             if setting in s.vars and setting not in self.world.overwritten:
+                s.read.add(setting)
                 return s.vars[setting]
         return s.const(self.world.get(owner, obj, name, env), e.type)
 
     def _compare(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
         left, right = e.args
         s = self.space
+        if e.value in ("==", "!=") and left.kind == "attr" and right.kind == "const" and left.value == "kind":
+            owner = self.compiler.compile(left.args[0])(env)
+            choices = self.space.claim.kinds.get(str(owner))
+            if choices is not None and right.value not in choices:  # outside the setting's domain: never equal
+                return z3.BoolVal(e.value == "!=")
         if e.value in ("==", "!="):
             typ = left.type if left.type not in (NULL, "str") else right.type
             lt = s.const(left.value, typ) if left.kind == "const" and left.type != BOOL else self.term(left, env)
             rt = s.const(right.value, typ) if right.kind == "const" and right.type != BOOL else self.term(right, env)
-            return lt == rt if e.value == "==" else lt != rt
+            return eq(lt, rt) if e.value == "==" else neg(eq(lt, rt))
         lt = self.term(left, env)
         if right.kind == "set":
             values = right.value if isinstance(right.value, tuple) else ()
-            inside = any_of([lt == s.const(v, left.type) for v in values])
+            inside = any_of([eq(lt, s.const(v, left.type)) for v in values])
         else:
             assert right.type == PARTY_SET
             members = self.world.members(self.compiler.compile(right)(env))
-            inside = any_of([lt == s.const(m, PARTY) for m in members])
-        return inside if e.value == "in" else z3.Not(inside)
+            inside = any_of([eq(lt, s.const(m, PARTY)) for m in members])
+        return inside if e.value == "in" else neg(inside)
 
 
 def quiet(env: dict[str, Any]) -> dict[str, Any]:
