@@ -320,8 +320,10 @@ def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
         for key, outcome in p.outcomes.items():
             if key.split(".")[0] in names:
                 found.update(r for r in outcome.rules if r in transitions)
+        # An action's condition matters only where the action changed the world (records were created).
+        acted = any(step.trigger == "create_records" for o in p.outcomes.values() for step in o.steps)
         for (message, role), defs in p.definitions.items():
-            if message in names and (role in ("guard", "action") or role in fields):
+            if message in names and (role == "guard" or role in fields or (role == "action" and acted)):
                 found.update(defs)
     order = [t.id for t in model.transitions] + list(model.definitions)
     return tuple(r for r in dict.fromkeys(order) if r in found)
