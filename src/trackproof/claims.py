@@ -102,8 +102,16 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
             fixed[setting] = value
         if "free" in scope:
             items = expect_sequence(scope["free"], scope.locs["free"], "free")
-            free = tuple(_setting_key(model, str(k), loc_k, simple)[0] for k, loc_k in zip(items, items.locs,
-                                                                                            strict=True))
+            chosen: list[Setting] = []
+            for k, loc_k in zip(items, items.locs, strict=True):
+                owner, _, name = str(k).partition(".")
+                if name == "kind":  # a participant's kind ranges over the list given with the participant
+                    if owner not in kinds:
+                        raise TrackproofError("E402", f"'{k}': give {owner} a list of kinds to let its kind range",
+                                              loc_k)
+                    continue
+                chosen.append(_setting_key(model, str(k), loc_k, simple)[0])
+            free = tuple(chosen)
     for (owner, name), value in fixed.items():
         if owner == "org":
             org[name] = value

@@ -1,0 +1,168 @@
+"""The prover: verdicts in pairs, agreement with brute force, counterexamples that replay, exactness of the bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trackproof.brute import brute_force, verdict_of
+from trackproof.checkreport import scenario_yaml
+from trackproof.claims import Claim, load_claims
+from trackproof.ir import Model
+from trackproof.prove import Verdict, prove_claim
+from trackproof.report import compare
+from trackproof.scenario import load_scenario
+from trackproof.simulate import simulate
+
+from .conftest import ROOT, cli
+
+SMALL = ROOT / "tests" / "claims" / "small.yaml"
+FORUM = ROOT / "proofs" / "forum-claims.yaml"
+
+
+@pytest.fixture(scope="module")
+def small(model: Model) -> dict[str, tuple[Claim, Verdict]]:
+    return {c.id: (c, prove_claim(model, c)) for c in load_claims(SMALL, model)}
+
+
+@pytest.fixture(scope="module")
+def forum(model: Model) -> dict[str, tuple[Claim, Verdict]]:
+    return {c.id: (c, prove_claim(model, c)) for c in load_claims(FORUM, model)}
+
+
+def check(verdict: Verdict, expected: str) -> None:
+    """One helper checks a verdict: its kind, and that a violated one carries a counterexample."""
+    assert verdict.verdict == expected, (verdict.claim.id, verdict.verdict, verdict.reason)
+    assert (verdict.counterexample is not None) == (expected == "violated")
+    if expected in ("proved", "violated"):
+        assert verdict.rules
+
+
+def _in_cube(cube: dict[str, list[Any]], point: dict[str, Any]) -> bool:
+    return all(point[name] in values for name, values in cube.items())
+
+
+@pytest.mark.parametrize("claim_id", ["small-contact-emails-x", "small-outlook-reply", "small-queue-cc",
+                                      "small-send-from-crm", "small-always"])
+def test_brute_force_agrees_with_the_prover(model: Model, small: dict[str, tuple[Claim, Verdict]],
+                                            claim_id: str) -> None:
+    claim, verdict = small[claim_id]
+    assert verdict.space is not None
+    settings = list(verdict.space.vars)
+    results = brute_force(model, claim, settings)
+    assert verdict.verdict == verdict_of(results)
+    labels = [verdict.space.label(s) for s in settings]
+    assert verdict.holds_when is not None
+    for values, holds in results.items():
+        point = dict(zip(labels, values, strict=True))
+        covered = any(_in_cube(cube, point) for cube in verdict.holds_when)
+        if holds is True:
+            assert covered, f"{claim_id}: holds at {point} but holds_when does not say so"
+        elif holds is False:
+            assert not covered, f"{claim_id}: fails at {point} but holds_when includes it"
+    defaults = tuple(verdict.space.defaults[s] for s in settings)
+    assert verdict.holds_under_defaults == (results[defaults] is not False)
+
+
+def test_proved_and_violated_pair(forum: dict[str, tuple[Claim, Verdict]]) -> None:
+    check(forum["SSS-1"][1], "proved")
+    assert forum["SSS-1"][1].holds_when == [{}]  # always
+    violated = forum["SSS-3"][1]
+    check(violated, "violated")
+    assert violated.holds_under_defaults is False
+    cex = violated.counterexample
+    assert cex is not None and not cex.outcomes["E1"].stored
+    assert cex.settings[("X", "filter")] == "in_response"  # the documented default is the counterexample
+    assert violated.holds_when == [{"org.use_correlation": [True],
+                                    "X.filter": ["all", "leads_contacts_accounts", "email_enabled"]}]
+
+
+def test_outlook_reply_needs_auto_track_sent_items(forum: dict[str, tuple[Claim, Verdict]]) -> None:
+    verdict = forum["SSS-4b"][1]
+    check(verdict, "violated")
+    assert verdict.holds_under_defaults is True
+    cex = verdict.counterexample
+    assert cex is not None and cex.settings[("org", "auto_track_sent_items")] is True
+    assert cex.outcomes["E2"].stored and "S-track-sent-items" in cex.outcomes["E2"].rules
+
+
+def test_vacuous_claim_is_never_proved(model: Model) -> None:
+    claim = next(c for c in load_claims(ROOT / "proofs" / "invariants.yaml", model)
+                 if c.id == "INV-reply-to-unsent-is-impossible")
+    verdict = prove_claim(model, claim)
+    check(verdict, "vacuous")
+    assert "never left its sender" in verdict.reason
+
+
+@pytest.mark.parametrize("claim_id", ["SSS-2", "SSS-3", "SSS-4b", "SSS-5", "SSS-6", "OUT-2a", "OUT-3a", "OUT-4b",
+                                      "OUT-5", "OUT-6"])
+def test_counterexample_replays_with_trackproof_run(model: Model, forum: dict[str, tuple[Claim, Verdict]],
+                                                    tmp_path: Path, claim_id: str) -> None:
+    _, verdict = forum[claim_id]
+    cex = verdict.counterexample
+    assert cex is not None
+    path = tmp_path / f"{claim_id}.yaml"
+    path.write_text(scenario_yaml(verdict, cex), encoding="utf-8")
+    scenario = load_scenario(path, model)
+    outcomes = simulate(model, scenario)
+    assert compare(scenario, outcomes) == []
+    assert {o.key: o.stored for o in outcomes} == {k: o.stored for k, o in cex.outcomes.items()}
+
+
+def test_one_more_sync_changes_no_verdict(model: Model, forum: dict[str, tuple[Claim, Verdict]]) -> None:
+    """The premise's sync cycles are enough: a deeper unrolling (one more cycle) finds nothing new."""
+    for claim, verdict in forum.values():
+        if not any(e.kind == "sync" for e in claim.scenario.events):
+            continue
+        extra = claim.scenario.events[-1]._replace(number=len(claim.scenario.events) + 1, kind="sync", params={})
+        deeper = claim._replace(scenario=claim.scenario._replace(events=(*claim.scenario.events, extra)))
+        again = prove_claim(model, deeper)
+        assert (again.verdict, again.holds_when) == (verdict.verdict, verdict.holds_when), claim.id
+
+
+def test_check_json_contract_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "check", str(SMALL), "--format", "json")
+    assert status == 1  # some claims are violated
+    doc = json.loads(out)
+    assert doc["summary"]["total"] == 5
+    for claim in doc["claims"]:
+        assert {"id", "text", "verdict", "holds_under_defaults", "holds_when", "counterexample", "rules"} <= set(claim)
+        for rule in claim["rules"]:
+            assert rule["sources"] and rule["confidence"] in "HML"
+        if claim["verdict"] == "violated":
+            assert claim["counterexample"]["sentences"] and claim["counterexample"]["trace"]
+            assert claim["counterexample"]["scenario"].startswith("name:")
+
+
+def test_check_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    first = cli(capsys, "check", str(SMALL), "--format", "json")[1]
+    second = cli(capsys, "check", str(SMALL), "--format", "json")[1]
+    assert first == second
+
+
+def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackproof import prove
+
+    monkeypatch.setattr(prove, "enumerate_paths", lambda *args: ([], "Z3 gave up: timeout"))
+    status, out, _ = cli(capsys, "check", str(SMALL))
+    assert status == 3
+    assert "PROVED" not in out and "UNKNOWN" in out and "This is not a proof" in out
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("conclusion: \"E9.stored\"", "E203"),
+    ("conclusion: \"E1.stored == 'yes'\"", "E204"),
+    ("free: [X.filtr]", "E402"),
+])
+def test_bad_claim_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, code: str) -> None:
+    original = SMALL.read_text(encoding="utf-8")
+    broken = original.replace("conclusion: \"E1.stored\"", text, 1) if text.startswith("conclusion") else \
+        original.replace("free: [X.filter, org.use_correlation", text.replace("]", ", org.use_correlation"), 1)
+    path = tmp_path / "bad.yaml"
+    path.write_text(broken, encoding="utf-8")
+    status, out, err = cli(capsys, "check", str(path))
+    assert status == 2 and out == ""
+    assert f"error[{code}]" in err and "Traceback" not in err
