@@ -143,7 +143,8 @@ def test_check_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     assert first == second
 
 
-def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from trackproof import prove
 
     monkeypatch.setattr(prove, "enumerate_paths", lambda *args: ([], "Z3 gave up: timeout"))

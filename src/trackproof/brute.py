@@ -36,7 +36,7 @@ def assignments(model: Model, claim: Claim, settings: list[Setting]) -> Iterator
 OUT_OF_SCOPE = "out of scope"
 
 
-def evaluate(model: Model, claim: Claim, settings: dict[Setting, Any]) -> bool | None | str:
+def evaluate(model: Model, claim: Claim, settings: dict[Setting, Any]) -> bool | str | None:
     """True or False: the conclusion after the premise; None: the premise cannot happen under these settings;
     OUT_OF_SCOPE: the settings cannot occur together (a vocabulary constraint)."""
     scenario = _scenario(claim, settings)
