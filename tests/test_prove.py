@@ -167,3 +167,21 @@ def test_bad_claim_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, text
     status, out, err = cli(capsys, "check", str(path))
     assert status == 2 and out == ""
     assert f"error[{code}]" in err and "Traceback" not in err
+
+
+def test_contradicting_claims_give_a_minimal_set(model: Model) -> None:
+    from trackproof.consistency import consistency
+
+    verdicts = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "contradiction.yaml", model)]
+    [joint] = consistency(model, verdicts)
+    assert not joint.consistent
+    assert joint.conflict == ("new-email-stored", "only-replies-stored")  # not the third, which fits either
+
+
+def test_consistent_claims_say_when_they_all_hold(model: Model, forum: dict[str, tuple[Claim, Verdict]]) -> None:
+    from trackproof.consistency import consistency
+
+    sss = [v for cid, (_, v) in forum.items() if cid.startswith("SSS")]
+    [joint] = consistency(model, sss)
+    assert joint.consistent
+    assert all(cube["X.filter"] == ["all", "leads_contacts_accounts", "email_enabled"] for cube in joint.together_when)

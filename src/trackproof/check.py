@@ -6,7 +6,8 @@ import json
 import os
 from typing import TextIO
 
-from .checkreport import scenario_yaml, summary, to_text, verdict_json
+from .checkreport import _value, condition_text, scenario_yaml, summary, to_text, verdict_json
+from .consistency import Consistency, consistency
 from .claims import load_claims
 from .ir import Model
 from .paths import default_model_dir
@@ -39,11 +40,29 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         for v in verdicts:
             if v.counterexample is not None:
                 write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))
+    joint = consistency(model, verdicts)
     if fmt == "json":
-        doc = {"claims": [verdict_json(model, v) for v in verdicts], "summary": summary(verdicts)}
+        doc = {"claims": [verdict_json(model, v) for v in verdicts], "consistency": [c._asdict() for c in joint],
+               "summary": summary(verdicts)}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = to_text(model, verdicts)
+        text = to_text(model, verdicts) + consistency_text(verdicts, joint)
     counts = summary(verdicts)
     status = "unknown" if counts["unknown"] else ("failed" if counts["violated"] or counts["vacuous"] else "proved")
     return text, status
+
+
+def consistency_text(verdicts: list[Verdict], joint: list[Consistency]) -> str:
+    if not joint:
+        return ""
+    by_id = {v.claim.id: v for v in verdicts}
+    lines = ["", "Can the claims that share a setup all hold at once?"]
+    for c in joint:
+        setup = ", ".join(f"{k} = {_value(v)}" for k, v in c.setup.items()) or "no fixed settings"
+        lines.append(f"  {', '.join(c.claims)} ({setup}):")
+        if c.consistent:
+            lines.append(f"    yes, all of them hold when {condition_text(c.together_when)}.")
+        else:
+            lines.append(f"    no: {', '.join(c.conflict)} cannot all hold under any settings (a minimal set):")
+            lines += [f"    - {cid} holds only when {condition_text(by_id[cid].holds_when)}" for cid in c.conflict]
+    return "\n".join(lines) + "\n"

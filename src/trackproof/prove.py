@@ -46,6 +46,8 @@ class Verdict(NamedTuple):
     confidence: str
     reason: str  # for unknown: the solver's reason
     space: Space | None
+    holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
+    base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
 
 
 class OutcomeResolver:
@@ -238,18 +240,21 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
     rules = _rules(model, claim, feasible)
     if reason:
         return Verdict(claim, "unknown", None, None, None, paths, rules, _confidence(model, rules), reason, space)
+    extra = (holds_region, tuple(base))
     at_defaults = _at_defaults(space, base, holds_region, feasible)
     if not feasible:
         return Verdict(claim, "vacuous", at_defaults, None, None, paths, rules, _confidence(model, rules),
-                       "; ".join(sorted({p.failure for p in infeasible})), space)
+                       "; ".join(sorted({p.failure for p in infeasible})), space, *extra)
     good_region = any_of([p.condition for p in good])
     cubes = holds_when(model, space, base, good_region, holds_region) if good else []
     shown = sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes), key=repr)
     if not bad:
-        return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space)
+        return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
+                       *extra)
     cex = _minimal(model, claim, space, base, any_of([p.condition for p in bad]))
     cex_rules = _rules(model, claim, [cex])
-    return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space)
+    return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space,
+                   *extra)
 
 
 def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef, feasible: list[PathRun]) -> bool:

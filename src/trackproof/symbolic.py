@@ -57,7 +57,20 @@ def any_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
     ctx = parts[0].ctx
     array, size = _ast_array(parts)
     return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), size, array), ctx)
-_spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh ones
+_spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh party and email sorts
+_SORTS: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
+
+
+def _vocabulary_sort(name: str, values: tuple[str, ...]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
+    """One Z3 sort per vocabulary type, shared by every claim, so that `X.filter` is one variable in all of them
+    (which is what lets `check` ask whether a set of claims can hold together)."""
+    key = (name, values)
+    found = _SORTS.get(key)
+    if found is None:
+        sort, consts = z3.EnumSort(f"{name}!{len(_SORTS)}", list(values))
+        found = (sort, dict(zip(values, consts, strict=True)))
+        _SORTS[key] = found
+    return found
 
 
 class Space:
@@ -69,8 +82,7 @@ class Space:
         tag = f"{claim.id}!{next(_spaces)}"
         self.enums: dict[str, tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
         for name, values in model.vocabulary.enums.items():
-            sort, consts = z3.EnumSort(f"{name}!{tag}", list(values))
-            self.enums[name] = (sort, dict(zip(values, consts, strict=True)))
+            self.enums[name] = _vocabulary_sort(name, values)
         pids = list(claim.scenario.participants)
         sort, consts = z3.EnumSort(f"party!{tag}", [*pids, NONE])
         self.enums[PARTY] = (sort, dict(zip([*pids, NONE], consts, strict=True)))

@@ -1,0 +1,86 @@
+"""Can a set of beliefs all be true at once? For claims that share a setup (the same fixed settings), ask Z3 for
+settings under which every claim holds; if there are none, name the smallest set of claims at fault (a minimal
+unsatisfiable subset, found by deleting claims from Z3's core one at a time, not Z3's raw core).
+
+This answers the consultant's real question: "is my understanding right?" becomes "under which settings is all of
+it right, and if under none, which of my beliefs contradict each other?".
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import z3
+
+from .claims import Setting
+from .ir import Model
+from .prove import Verdict, holds_when
+from .symbolic import Space, all_of
+
+
+class Consistency(NamedTuple):
+    claims: tuple[str, ...]
+    setup: dict[str, Any]  # the fixed settings the claims share
+    consistent: bool
+    together_when: list[dict[str, list[Any]]]  # cubes under which all hold (when consistent)
+    conflict: tuple[str, ...]  # a minimal set of claims that cannot hold together (when not)
+
+
+class JointSpace(Space):
+    """The union of several claims' settings (a setting with the same name is the same Z3 variable)."""
+
+    def __init__(self, spaces: list[Space]) -> None:  # noqa: PLW0231 - assembled from spaces already built
+        first = spaces[0]
+        self.model = first.model
+        self.claim = first.claim._replace(kinds={k: v for s in spaces for k, v in s.claim.kinds.items()})
+        self.enums = first.enums
+        self.vars, self.attrs, self.defaults = {}, {}, {}
+        self.read: set[Setting] = set()
+        self._atoms, self._consts = {}, {}
+        for space in spaces:
+            for setting, var in space.vars.items():
+                self.vars.setdefault(setting, var)
+                self.attrs.setdefault(setting, space.attrs[setting])
+                self.defaults.setdefault(setting, space.defaults[setting])
+            self.read |= space.read
+
+
+def _groups(verdicts: list[Verdict]) -> list[list[Verdict]]:
+    groups: dict[tuple[Any, ...], list[Verdict]] = {}
+    for v in verdicts:
+        if v.holds_region is None or v.space is None:
+            continue
+        key = tuple(sorted((f"{o}.{n}", repr(val)) for (o, n), val in v.claim.fixed.items()))
+        groups.setdefault(key, []).append(v)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
+    out = []
+    for group in _groups(verdicts):
+        solver = z3.Solver()
+        marks = {}
+        for v in group:
+            mark = z3.Bool(f"claim {v.claim.id}")
+            marks[mark.get_id()] = v.claim.id
+            assert v.holds_region is not None
+            solver.add(z3.Implies(mark, all_of([*v.base, v.holds_region])))
+        literals = [z3.Bool(f"claim {v.claim.id}") for v in group]
+        setup = {f"{o}.{n}": val for (o, n), val in group[0].claim.fixed.items()}
+        ids = tuple(v.claim.id for v in group)
+        if solver.check(*literals) == z3.sat:
+            space = JointSpace([v.space for v in group if v.space is not None])
+            base = [r for v in group for r in v.base]
+            everything = all_of([v.holds_region for v in group if v.holds_region is not None])
+            cubes = holds_when(model, space, base, everything, everything)
+            shown = sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes), key=repr)
+            out.append(Consistency(ids, setup, True, shown, ()))
+            continue
+        core = [c for c in solver.unsat_core()]
+        current = [c for c in literals if any(c.eq(k) for k in core)]
+        for literal in list(current):
+            trial = [c for c in current if not c.eq(literal)]
+            if solver.check(*trial) == z3.unsat:
+                current = trial
+        out.append(Consistency(ids, setup, False, [], tuple(marks[c.get_id()] for c in current)))
+    return out
