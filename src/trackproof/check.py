@@ -7,8 +7,8 @@ import os
 from typing import TextIO
 
 from .checkreport import _value, condition_text, scenario_yaml, summary, to_text, verdict_json
-from .consistency import Consistency, consistency
 from .claims import load_claims
+from .consistency import Consistency, consistency
 from .ir import Model
 from .paths import default_model_dir
 from .prove import Verdict, prove_claim

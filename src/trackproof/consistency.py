@@ -29,7 +29,7 @@ class Consistency(NamedTuple):
 class JointSpace(Space):
     """The union of several claims' settings (a setting with the same name is the same Z3 variable)."""
 
-    def __init__(self, spaces: list[Space]) -> None:  # noqa: PLW0231 - assembled from spaces already built
+    def __init__(self, spaces: list[Space]) -> None:
         first = spaces[0]
         self.model = first.model
         self.claim = first.claim._replace(kinds={k: v for s in spaces for k, v in s.claim.kinds.items()})
