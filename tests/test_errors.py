@@ -83,7 +83,7 @@ def test_bad_model(capsys: pytest.CaptureFixture[str], model_copy: Path, name: s
     text = path.read_text(encoding="utf-8")
     assert old in text, f"test fixture out of date: {old!r} not in {rel}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    status, out, err = cli(capsys, "validate", "--model", str(model_copy))
+    status, out, err = cli(capsys, "validate", "--model-dir", str(model_copy))
     assert status == 2, err
     assert out == ""
     assert "Traceback" not in err
@@ -96,7 +96,7 @@ def test_expression_error_points_at_the_offending_column(capsys: pytest.CaptureF
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("guard: \"email.origin != 'crm'\"", "guard: \"email.origin != 'crm' and org.nope\""),
                     encoding="utf-8")
-    status, _, err = cli(capsys, "validate", "--model", str(model_copy))
+    status, _, err = cli(capsys, "validate", "--model-dir", str(model_copy))
     assert status == 2
     head, source, caret = err.splitlines()[:3]
     column = int(head.split(":")[2])

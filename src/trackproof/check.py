@@ -10,6 +10,7 @@ from .checkreport import _value, condition_text, scenario_yaml, summary, to_text
 from .claims import load_claims
 from .consistency import Consistency, consistency
 from .ir import Model
+from .modelcheck import Finding, check_model
 from .paths import default_model_dir
 from .prove import Verdict, prove_claim
 
@@ -23,7 +24,7 @@ def default_claim_files() -> list[str]:
 
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
-                progress: TextIO | None = None) -> tuple[str, str]:
+                progress: TextIO | None = None, with_model: bool = False) -> tuple[str, str]:
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
     verdicts: list[Verdict] = []
     for i, claim in enumerate(claims, 1):
@@ -41,15 +42,43 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
             if v.counterexample is not None:
                 write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))
     joint = consistency(model, verdicts)
+    findings = check_model(model) if with_model else None
+    faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
-        doc = {"claims": [verdict_json(model, v) for v in verdicts], "consistency": [c._asdict() for c in joint],
-               "summary": summary(verdicts)}
+        doc: dict[str, object] = {"claims": [verdict_json(model, v) for v in verdicts],
+                                  "consistency": [c._asdict() for c in joint], "summary": summary(verdicts)}
+        if findings is not None:
+            doc["model"] = {"findings": [f._asdict() for f in findings], "faults": len(faults)}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = to_text(model, verdicts) + consistency_text(verdicts, joint)
+        text = (to_text(model, verdicts) if verdicts else "") + consistency_text(verdicts, joint)
+        if findings is not None:
+            text += model_text(findings)
     counts = summary(verdicts)
-    status = "unknown" if counts["unknown"] else ("failed" if counts["violated"] or counts["vacuous"] else "proved")
+    status = "unknown" if counts["unknown"] else (
+        "failed" if counts["violated"] or counts["vacuous"] or faults else "proved")
     return text, status
+
+
+def model_text(findings: list[Finding]) -> str:
+    lines = ["", "Model consistency (every guard over a free world: all settings and facts free, three parties):"]
+    faults = [f for f in findings if f.kind != "gap"]
+    if not faults:
+        lines.append("  No overlapping rules, no shadowed or dead rules, no unreachable states.")
+    for f in faults:
+        where = f"{f.machine}: {f.state}" + (f" on {f.trigger}" if f.trigger else "")
+        what = {"overlap": "can both fire", "shadowed": "never fires: rules tried before it always fire first",
+                "dead": "can never fire", "unreachable": "is unreachable"}[f.kind]
+        subject = " and ".join(f.rules) if f.rules else "the state"
+        lines.append(f"  {f.kind.upper()} {where}: {subject} {what}" + (f" (e.g. {', '.join(f.witness)})"
+                                                                          if f.witness else ""))
+    gaps = [f for f in findings if f.kind == "gap"]
+    if gaps:
+        lines.append("  Where nothing happens (the email stays as it is), per machine, state and trigger:")
+        for f in gaps:
+            lines.append(f"  - {f.machine}: {f.state} on {f.trigger}, for example when")
+            lines += [f"      {why}" for why in f.witness]
+    return "\n".join(lines) + "\n"
 
 
 def consistency_text(verdicts: list[Verdict], joint: list[Consistency]) -> str:

@@ -41,18 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
-    run.add_argument("--model", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
+    run.add_argument("--model-dir", metavar="DIR",
+                     help="model directory (default: the model that ships with trackproof)")
     chk = sub.add_parser("check", help="prove or refute claims with Z3 (default: every claim file under proofs/)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     chk.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
     chk.add_argument("--format", choices=("text", "json"), default="text")
     chk.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
     chk.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
-    chk.add_argument("--model", metavar="DIR", help="model directory")
+    chk.add_argument("--model", action="store_true",
+                     help="check the model's own rules (overlaps, shadowed and dead rules, gaps, unreachable states);"
+                          " with no FILE, this and every claim under proofs/ are checked")
+    chk.add_argument("--model-dir", metavar="DIR", help="model directory")
     val = sub.add_parser("validate", help="load the model (and any scenario files) and report problems",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     val.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
-    val.add_argument("--model", metavar="DIR", help="model directory")
+    val.add_argument("--model-dir", metavar="DIR", help="model directory")
     return parser
 
 
@@ -119,9 +123,11 @@ def _check(args: argparse.Namespace) -> int:
     from .cache import load_model_cached
     from .check import check_files, default_claim_files
 
-    model = load_model_cached(args.model)
-    files = args.files or default_claim_files()
-    text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr)
+    model = load_model_cached(args.model_dir)
+    files = args.files if args.files else ([] if args.model else default_claim_files())
+    with_model = args.model or not args.files
+    text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
+                               with_model=with_model)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -133,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(RunOptions(tuple(args.files), args.format, args.output, args.model))
+            return _run(RunOptions(tuple(args.files), args.format, args.output, args.model_dir))
         if args.command == "check":
             return _check(args)
-        return _validate(args.files, args.model)
+        return _validate(args.files, args.model_dir)
     except TrackproofError as err:
         print(format_error(err), file=sys.stderr)
         return EXIT_INPUT
