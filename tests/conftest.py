@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from trackproof.scenario import load_scenario
 from trackproof.simulate import Outcome, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ["TRACKPROOF_SELF_CHECK"] = "1"  # the prover checks every run's path condition against its settings
 EXAMPLES = ROOT / "examples"
 
 

@@ -68,7 +68,11 @@ def _event_yaml(e: Event) -> str:
 def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
     """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
     claim = verdict.claim
-    settings: dict[Setting, Any] = {**claim.fixed, **run.settings}
+    space = verdict.space
+    assert space is not None
+    # Only what differs from Dynamics 365's defaults: the claim's fixed settings and the counterexample's changes.
+    changed = {k: v for k, v in run.settings.items() if k[1] == "kind" or space.defaults.get(k) != v}
+    settings: dict[Setting, Any] = {**claim.fixed, **changed}
     org = {n: v for (o, n), v in settings.items() if o == "org"}
     lines = [f"name: {_yaml_scalar('Counterexample to ' + claim.id)}",
              f"description: {_yaml_scalar(claim.text)}"]

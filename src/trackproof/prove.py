@@ -9,6 +9,7 @@ sampled, and needs no bound beyond the premise's own events.
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple
 
 import z3
@@ -136,18 +137,32 @@ def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
     return out + builder.pins
 
 
+def _mentioned(space: Space, formulas: list[z3.BoolRef]) -> set[Setting]:
+    """The settings a list of formulas mentions."""
+    by_name = {space.label(s): s for s in space.vars}
+    found: set[Setting] = set()
+    stack, seen = list(formulas), set()
+    while stack:
+        node = stack.pop()
+        if node.get_id() in seen:
+            continue
+        seen.add(node.get_id())
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            setting = by_name.get(node.decl().name())
+            if setting is not None:
+                found.add(setting)
+        stack.extend(node.children())
+    return found
+
+
 def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
     """Every free setting's value in `m`; one the model leaves open takes its default (any value would do)."""
-    assigned = {d.name(): m[d] for d in m.decls()}
-    out: dict[Setting, Any] = {}
-    for s in space.vars:
-        value = assigned.get(space.label(s))
-        if value is None:
-            out[s] = space.defaults[s]
-        elif space.attrs[s].type == "bool":
-            out[s] = z3.is_true(value)
-        else:
-            out[s] = str(value)
+    out: dict[Setting, Any] = dict(space.defaults)
+    for s in space.read | space.constrained:
+        value = m.eval(space.vars[s], model_completion=False)
+        if z3.is_const(value) and value.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            continue  # left open by the model: any value, so the default
+        out[s] = z3.is_true(value) if space.attrs[s].type == "bool" else str(value)
     return out
 
 
@@ -170,9 +185,10 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
         found = solver.model()
         settings = _settings(space, found)
         path = run_path(model, claim, space, settings)
-        pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
-        if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):  # pragma: no cover - a bug guard
-            raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
+        if os.environ.get("TRACKPROOF_SELF_CHECK"):  # the tests turn this on: both compilations of the model must agree on every run
+            pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
+            if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
+                raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
         paths.append(path)
         solver.add(z3.Not(path.condition))
     return paths, f"more than {MAX_PATHS} rule paths"
@@ -219,6 +235,31 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
             cube[s] = [v for v in domain if v in cube[s]]
         cubes.append(cube)
         finder.add(z3.Not(_cube_formula(space, cube)))
+    return _tidy(space, base, good, cubes)
+
+
+def _tidy(space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
+          cubes: list[dict[Setting, list[Any]]]) -> list[dict[Setting, list[Any]]]:
+    """Drop cubes and values that the other cubes already cover, so each cube says only what it adds."""
+    check = z3.Solver()
+    check.add([*base, good])
+
+    def covers(candidate: list[dict[Setting, list[Any]]]) -> bool:
+        return bool(check.check(z3.Not(any_of([_cube_formula(space, c) for c in candidate]))) == z3.unsat)
+
+    cubes = [dict(c) for c in cubes]
+    for i in reversed(range(len(cubes))):
+        if len(cubes) > 1 and covers(cubes[:i] + cubes[i + 1:]):
+            del cubes[i]
+    for i, cube in enumerate(cubes):
+        for s in list(cube):
+            for value in list(cube[s]):
+                if len(cube[s]) == 1:
+                    break
+                trial = {**cube, s: [v for v in cube[s] if v != value]}
+                if covers([*cubes[:i], trial, *cubes[i + 1:]]):
+                    cube[s] = trial[s]
+                    cubes[i] = cube
     return cubes
 
 
@@ -231,6 +272,7 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
     emails = _emails(claim)
     space = Space(model, claim, emails)
     base = _assume(model, claim, space)
+    space.constrained = _mentioned(space, base)
     paths, reason = enumerate_paths(model, claim, space, base)
     feasible = [p for p in paths if p.feasible]
     good = [p for p in feasible if p.holds]
@@ -272,8 +314,10 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
     opt.add([*base, bad])
     # Fewest changed settings first; among those, a fixed preference by position (powers of two make the
     # optimum unique), so the counterexample does not depend on the order Z3 happens to search in.
+    relevant = space.read | space.constrained  # other settings keep their defaults in every run anyway
     for i, (s, value) in enumerate(space.defaults.items()):
-        opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))
+        if s in relevant:
+            opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))
     if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
         raise AssertionError("no counterexample in a non-empty region")
     chosen = _settings(space, opt.model())

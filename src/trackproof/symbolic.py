@@ -99,6 +99,7 @@ class Space:
         self.org_names = {name for owner, name in self.vars if owner == "org"}
         self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
+        self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary
