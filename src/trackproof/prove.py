@@ -185,7 +185,8 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
         found = solver.model()
         settings = _settings(space, found)
         path = run_path(model, claim, space, settings)
-        if os.environ.get("TRACKPROOF_SELF_CHECK"):  # the tests turn this on: both compilations of the model must agree on every run
+        # The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run.
+        if os.environ.get("TRACKPROOF_SELF_CHECK"):
             pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
             if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
                 raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
