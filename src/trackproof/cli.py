@@ -55,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
                      help="check the model's own rules (overlaps, shadowed and dead rules, gaps, unreachable states);"
                           " with no FILE, this and every claim under proofs/ are checked")
     chk.add_argument("--model-dir", metavar="DIR", help="model directory")
+    dia = sub.add_parser("diagrams", help="draw the model: one state diagram per synchronization mode, the "
+                         "acceptance decision, comparisons, traces", epilog=EPILOG,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    dia.add_argument("--out", metavar="DIR", default="diagrams", help="folder to write to (default: diagrams)")
+    dia.add_argument("--format", default="svg,dot,mermaid", help="comma-separated: svg, dot, mermaid (default: all)")
+    dia.add_argument("--renderer", choices=("auto", "dot", "wasm"), default="auto",
+                     help="SVG renderer: Graphviz's dot program, or Graphviz in WebAssembly (default: dot if present)")
+    dia.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                     help="only a comparison: two machine names, or two settings files (with --machine)")
+    dia.add_argument("--machine", default="server_side_sync", help="the machine for a settings comparison")
+    dia.add_argument("--highlight", metavar="TRACE.json", help="only a diagram with this trace drawn on it "
+                     "(the JSON of `check` or `run`)")
+    dia.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
+    dia.add_argument("--model-dir", metavar="DIR", help="model directory")
     val = sub.add_parser("validate", help="load the model (and any scenario files) and report problems",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     val.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
@@ -139,6 +153,31 @@ def _check(args: argparse.Namespace) -> int:
     return {"proved": EXIT_OK, "failed": EXIT_FAILED, "unknown": EXIT_UNKNOWN}[status]
 
 
+def _diagrams(args: argparse.Namespace) -> int:
+    from .cache import load_model_cached
+    from .diagrams import FORMATS, compare_machines, compare_settings, default_diagrams, highlighted, write
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise TrackproofError("E501", f"unknown diagram format {', '.join(unknown) or '(none)'}",
+                              hint="formats: svg, dot, mermaid")
+    model = load_model_cached(args.model_dir)
+    if args.highlight:
+        diagrams = [highlighted(model, args.highlight, args.claim)]
+    elif args.compare:
+        a, b = args.compare
+        if a in model.machines or b in model.machines:
+            diagrams = [compare_machines(model, a, b)]
+        else:
+            diagrams = [compare_settings(model, args.machine, a, b)]
+    else:
+        diagrams = default_diagrams(model)
+    for path in write(diagrams, args.out, formats, args.renderer):
+        print(path)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -146,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(RunOptions(tuple(args.files), args.format, args.output, args.model_dir))
         if args.command == "check":
             return _check(args)
+        if args.command == "diagrams":
+            return _diagrams(args)
         return _validate(args.files, args.model_dir)
     except TrackproofError as err:
         print(format_error(err), file=sys.stderr)

@@ -44,6 +44,8 @@ CODES: dict[str, str] = {
     "E406": "expectation names an unknown field",
     # E5xx: command line
     "E501": "bad command-line usage",
+    "E502": "SVG renderer not available or failed",
+    "E503": "unreadable trace or settings file for a diagram",
 }
 
 

@@ -1,0 +1,153 @@
+"""`trackproof diagrams`: write the diagrams of the model (and comparisons, highlighted traces) to a folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from .diagram import Diagram, acceptance_flow, compare, edge_key, highlight, machine_diagram
+from .dot import to_dot
+from .errors import Loc, TrackproofError
+from .ir import Machine, Model
+from .mermaid import to_mermaid
+from .paths import default_model_dir
+
+FORMATS = ("svg", "dot", "mermaid")
+EXTENSIONS = {"dot": ".dot", "mermaid": ".mmd", "svg": ".svg"}
+DEFAULT_COMPARISON = ("server_side_sync", "outlook_client")
+
+
+def default_diagrams(model: Model) -> list[Diagram]:
+    out = [machine_diagram(model, m) for m in model.machines.values()]
+    out.append(acceptance_flow(model))
+    a, b = DEFAULT_COMPARISON
+    if a in model.machines and b in model.machines:
+        out.append(compare_machines(model, a, b))
+    # The administrator's question "what changes if we turn on AutoTrackSentFolderItems?", as a picture.
+    settings = os.path.join(os.path.dirname(default_model_dir()), "examples", "settings")
+    before, after = (os.path.join(settings, n) for n in ("defaults.yaml", "auto-track-sent-items.yaml"))
+    if os.path.isfile(before) and os.path.isfile(after) and "server_side_sync" in model.machines:
+        out.append(compare_settings(model, "server_side_sync", before, after))
+    return out
+
+
+def _keys(machine: Machine) -> set[str]:
+    return {edge_key(t) for t in machine.transitions}
+
+
+def compare_machines(model: Model, a: str, b: str) -> Diagram:
+    for name in (a, b):
+        if name not in model.machines:
+            raise TrackproofError("E303", f"unknown machine '{name}'", hint="machines: " + ", ".join(model.machines))
+    ma, mb = model.machines[a], model.machines[b]
+    return compare(model, (a, _keys(ma)), (b, _keys(mb)), ma, f"{ma.title} (blue) compared with {mb.title} (orange)")
+
+
+def _settings_file(model: Model, path: str) -> dict[str, Any]:
+    from .yamlsrc import Mapping, expect_mapping, load_file
+
+    doc = expect_mapping(load_file(path), Loc(path, 1, 1), "a settings file")
+    settings = doc.get("settings", Mapping())
+    org = settings.get("org", {}) if isinstance(settings, dict) else {}
+    for key in org:
+        if key not in model.vocabulary.groups["org"]:
+            raise TrackproofError("E402", f"unknown org setting '{key}' in {path}", Loc(path, 1, 1))
+    return dict(org)
+
+
+def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
+    """One machine under two settings files (organisation settings; what a file leaves out is at its documented
+    default): which rules can fire under each, asked of Z3 over the free world of `check --model`."""
+    import z3
+
+    from .modelcheck import FreeWorld
+    from .symbolic import eq
+
+    world = FreeWorld(model)
+    env = world.scope()
+    m = model.machines[machine]
+    guards = {edge_key(t): world.term(t.guard, env) if t.guard is not None else z3.BoolVal(True)
+              for t in m.transitions}
+    solver = z3.Solver()
+    solver.add(world.background)
+    org_types = {k: a.type for k, a in model.vocabulary.groups["org"].items()}
+    sides = []
+    for path in (a, b):
+        # A settings file is a whole configuration: what it does not say is at the documented default.
+        org = {**{k: a.default for k, a in model.vocabulary.groups["org"].items()}, **_settings_file(model, path)}
+        fixed = [eq(world.var(f"org.{k}", org_types[k]), world.const(v, org_types[k])) for k, v in org.items()]
+        enabled = {key for key, guard in guards.items() if solver.check(*fixed, guard) == z3.sat}
+        sides.append((os.path.splitext(os.path.basename(path))[0], enabled))
+    return compare(model, sides[0], sides[1], m,
+                   f"{m.title}: rules that can fire under {sides[0][0]} (blue) and {sides[1][0]} (orange)")
+
+
+def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str, str]], str]:
+    """(email, rule, from, to) steps from a `check` or `run` JSON file, or a bare list of trace steps."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise TrackproofError("E503", f"cannot read the trace: {exc}", Loc(path, 1, 1)) from None
+    title = f"Trace from {os.path.basename(path)}"
+    steps: list[dict[str, Any]] = []
+    if isinstance(doc, dict) and "claims" in doc:
+        chosen = [c for c in doc["claims"] if c.get("counterexample") and (claim is None or c["id"] == claim)]
+        if not chosen:
+            raise TrackproofError("E503", "no counterexample trace" + (f" for claim '{claim}'" if claim else ""),
+                                  Loc(path, 1, 1))
+        steps = chosen[0]["counterexample"]["trace"]
+        title = f"Counterexample to {chosen[0]['id']}: {chosen[0]['text']}"
+    elif isinstance(doc, dict) and "emails" in doc:
+        for key, email in doc["emails"].items():
+            steps += [{**s, "email": key} for s in email.get("steps", []) if s.get("rule")]
+        steps.sort(key=lambda s: s["event"])
+        title = f"Scenario: {doc.get('name', os.path.basename(path))}"
+    elif isinstance(doc, list):
+        steps = doc
+    try:
+        return [(str(s["email"]), str(s["rule"]), str(s["from"]), str(s["to"])) for s in steps], title
+    except (KeyError, TypeError) as exc:
+        raise TrackproofError("E503", f"a trace step lacks {exc}", Loc(path, 1, 1)) from None
+
+
+def highlighted(model: Model, path: str, claim: str | None) -> Diagram:
+    steps, title = trace_steps(path, claim)
+    rules = {rule for _, rule, _, _ in steps}
+    order = ["none", "forward_mailbox", "outlook_client", "server_side_sync"]
+    candidates = [model.machines[n] for n in order if n in model.machines] + list(model.machines.values())
+    machine = next((m for m in candidates if rules <= {t.id for t in m.transitions}), candidates[-1])
+    return highlight(machine_diagram(model, machine), steps, title)
+
+
+def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer: str | None,
+          log: TextIO | None = None) -> list[str]:
+    from .cli import write_atomic
+
+    log = log or sys.stderr
+    os.makedirs(out, exist_ok=True)
+    written = []
+    chosen = None
+    if "svg" in formats:
+        from .render import choose
+
+        chosen = choose(renderer or "auto")
+        log.write(f"trackproof: drawing SVG with the {chosen} renderer"
+                  + (" (Graphviz's dot program)" if chosen == "dot" else " (Graphviz in WebAssembly)") + "\n")
+    for d in diagrams:
+        dot = to_dot(d)
+        for fmt in formats:
+            target = os.path.join(out, d.name + EXTENSIONS[fmt])
+            if fmt == "dot":
+                write_atomic(target, dot)
+            elif fmt == "mermaid":
+                write_atomic(target, to_mermaid(d))
+            else:
+                from .render import to_svg
+
+                assert chosen is not None
+                write_atomic(target, to_svg(dot, chosen))
+            written.append(target)
+    return written

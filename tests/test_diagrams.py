@@ -1,0 +1,126 @@
+"""Diagrams: exactly the IR's states and edges, fresh on disk, deterministic, traces drawn where the simulator goes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from trackproof.diagram import edge_key, machine_diagram
+from trackproof.diagrams import EXTENSIONS, default_diagrams, highlighted
+from trackproof.dot import edges_of, nodes_of, to_dot
+from trackproof.ir import Model
+from trackproof.loader import load_model
+from trackproof.mermaid import to_mermaid
+from trackproof.render import available, dot_digest, stamp, to_svg
+
+from .conftest import ROOT, cli
+
+DIAGRAMS = ROOT / "diagrams"
+
+
+@pytest.mark.parametrize("machine", ["none", "server_side_sync", "outlook_client", "forward_mailbox"])
+def test_machine_diagram_has_exactly_the_ir_states_and_edges(model: Model, machine: str) -> None:
+    m = model.machines[machine]
+    dot = to_dot(machine_diagram(model, m))
+    assert nodes_of(dot) == {*m.states, "__start"}
+    drawn = edges_of(dot) - {("__start", model.initial, "")}
+    expected = {(t.source, t.dest or t.source, t.id) for t in m.transitions}
+    found = {(a, b, rule) for a, b, label in drawn for rule in label.split("\n")[-1].split(", ")}
+    assert found == expected
+
+
+NAMES = [d.name for d in default_diagrams(load_model())]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_diagrams_are_fresh(model: Model, name: str) -> None:
+    """Regenerate every diagram and compare with diagrams/: DOT and Mermaid byte for byte, SVG by the DOT it was
+    drawn from (its renderer may differ from machine to machine). Fix: run `trackproof diagrams`."""
+    diagram = next(d for d in default_diagrams(model) if d.name == name)
+    dot = to_dot(diagram)
+    for fmt, text in (("dot", dot), ("mermaid", to_mermaid(diagram))):
+        path = DIAGRAMS / f"{name}{EXTENSIONS[fmt]}"
+        assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{path} is stale: run trackproof diagrams"
+    svg_path = DIAGRAMS / f"{name}.svg"
+    svg = svg_path.read_text(encoding="utf-8")
+    assert stamp(svg) == dot_digest(dot), f"{svg_path} is stale: run trackproof diagrams"
+    tree = ET.fromstring(svg.encode("utf-8"))  # well-formed
+    titles = {t.text for t in tree.iter("{http://www.w3.org/2000/svg}title")}
+    assert nodes_of(dot) <= titles, f"{svg_path} does not draw {sorted(nodes_of(dot) - titles)}"
+
+
+def test_same_ir_gives_identical_bytes(model: Model) -> None:
+    first = [(to_dot(d), to_mermaid(d)) for d in default_diagrams(model)]
+    second = [(to_dot(d), to_mermaid(d)) for d in default_diagrams(model)]
+    assert first == second
+    dot = first[0][0]
+    assert to_svg(dot, "wasm") == to_svg(dot, "wasm")
+
+
+def test_highlighted_trace_is_the_simulator_path(model: Model, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "run.json"
+    status, _, _ = cli(capsys, "run", str(ROOT / "examples" / "sss-reply-to-crm-email.yaml"), "--format", "json",
+                       "-o", str(trace))
+    assert status == 0
+    doc = json.loads(trace.read_text())
+    steps = sorted(((s["event"], key, s["rule"], s["from"], s["to"]) for key, e in doc["emails"].items()
+                    for s in e["steps"] if s["rule"]))
+    diagram = highlighted(model, str(trace), None)
+    lit = {}
+    for e in diagram.edges:
+        if "highlight" in e.classes and e.label.startswith("("):
+            for n in e.label[1:e.label.index(")")].split(", "):
+                lit[int(n)] = e.key.split("|")
+    assert sorted(lit) == list(range(1, len(steps) + 1))
+    for i, (_, _, rule, source, dest) in enumerate(steps, 1):
+        assert f"{rule}:{source}:{dest}" in lit[i]
+    assert {n.id for n in diagram.nodes if "violated" in n.classes} == {"end_E1", "end_E2"}
+
+
+def test_check_counterexample_can_be_highlighted(model: Model, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "check.json"
+    cli(capsys, "check", str(ROOT / "proofs" / "forum-claims.yaml"), "--format", "json", "-o", str(out))
+    status, _, err = cli(capsys, "diagrams", "--highlight", str(out), "--claim", "SSS-4b", "--out",
+                               str(tmp_path / "d"), "--format", "dot,svg")
+    assert status == 0 and "renderer" in err
+    dot = (tmp_path / "d" / "server_side_sync-highlight.dot").read_text()
+    assert "S-track-sent-items" in dot and "(4) sync" in dot
+
+
+def test_wasm_renderer_needs_no_system_graphviz(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    from trackproof.render import choose
+
+    assert choose("auto") == "wasm"
+    svg = to_svg(to_dot(default_diagrams(model)[0]), "wasm")
+    ET.fromstring(svg.encode("utf-8"))
+    assert "by the wasm renderer" in svg
+
+
+def test_forcing_a_missing_renderer_fails_with_a_hint(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    status, _, err = cli(capsys, "diagrams", "--renderer", "dot", "--out", str(tmp_path))
+    assert status == 2 and "error[E502]" in err and "apt-get install graphviz" in err
+
+
+@pytest.mark.skipif(not available("dot") and not os.environ.get("TRACKPROOF_REQUIRE_DOT"),
+                    reason="Graphviz's dot is not installed here (CI installs it and sets TRACKPROOF_REQUIRE_DOT)")
+def test_dot_renderer(model: Model) -> None:
+    svg = to_svg(to_dot(default_diagrams(model)[1]), "dot")
+    ET.fromstring(svg.encode("utf-8"))
+    assert "by the dot renderer" in svg and "pending_send" in svg
+
+
+def test_settings_comparison_colours_what_differs(model: Model) -> None:
+    diagram = next(d for d in default_diagrams(model) if d.name == "compare-defaults-auto-track-sent-items")
+    only_after = {e.key for e in diagram.edges if "only_b" in e.classes}
+    assert only_after == {edge_key(t) for t in model.machines["server_side_sync"].transitions
+                          if t.id == "S-track-sent-items"}
