@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.diagram import edge_key, machine_diagram
-from trackproof.diagrams import EXTENSIONS, default_diagrams, highlighted
+from trackproof.diagram import Diagram, edge_key, machine_diagram
+from trackproof.diagrams import EXTENSIONS, default_diagrams, highlighted, settings_example
 from trackproof.dot import edges_of, nodes_of, to_dot
 from trackproof.ir import Model
 from trackproof.loader import load_model
@@ -34,14 +34,20 @@ def test_machine_diagram_has_exactly_the_ir_states_and_edges(model: Model, machi
     assert found == expected
 
 
-NAMES = [d.name for d in default_diagrams(load_model())]
+def committed(model: Model) -> list[Diagram]:
+    """Every diagram kept in diagrams/: the default ones and the settings comparison example."""
+    example = settings_example(model)
+    return [*default_diagrams(model), *([example] if example else [])]
+
+
+NAMES = [d.name for d in committed(load_model())]
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_diagrams_are_fresh(model: Model, name: str) -> None:
     """Regenerate every diagram and compare with diagrams/: DOT and Mermaid byte for byte, SVG by the DOT it was
     drawn from (its renderer may differ from machine to machine). Fix: run `trackproof diagrams`."""
-    diagram = next(d for d in default_diagrams(model) if d.name == name)
+    diagram = next(d for d in committed(model) if d.name == name)
     dot = to_dot(diagram)
     for fmt, text in (("dot", dot), ("mermaid", to_mermaid(diagram))):
         path = DIAGRAMS / f"{name}{EXTENSIONS[fmt]}"
@@ -120,7 +126,8 @@ def test_dot_renderer(model: Model) -> None:
 
 
 def test_settings_comparison_colours_what_differs(model: Model) -> None:
-    diagram = next(d for d in default_diagrams(model) if d.name == "compare-defaults-auto-track-sent-items")
+    diagram = settings_example(model)
+    assert diagram is not None
     only_after = {e.key for e in diagram.edges if "only_b" in e.classes}
     assert only_after == {edge_key(t) for t in model.machines["server_side_sync"].transitions
                           if t.id == "S-track-sent-items"}

@@ -25,12 +25,18 @@ def default_diagrams(model: Model) -> list[Diagram]:
     a, b = DEFAULT_COMPARISON
     if a in model.machines and b in model.machines:
         out.append(compare_machines(model, a, b))
-    # The administrator's question "what changes if we turn on AutoTrackSentFolderItems?", as a picture.
+    return out
+
+
+def settings_example(model: Model) -> Diagram | None:
+    """The administrator's question "what changes if we turn on AutoTrackSentFolderItems?", as a picture (its own
+    command, `--compare examples/settings/defaults.yaml examples/settings/auto-track-sent-items.yaml`, since it asks
+    Z3; a copy is kept in diagrams/ and checked by the tests)."""
     settings = os.path.join(os.path.dirname(default_model_dir()), "examples", "settings")
     before, after = (os.path.join(settings, n) for n in ("defaults.yaml", "auto-track-sent-items.yaml"))
     if os.path.isfile(before) and os.path.isfile(after) and "server_side_sync" in model.machines:
-        out.append(compare_settings(model, "server_side_sync", before, after))
-    return out
+        return compare_settings(model, "server_side_sync", before, after)
+    return None
 
 
 def _keys(machine: Machine) -> set[str]:
@@ -136,18 +142,16 @@ def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer:
         chosen = choose(renderer or "auto")
         log.write(f"trackproof: drawing SVG with the {chosen} renderer"
                   + (" (Graphviz's dot program)" if chosen == "dot" else " (Graphviz in WebAssembly)") + "\n")
-    for d in diagrams:
-        dot = to_dot(d)
+    texts = [(d, to_dot(d)) for d in diagrams]
+    svgs: list[str] = []
+    if chosen is not None:
+        from .render import to_svgs
+
+        svgs = to_svgs([dot for _, dot in texts], chosen)
+    for i, (d, dot) in enumerate(texts):
         for fmt in formats:
             target = os.path.join(out, d.name + EXTENSIONS[fmt])
-            if fmt == "dot":
-                write_atomic(target, dot)
-            elif fmt == "mermaid":
-                write_atomic(target, to_mermaid(d))
-            else:
-                from .render import to_svg
-
-                assert chosen is not None
-                write_atomic(target, to_svg(dot, chosen))
+            content = dot if fmt == "dot" else (to_mermaid(d) if fmt == "mermaid" else svgs[i])
+            write_atomic(target, content)
             written.append(target)
     return written

