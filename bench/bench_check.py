@@ -14,22 +14,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import best_of, ensure_bytecode, trackproof_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def best_of(cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
@@ -37,8 +31,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cap", type=int, default=3000, help="brute-force runs measured per claim at most")
     args = parser.parse_args()
-    installed = shutil.which("trackproof")
-    command = [installed] if installed else [sys.executable, "-m", "trackproof"]
+    ensure_bytecode()
+    command = trackproof_command()
     floor = best_of([sys.executable, "-c", "import z3, transitions, yaml"], args.repeat)
     everything = best_of([*command, "check"], args.repeat)
     forum = ROOT / "proofs" / "forum-claims.yaml"

@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
+from pathlib import Path
 
-
-def best_of(cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import best_of, ensure_bytecode, trackproof_command
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    installed = shutil.which("trackproof")
-    command = [installed] if installed else [sys.executable, "-m", "trackproof"]
+    ensure_bytecode()
+    command = trackproof_command()
     floor = best_of([sys.executable, "-c", "import transitions, yaml"], args.repeat)
     print(f"floor (import transitions, yaml): {floor * 1000:.0f} ms")
     out = tempfile.mkdtemp()

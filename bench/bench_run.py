@@ -7,31 +7,24 @@ run so both numbers see the same machine. Usage: python bench/bench_run.py [--re
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import best_of, ensure_bytecode, trackproof_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def best_of(cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    installed = shutil.which("trackproof")
-    command = [installed] if installed else [sys.executable, "-m", "trackproof"]
+    ensure_bytecode()
+    command = trackproof_command()
     print(f"command: {' '.join(command)} run FILE (the console script when installed, as users run it)")
     floor = best_of([sys.executable, "-c", "import transitions, yaml"], args.repeat)
     print(f"floor (import transitions, yaml): {floor * 1000:.1f} ms")

@@ -31,48 +31,57 @@ class RunOptions(NamedTuple):
     model: str | None
 
 
-def _parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "run": "play scenario files and say, for every email, whether it is stored and why",
+    "check": "prove or refute claims with Z3 (default: every claim file under proofs/, and the model)",
+    "diagrams": "draw the model: one state diagram per synchronization mode, the acceptance decision, comparisons, "
+                "traces",
+    "validate": "load the model (and any scenario files) and report problems",
+}
+
+
+def _arguments(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "run":
+        p.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
+    elif name == "check":
+        p.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
+    elif name == "validate":
+        p.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
+    if name in ("run", "check"):
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
+    if name == "check":
+        p.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
+        p.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even when claims are violated, vacuous or unknown (bad input still exits 2)")
+        p.add_argument("--model", action="store_true",
+                       help="check the model's own rules (overlaps, shadowed and dead rules, gaps, unreachable "
+                            "states); with no FILE, this and every claim under proofs/ are checked")
+    if name == "diagrams":
+        p.add_argument("--out", metavar="DIR", default="diagrams", help="folder to write to (default: diagrams)")
+        p.add_argument("--format", default="svg,dot,mermaid", help="comma-separated: svg, dot, mermaid (default: all)")
+        p.add_argument("--renderer", choices=("auto", "dot", "wasm"), default="auto",
+                       help="SVG renderer: Graphviz's dot program or Graphviz in WebAssembly (default: dot if present)")
+        p.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                       help="only a comparison: two machine names, or two settings files (with --machine)")
+        p.add_argument("--machine", default="server_side_sync", help="the machine for a settings comparison")
+        p.add_argument("--highlight", metavar="TRACE.json",
+                       help="only a diagram with this trace drawn on it (the JSON of `check` or `run`)")
+        p.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
+    p.add_argument("--model-dir", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen command's options are built (the others are never used in a run)."""
     parser = argparse.ArgumentParser(
         prog="trackproof", description="Will this email end up in Dynamics 365? Answers from a model of the docs.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="play scenario files and say, for every email, whether it is stored and why",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
-    run.add_argument("--format", choices=("text", "json"), default="text")
-    run.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
-    run.add_argument("--model-dir", metavar="DIR",
-                     help="model directory (default: the model that ships with trackproof)")
-    chk = sub.add_parser("check", help="prove or refute claims with Z3 (default: every claim file under proofs/)",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    chk.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
-    chk.add_argument("--format", choices=("text", "json"), default="text")
-    chk.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
-    chk.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
-    chk.add_argument("--exit-zero", action="store_true",
-                     help="exit 0 even when claims are violated, vacuous or unknown (bad input still exits 2)")
-    chk.add_argument("--model", action="store_true",
-                     help="check the model's own rules (overlaps, shadowed and dead rules, gaps, unreachable states);"
-                          " with no FILE, this and every claim under proofs/ are checked")
-    chk.add_argument("--model-dir", metavar="DIR", help="model directory")
-    dia = sub.add_parser("diagrams", help="draw the model: one state diagram per synchronization mode, the "
-                         "acceptance decision, comparisons, traces", epilog=EPILOG,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    dia.add_argument("--out", metavar="DIR", default="diagrams", help="folder to write to (default: diagrams)")
-    dia.add_argument("--format", default="svg,dot,mermaid", help="comma-separated: svg, dot, mermaid (default: all)")
-    dia.add_argument("--renderer", choices=("auto", "dot", "wasm"), default="auto",
-                     help="SVG renderer: Graphviz's dot program, or Graphviz in WebAssembly (default: dot if present)")
-    dia.add_argument("--compare", nargs=2, metavar=("A", "B"),
-                     help="only a comparison: two machine names, or two settings files (with --machine)")
-    dia.add_argument("--machine", default="server_side_sync", help="the machine for a settings comparison")
-    dia.add_argument("--highlight", metavar="TRACE.json", help="only a diagram with this trace drawn on it "
-                     "(the JSON of `check` or `run`)")
-    dia.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
-    dia.add_argument("--model-dir", metavar="DIR", help="model directory")
-    val = sub.add_parser("validate", help="load the model (and any scenario files) and report problems",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    val.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
-    val.add_argument("--model-dir", metavar="DIR", help="model directory")
+    for name, text in COMMANDS.items():
+        p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if command in (None, name):
+            _arguments(name, p)
     return parser
 
 
@@ -179,7 +188,9 @@ def _diagrams(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in given if not a.startswith("-")), None)
+    args = _parser(chosen if chosen in COMMANDS else None).parse_args(given)
     try:
         if args.command == "run":
             return _run(RunOptions(tuple(args.files), args.format, args.output, args.model_dir))

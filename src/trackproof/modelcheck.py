@@ -22,7 +22,7 @@ import z3
 
 from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from .ir import Model, Transition
-from .symbolic import _vocabulary_sort, all_of, any_of, eq, neg
+from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, neg
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -189,18 +189,8 @@ class FreeWorld:
 
 
 def _witness(world: FreeWorld, m: z3.ModelRef, formula: z3.ExprRef, limit: int = 10) -> tuple[str, ...]:
-    names: set[str] = set()
-    stack, seen = [formula], set()
-    while stack:
-        node = stack.pop()
-        if node.get_id() in seen:
-            continue
-        seen.add(node.get_id())
-        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            names.add(node.decl().name())
-        stack.extend(node.children())
     shown = []
-    for name in sorted(names):
+    for name in sorted(constants([formula])):
         value = m.eval(world.vars[name], model_completion=True)
         shown.append(f"{name} = {str(value).lower() if z3.is_bool(value) else value}")
     return tuple(shown[:limit]) + (("...",) if len(shown) > limit else ())

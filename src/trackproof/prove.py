@@ -19,7 +19,7 @@ from .errors import TrackproofError
 from .ir import Model
 from .scenario import Participant, Scenario
 from .simulate import Outcome, Simulator, engine
-from .symbolic import Builder, Space, all_of, any_of, eq, quiet
+from .symbolic import Builder, Space, all_of, any_of, constants, eq, quiet
 from .world import World
 
 TIMEOUT_MS = 20_000
@@ -140,19 +140,7 @@ def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
 def _mentioned(space: Space, formulas: list[z3.BoolRef]) -> set[Setting]:
     """The settings a list of formulas mentions."""
     by_name = {space.label(s): s for s in space.vars}
-    found: set[Setting] = set()
-    stack, seen = list(formulas), set()
-    while stack:
-        node = stack.pop()
-        if node.get_id() in seen:
-            continue
-        seen.add(node.get_id())
-        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            setting = by_name.get(node.decl().name())
-            if setting is not None:
-                found.add(setting)
-        stack.extend(node.children())
-    return found
+    return {by_name[name] for name in constants(list(formulas)) if name in by_name}
 
 
 def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
@@ -337,33 +325,25 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
     return run_path(model, claim, space, chosen)
 
 
-def _names(claim: Claim) -> list[str]:
-    found: list[str] = []
+def _reads(claim: Claim) -> tuple[set[str], set[str]]:
+    """The emails the conclusion names, and the outcome fields it reads (a rule that only sets another field
+    cannot affect the verdict)."""
+    names: set[str] = set()
+    fields: set[str] = set()
     stack = [claim.conclusion]
     while stack:
         e = stack.pop()
         if e.kind == "var" and e.type == OUTCOME:
-            found.append(str(e.value))
+            names.add(str(e.value))
+        elif e.kind == "attr" and e.owner == OUTCOME:
+            fields.add(str(e.value))
         stack.extend(e.args)
-    return found
-
-
-def _fields(claim: Claim) -> set[str]:
-    """The outcome fields the conclusion reads (a rule that only sets another field cannot affect the verdict)."""
-    found: set[str] = set()
-    stack = [claim.conclusion]
-    while stack:
-        e = stack.pop()
-        if e.kind == "attr" and e.owner == OUTCOME:
-            found.add(str(e.value))
-        stack.extend(e.args)
-    return found
+    return names, fields
 
 
 def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
     """The rules behind the emails the conclusion names, in the model's order (transitions, then definitions)."""
-    names = set(_names(claim))
-    fields = _fields(claim)
+    names, fields = _reads(claim)
     found: set[str] = set()
     transitions = {t.id for t in model.transitions}
     for p in paths:

@@ -26,15 +26,19 @@ from .world import World
 NONE = "!none"
 
 
-def all_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
-    """Conjunction through Z3's C API: z3.And's argument coercion costs more than the solving here."""
+def _junction(parts: list[z3.BoolRef], empty: bool, make: Any) -> z3.BoolRef:
     if not parts:
-        return z3.BoolVal(True)
+        return z3.BoolVal(empty)
     if len(parts) == 1:
         return parts[0]
     ctx = parts[0].ctx
     array, size = _ast_array(parts)
-    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), size, array), ctx)
+    return z3.BoolRef(make(ctx.ref(), size, array), ctx)
+
+
+def all_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
+    """Conjunction through Z3's C API: z3.And's argument coercion costs more than the solving here."""
+    return _junction(parts, True, z3.Z3_mk_and)
 
 
 def eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
@@ -50,13 +54,22 @@ def neg(a: z3.BoolRef) -> z3.BoolRef:
 
 def any_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
     """Disjunction through Z3's C API (see all_of)."""
-    if not parts:
-        return z3.BoolVal(False)
-    if len(parts) == 1:
-        return parts[0]
-    ctx = parts[0].ctx
-    array, size = _ast_array(parts)
-    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), size, array), ctx)
+    return _junction(parts, False, z3.Z3_mk_or)
+
+
+def constants(formulas: list[z3.ExprRef]) -> set[str]:
+    """The names of the free variables (uninterpreted constants) in some formulas."""
+    names: set[str] = set()
+    stack, seen = list(formulas), set()
+    while stack:
+        node = stack.pop()
+        if node.get_id() in seen:
+            continue
+        seen.add(node.get_id())
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            names.add(node.decl().name())
+        stack.extend(node.children())
+    return names
 _spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh party and email sorts
 _SORTS: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
 

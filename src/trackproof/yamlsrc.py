@@ -89,28 +89,18 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 def _origin(path: str, lines: list[str], node: yaml.ScalarNode) -> Origin:
     start, end = node.start_mark, node.end_mark
     style = node.style
-    if style in ("|", ">"):
-        segs: list[tuple[int, int]] = []
-        lens: list[int] = []
-        for idx in range(start.line + 1, min(end.line + 1, len(lines))):
-            text = lines[idx]
-            if text.strip():
-                indent = len(text) - len(text.lstrip())
-                segs.append((idx + 1, indent + 1))
-                lens.append(len(text.strip()))
-        if segs:
-            return Origin(path, segs, lens)
-    quote = 1 if style in ("'", '"') else 0
-    if start.line == end.line or start.line >= len(lines):
-        return Origin(path, [(start.line + 1, start.column + 1 + quote)], [max(end.column - start.column, 1)])
-    segs = [(start.line + 1, start.column + 1 + quote)]
-    lens = [len(lines[start.line]) - start.column - quote]
+    following = []  # the content lines after the first: (line, column, length) of each non-blank one
     for idx in range(start.line + 1, min(end.line + 1, len(lines))):
         text = lines[idx]
         if text.strip():
-            indent = len(text) - len(text.lstrip())
-            segs.append((idx + 1, indent + 1))
-            lens.append(len(text.strip()))
+            following.append((idx + 1, len(text) - len(text.lstrip()) + 1, len(text.strip())))
+    if style in ("|", ">") and following:
+        return Origin(path, [(a, b) for a, b, _ in following], [c for _, _, c in following])
+    quote = 1 if style in ("'", '"') else 0
+    if start.line == end.line or start.line >= len(lines):
+        return Origin(path, [(start.line + 1, start.column + 1 + quote)], [max(end.column - start.column, 1)])
+    segs = [(start.line + 1, start.column + 1 + quote), *((a, b) for a, b, _ in following)]
+    lens = [len(lines[start.line]) - start.column - quote, *(c for _, _, c in following)]
     return Origin(path, segs, lens)
 
 
