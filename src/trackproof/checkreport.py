@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .claims import Setting
+from .claims import Claim, Setting
 from .ir import Model
 from .prove import PathRun, Verdict
 from .report import describe_event
 from .scenario import Event
+from .symbolic import Space
 
 
 def _value(v: Any) -> str:
@@ -67,14 +68,22 @@ def _event_yaml(e: Event) -> str:
 
 def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
     """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
-    claim = verdict.claim
-    space = verdict.space
-    assert space is not None
+    assert verdict.space is not None
+    return scenario_text(verdict.claim, verdict.space, run, f"Counterexample to {verdict.claim.id}")
+
+
+def setting_text(name: str, value: Any) -> str:
+    return f"{name} = {_value(value)}"
+
+
+def scenario_text(claim: Claim, space: Space, run: PathRun, title: str | None = None) -> str:
+    """A scenario file of one run of a claim's (or situation's) premise, listing only what differs from the
+    defaults, with the run's outcome as its expectations."""
     # Only what differs from Dynamics 365's defaults: the claim's fixed settings and the counterexample's changes.
     changed = {k: v for k, v in run.settings.items() if k[1] == "kind" or space.defaults.get(k) != v}
     settings: dict[Setting, Any] = {**claim.fixed, **changed}
     org = {n: v for (o, n), v in settings.items() if o == "org"}
-    lines = [f"name: {_yaml_scalar('Counterexample to ' + claim.id)}",
+    lines = [f"name: {_yaml_scalar(title or claim.text)}",
              f"description: {_yaml_scalar(claim.text)}"]
     if org:
         lines.append("settings:")
@@ -82,7 +91,7 @@ def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
     lines.append("participants:")
     for pid, p in claim.scenario.participants.items():
         kind = settings.get((pid, "kind"), p.kind)
-        own = {n: v for (o, n), v in settings.items() if o == pid and n != "kind"}
+        own = {**p.settings, **{n: v for (o, n), v in settings.items() if o == pid and n != "kind"}}
         fields = [f"kind: {kind}"]
         if p.address != f"{pid.lower()}@example.com":
             fields.append(f"address: {_yaml_scalar(p.address)}")

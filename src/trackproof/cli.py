@@ -36,6 +36,8 @@ COMMANDS = {
     "check": "prove or refute claims with Z3 (default: every claim file under proofs/, and the model)",
     "diagrams": "draw the model: one state diagram per synchronization mode, the acceptance decision, comparisons, "
                 "traces",
+    "gaps": "find the scenarios a claim file misses, each in one sentence with a scenario file",
+    "diff": "tell two settings files (or two modes) apart: every situation whose outcome differs, with scenarios",
     "validate": "load the model (and any scenario files) and report problems",
 }
 
@@ -47,7 +49,14 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
     elif name == "validate":
         p.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
-    if name in ("run", "check"):
+    elif name == "gaps":
+        p.add_argument("files", nargs="+", metavar="CLAIMS", help="claim files (YAML)")
+        p.add_argument("--scenarios", metavar="DIR", help="also write each missed scenario as a scenario file")
+    elif name == "diff":
+        p.add_argument("a", metavar="A", help="a settings file or a mode: " + ", ".join(
+            ("server_side_sync", "outlook_client", "forward_mailbox", "none")))
+        p.add_argument("b", metavar="B", help="the other settings file or mode")
+    if name in ("run", "check", "gaps", "diff"):
         p.add_argument("--format", choices=("text", "json"), default="text")
         p.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
     if name == "check":
@@ -187,6 +196,46 @@ def _diagrams(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gaps(args: argparse.Namespace) -> int:
+    import json
+
+    from .cache import load_model_cached
+    from .claims import load_claims
+    from .gaps import find_gaps, gaps_json, gaps_text
+
+    model = load_model_cached(args.model_dir)
+    claims = [c for f in args.files for c in load_claims(f, model)]
+    found = find_gaps(model, claims)
+    if args.scenarios:
+        os.makedirs(args.scenarios, exist_ok=True)
+        for m in found.missed:
+            write_atomic(os.path.join(args.scenarios, f"{m.id.replace('@', '-setup')}.yaml"), m.scenario)
+    text = (json.dumps(gaps_json(found), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
+            else gaps_text(", ".join(args.files), found))
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import json
+
+    from .cache import load_model_cached
+    from .diff import diff, diff_json, diff_text
+
+    model = load_model_cached(args.model_dir)
+    result = diff(model, args.a, args.b)
+    text = (json.dumps(diff_json(result), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
+            else diff_text(result))
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in given if not a.startswith("-")), None)
@@ -198,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "diagrams":
             return _diagrams(args)
+        if args.command == "gaps":
+            return _gaps(args)
+        if args.command == "diff":
+            return _diff(args)
         return _validate(args.files, args.model_dir)
     except TrackproofError as err:
         print(format_error(err), file=sys.stderr)

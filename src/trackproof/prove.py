@@ -163,6 +163,9 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
     solver = z3.Solver()
     solver.set(timeout=TIMEOUT_MS)
     solver.add(base)
+    # A run reads from Z3's model only the settings some condition mentions (the rest keep their defaults), so the
+    # scope's own constraints count as mentioned from the start.
+    space.constrained |= _mentioned(space, base)
     paths: list[PathRun] = []
     while len(paths) < MAX_PATHS:
         answer = solver.check()
@@ -261,7 +264,6 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
     emails = _emails(claim)
     space = Space(model, claim, emails)
     base = _assume(model, claim, space)
-    space.constrained = _mentioned(space, base)
     paths, reason = enumerate_paths(model, claim, space, base)
     feasible = [p for p in paths if p.feasible]
     good = [p for p in feasible if p.holds]
