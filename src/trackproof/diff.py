@@ -90,7 +90,7 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
             claim = _situation_claim(model, situation, setup, f"@{tag}")
             space = Space(model, claim, _emails(claim))
             base = _assume(model, claim, space)
-            paths, _ = enumerate_paths(model, claim, space, base)
+            paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
             sides.append((claim, space, base, [p for p in paths if p.feasible]))
         (ca, sa, ba, pa), (cb, sb, bb, pb) = sides
         seen: set[tuple[Any, ...]] = set()

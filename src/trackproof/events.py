@@ -102,6 +102,8 @@ def _send(sim: Simulator, event: Event) -> None:
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
+        if world.on_read is not None:
+            world.on_read(parent, "has_token")
         msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):

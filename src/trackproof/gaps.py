@@ -195,7 +195,7 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
             claim = _situation_claim(model, situation, setup, f"@{index}")
             space = Space(model, claim, _emails(claim))
             base = _assume(model, claim, space)
-            paths, _ = enumerate_paths(model, claim, space, base)
+            paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
             feasible = [p for p in paths if p.feasible]
             total += len(feasible)
             rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]

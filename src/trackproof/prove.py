@@ -88,8 +88,16 @@ def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
     return base._replace(org=org, participants=parts)
 
 
-def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any]) -> PathRun:
-    """Play the premise under `settings`; return the path condition of the run and its outcome."""
+EFFECT_FIELDS = ("regarding", "accepted_by", "correlated_to", "has_token")
+
+
+def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any],
+             keep: set[str] | None = None) -> PathRun:
+    """Play the premise under `settings`; return the path condition of the run and its outcome.
+
+    An effect's value (Regarding, accepting entity, correlated email, token) joins the path condition only when
+    something reads it later (a guard, the engine) or when it is among `keep`, the outcome fields the caller reports
+    (None: all of them). Runs that differ only in a value nothing depends on are then one rule path, not several."""
     scenario = _scenario(claim, settings)
     pins: list[z3.BoolRef] = []
     for (owner, name), var in space.vars.items():
@@ -98,9 +106,39 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
     sim = Simulator(model, scenario)
     builder = Builder(space, sim.world, sim.compiler, lambda: sim.version)
 
+    prefix = [0]  # identifies the decisions recorded so far in this run: equal prefixes, equal worlds
+    pending: dict[tuple[str, str], list[z3.BoolRef]] = {}
+
+    def flush(message: str, field: str) -> None:
+        builder.pins.extend(pending.pop((message, field), []))
+
+    sim.world.on_read = flush
+
     def record(e: Any, env: dict[str, Any], value: Any, role: str) -> None:
-        builder.role = role
-        builder.pins.append(eq(builder.term(e, quiet(env)), space.const(value, e.type)))
+        """Pin `e` to the value the simulator saw. Runs of one claim share prefixes (the same decisions, so the same
+        world): a term built after the same prefix is reused, with the pins and definitions its building added."""
+        start_of_record = len(builder.pins)
+        event = env.get("__event")
+        key = (prefix[0], id(e), env.get("email"), env.get("actor"), id(event) if event else 0, role)
+        found = space.terms.get(key)
+        if found is None:
+            builder.role = role
+            start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
+            term = builder.term(e, quiet(env))
+            added = {k: v - before.get(k, set()) for k, v in builder.defs.items()}
+            found = (term, builder.pins[start:], {k: v for k, v in added.items() if v})
+            space.terms[key] = found
+        else:
+            builder.pins.extend(found[1])
+            for k, v in found[2].items():
+                builder.defs.setdefault(k, set()).update(v)
+        builder.pins.append(eq(found[0], space.const(value, e.type)))
+        prefix[0] = hash((key, repr(value)))
+        email = env.get("email")
+        if role in EFFECT_FIELDS and email is not None:  # held back until something reads the field
+            held = builder.pins[start_of_record:]
+            del builder.pins[start_of_record:]
+            pending.setdefault((email[0], role), []).extend(held)
 
     sim.recorder = record
     failure = ""
@@ -111,6 +149,10 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         if err.code != "E404":
             raise
         outcomes, feasible, failure = {}, False, f"{err.message} (at {err.loc})"
+    sim.world.on_read = None
+    for message, field in list(pending):  # the fields the caller reports are part of the outcome
+        if keep is None or field in keep:
+            flush(message, field)
     condition = all_of(pins + builder.pins)
     holds = False
     if feasible:
@@ -158,8 +200,11 @@ def _emails(claim: Claim) -> list[str]:
     return [str(e.params["id"]) for e in claim.scenario.events if e.kind == "send"]
 
 
-def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef]) -> tuple[list[PathRun], str]:
-    """Every rule path of the premise over the claim's scope; '' or the solver's reason for giving up."""
+def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef],
+                    every_field: bool = False) -> tuple[list[PathRun], str]:
+    """Every rule path of the premise over the claim's scope; '' or the solver's reason for giving up.
+    The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`."""
+    keep: set[str] | None = None if every_field else set(_reads(claim)[1])
     solver = z3.Solver()
     solver.set(timeout=TIMEOUT_MS)
     solver.add(base)
@@ -175,7 +220,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
             return paths, ""
         found = solver.model()
         settings = _settings(space, found)
-        path = run_path(model, claim, space, settings)
+        path = run_path(model, claim, space, settings, keep)
         # The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run.
         if os.environ.get("TRACKPROOF_SELF_CHECK"):
             pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
@@ -324,7 +369,7 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
             if value != space.defaults[s] and probe.check(*others, space.equals(s, value)) == z3.sat:
                 chosen[s] = value
                 break
-    return run_path(model, claim, space, chosen)
+    return run_path(model, claim, space, chosen, None)
 
 
 def _reads(claim: Claim) -> tuple[set[str], set[str]]:

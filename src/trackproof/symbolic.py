@@ -113,6 +113,8 @@ class Space:
         self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
         self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
+        # (decisions so far, expression, email, actor, event, role) -> (term, pins, definitions): see prove.run_path
+        self.terms: dict[tuple[Any, ...], tuple[z3.ExprRef, list[z3.BoolRef], dict[tuple[str, str], set[str]]]] = {}
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary

@@ -9,6 +9,7 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .ir import Model
@@ -109,6 +110,9 @@ class World:
         self.messages: dict[str, Message] = {}
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
+        # Called when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
+        # message: the prover pins an effect's value only once something depends on it (prove.run_path).
+        self.on_read: Callable[[str, str], None] | None = None
         self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
         self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
         self._uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
@@ -239,6 +243,8 @@ class World:
         side = msg.sides.get(ref[1]) if ref[1] else None
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
+        if name in ("regarding", "accepted_by", "correlated_to", "has_token") and self.on_read is not None:
+            self.on_read(msg.id, name)
         if name in ("regarding", "accepted_by", "correlated_to"):
             return side.fields.get(name) if side else self.message_field(msg, name)
         if name == "has_token":
