@@ -47,12 +47,25 @@ def test_two_modes_can_be_compared(model: Model) -> None:
     assert any(d.id.startswith("crm-to-contact") for d in result.differences)  # Outlook not running: Pending Send
 
 
-@pytest.mark.parametrize("switch", sorted(n for n, a in __import__("trackproof.loader").loader.load_model()
-                                          .vocabulary.groups["org"].items() if a.type == "bool"))
-def test_every_org_switch_against_the_defaults(model: Model, tmp_path: Path, switch: str) -> None:
-    default = model.vocabulary.groups["org"][switch].default
+def _alternatives() -> list[tuple[str, object]]:
+    """Every organisation-level setting with a value other than its documented default."""
+    from trackproof.loader import load_model
+
+    model = load_model()
+    out: list[tuple[str, object]] = []
+    for name, attr in sorted(model.vocabulary.groups["org"].items()):
+        values = [True, False] if attr.type == "bool" else list(model.vocabulary.enums[attr.type])
+        out.append((name, next(v for v in values if v != attr.default)))
+    return out
+
+
+@pytest.mark.parametrize(("switch", "value"), _alternatives())
+def test_every_org_switch_against_the_defaults(model: Model, tmp_path: Path, switch: str, value: object) -> None:
     path = tmp_path / f"{switch}.yaml"
-    path.write_text(f"settings:\n  org: {{{switch}: {str(not default).lower()}}}\n", encoding="utf-8")
+    shown = str(value).lower() if isinstance(value, bool) else value
+    path.write_text(f"settings:\n  org: {{{switch}: {shown}}}\n", encoding="utf-8")
     result = diff(model, DEFAULTS, str(path))
     for d in result.differences:
         assert d.outcome_a != d.outcome_b
+    if switch in ("auto_track_sent_items", "use_correlation", "allow_unresolved"):
+        assert result.differences, f"switching {switch} should change some situation"
