@@ -117,7 +117,8 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                 when = (" when " + ", ".join(f"{k} = {v}" for k, v in changed.items())) if changed else ""
                 with_b = "; ".join(_outcome_text(k, o) for k, o in wb.outcomes.items())
                 with_a = "; ".join(_outcome_text(k, o) for k, o in wa.outcomes.items())
-                sentence = f"{situation.says}{when}: with {name_b}, {with_b}; with {name_a}, {with_a}."
+                says = situation.says[0].upper() + situation.says[1:]
+                sentence = f"{says}{when}: with {name_b}, {with_b}; with {name_a}, {with_a}."
                 from .checkreport import scenario_text
 
                 found.append(Difference(f"{situation.id}-{len(seen)}", sentence, changed, _outcome(wa), _outcome(wb),

@@ -221,7 +221,7 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
                 n_events = sum(1 for e in claim.scenario.events if e.kind not in SETTLE)
                 missed.append(Missed(
                     f"{situation.id}-{number}" + (f"@{index + 1}" if len(setups) > 1 else ""),
-                    f"{situation.says}: {outcome}{when}.",
+                    f"{situation.says[0].upper()}{situation.says[1:]}: {outcome}{when}.",
                     {k: (f"{o.status}" if o.stored else "not stored") for k, o in run.outcomes.items()},
                     changed, scenario_text(claim, space, run), rules, situation.group, len(members), len(changed),
                     n_events + order / 1000))
