@@ -22,7 +22,9 @@ from .simulate import Outcome, Simulator, engine
 from .symbolic import Builder, Space, all_of, any_of, constants, eq, quiet
 from .world import World
 
-TIMEOUT_MS = 20_000
+# Z3's resource limit per query, not a wall-clock timeout: deterministic (the same input gives the same answer on
+# any machine, never "unknown" on a busy one) and without the timer thread a timeout starts on every check.
+RLIMIT = 50_000_000
 MAX_PATHS = 5_000
 
 
@@ -206,7 +208,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
     The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`."""
     keep: set[str] | None = None if every_field else set(_reads(claim)[1])
     solver = z3.Solver()
-    solver.set(timeout=TIMEOUT_MS)
+    solver.set("rlimit", RLIMIT)
     solver.add(base)
     # A run reads from Z3's model only the settings some condition mentions (the rest keep their defaults), so the
     # scope's own constraints count as mentioned from the start.
@@ -345,12 +347,16 @@ def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef,
 
 def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef) -> PathRun:
     """A violating run with the fewest settings changed from their defaults."""
+    relevant = space.read | space.constrained  # other settings keep their defaults in every run anyway
+    quick = z3.Solver()
+    quick.add([*base, bad])
+    if quick.check(*[space.equals(s, space.defaults[s]) for s in relevant]) == z3.sat:  # the defaults themselves
+        return run_path(model, claim, space, dict(space.defaults), None)
     opt = z3.Optimize()
-    opt.set(timeout=TIMEOUT_MS)
+    opt.set("rlimit", RLIMIT)
     opt.add([*base, bad])
     # Fewest changed settings first; among those, a fixed preference by position (powers of two make the
     # optimum unique), so the counterexample does not depend on the order Z3 happens to search in.
-    relevant = space.read | space.constrained  # other settings keep their defaults in every run anyway
     for i, (s, value) in enumerate(space.defaults.items()):
         if s in relevant:
             opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))

@@ -26,6 +26,16 @@ from .world import World
 NONE = "!none"
 
 
+_CONSTANT_IDS: dict[bool, int] = {}
+
+
+def _constant_id(value: bool) -> int:
+    found = _CONSTANT_IDS.get(value)
+    if found is None:
+        found = _CONSTANT_IDS[value] = z3.BoolVal(value).get_id()
+    return found
+
+
 def _junction(parts: list[z3.BoolRef], empty: bool, make: Any) -> z3.BoolRef:
     if not parts:
         return z3.BoolVal(empty)
@@ -304,9 +314,10 @@ class Builder:
                     return z3.BoolVal(absorbing)
                 continue
             part = self.term(a, env)
-            if (z3.is_false(part) if conjunction else z3.is_true(part)):
+            ident = part.get_id()  # Z3 shares one node per constant: one C call instead of is_true/is_false's four
+            if ident == _constant_id(absorbing):
                 return z3.BoolVal(absorbing)
-            if not (z3.is_true(part) if conjunction else z3.is_false(part)):
+            if ident != _constant_id(conjunction):
                 parts.append(part)
         if not parts:
             return z3.BoolVal(conjunction)
