@@ -209,7 +209,8 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
                 key = tuple((k, o.stored, o.status, o.accepted_by is not None, o.regarding is not None)
                             for k, o in sorted(p.outcomes.items()))
                 folded.setdefault(key, []).append(i)
-            for number, members in enumerate(folded.values(), 1):
+            # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
+            for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
                 region = any_of([feasible[i].condition for i in members])
                 run = _minimal(model, claim, space, base, region)
                 changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}

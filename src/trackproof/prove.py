@@ -120,8 +120,8 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         """Pin `e` to the value the simulator saw. Runs of one claim share prefixes (the same decisions, so the same
         world): a term built after the same prefix is reused, with the pins and definitions its building added."""
         start_of_record = len(builder.pins)
-        event = env.get("__event")
-        key = (prefix[0], id(e), env.get("email"), env.get("actor"), id(event) if event else 0, role)
+        event = env.get("__event") or {}
+        key = (prefix[0], id(e), env.get("email"), env.get("actor"), repr(sorted(event.items())), role)
         found = space.terms.get(key)
         if found is None:
             builder.role = role
