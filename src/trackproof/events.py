@@ -218,7 +218,10 @@ def _sync(sim: Simulator, event: Event) -> None:
         for name in SIDES:
             if name in msg.sides:
                 sim.fire(msg.sides[name], "sync")
-    sim.world.advance_watermarks()
+    # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
+    processed = {pid for pid, party in sim.world.parties.items()
+                 if party.is_mailbox and sim.decide("sss_incoming", pid)}
+    sim.world.advance_watermarks(processed)
 
 
 def _outlook(sim: Simulator, event: Event) -> None:

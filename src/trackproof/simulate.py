@@ -16,7 +16,7 @@ from transitions import EventData, Machine
 from .errors import Loc, TrackproofError
 from .evaluate import Compiler
 from .explain import Explainer
-from .expr import Expr, conjuncts
+from .expr import BOOL, PARTY, Expr, conjuncts
 from .ir import Model, Transition
 from .scenario import Event, Scenario
 from .world import Copy, Message, Side, Step, World
@@ -57,6 +57,7 @@ class Engine:
         self.compiler = Compiler(model.definitions)
         self.explainer = Explainer(model, self.compiler)
         self.sim: Simulator | None = None
+        self.decisions: dict[str, Expr] = {}  # definitions the engine evaluates itself, as call expressions
         self.shared = {n for n, a in model.vocabulary.groups["email"].items() if a.shared}
         self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
@@ -184,6 +185,23 @@ class Simulator:
                 "email": (msg.id, side.side), "sender": msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
+
+    def decide(self, definition: str, party: str) -> bool:
+        """Evaluate one of the model's definitions of one party, for the engine's own bookkeeping (recorded for
+        the prover like any guard, since what follows depends on it)."""
+        found = self.engine.decisions.get(definition)
+        if found is None:
+            d = self.model.definitions[definition]
+            loc = d.loc
+            arg = Expr("var", PARTY, loc, "p", "p")
+            found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
+        env: dict[str, Any] = {"org": None, "event": None, "email": None, "sender": None, "parent": None,
+                               "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
+                               "__world": self.world}
+        value = bool(self.compiler.compile(found)(env))
+        if self.recorder is not None:
+            self.recorder(found, env, value, "guard")
+        return value
 
     def _index(self) -> int:
         return self.event.number if self.event else 0

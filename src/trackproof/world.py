@@ -179,11 +179,11 @@ class World:
     def stored_ancestor(self, msg: Message) -> Message | None:
         return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
 
-    def advance_watermarks(self) -> None:
-        """After a sync cycle, every mailbox has seen every message delivered to it so far (R33)."""
+    def advance_watermarks(self, processed: set[str]) -> None:
+        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
         for msg in self.messages.values():
             for pid, copy in msg.copies.items():
-                if copy.folder != "none":
+                if copy.folder != "none" and pid in processed:
                     self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
         for msg in self.messages.values():
             for pid, copy in msg.copies.items():
