@@ -69,3 +69,9 @@ def test_every_org_switch_against_the_defaults(model: Model, tmp_path: Path, swi
         assert d.outcome_a != d.outcome_b
     if switch in ("auto_track_sent_items", "use_correlation", "allow_unresolved"):
         assert result.differences, f"switching {switch} should change some situation"
+
+
+def test_a_settings_file_and_the_mode_it_implies_do_not_differ(model: Model) -> None:
+    """A settings file leaves X's sync methods at their defaults (server-side sync), so against that mode nothing
+    differs; every difference reported anywhere is one its two runs show."""
+    assert diff(model, DEFAULTS, "server_side_sync").differences == []

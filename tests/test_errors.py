@@ -109,3 +109,36 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         cli(capsys, "run")
     assert exc.value.code == 2
+
+
+def test_unwritable_outputs_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "sss-send-from-crm.yaml")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for argv in (["run", example, "-o", str(tmp_path / "missing" / "out.json")],
+                 ["run", example, "-o", str(tmp_path)],
+                 ["diagrams", "--format", "dot", "--out", str(afile)]):
+        status, _, err = cli(capsys, *argv)
+        assert status == 2 and "error[E504]" in err and "Traceback" not in err, argv
+
+
+@pytest.mark.parametrize("content", ['{"claims": "x"}', '{"emails": []}', '{"emails": {"E1": {"steps": 5}}}', "[]",
+                                     '"str"', '{"classes": 3, "missed": []}', "not json"])
+def test_bad_trace_for_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str) -> None:
+    trace = tmp_path / "trace.json"
+    trace.write_text(content)
+    status, _, err = cli(capsys, "diagrams", "--highlight", str(trace), "--out", str(tmp_path / "d"))
+    assert status == 2 and "error[E503]" in err, err
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    ("settings:\n  org: {use_correlation: maybe}\n", "E402"), ("settings:\n  org: {deployment: moon}\n", "E402"),
+    ("settings:\n  org: [use_correlation]\n", "E104"), ("settings:\n  user: {}\n", "E106"), ("foo: 1\n", "E106"),
+    ("", "E105"), ("settings:\n  org: {nope: true}\n", "E402"),
+])
+def test_bad_settings_file_for_diff(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str,
+                                    code: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(content)
+    status, _, err = cli(capsys, "diff", str(path), "server_side_sync")
+    assert status == 2 and f"error[{code}]" in err, err

@@ -69,24 +69,34 @@ def _setting_key(model: Model, key: str, loc: Loc, kinds: dict[str, str]) -> tup
     return (owner, name), attr
 
 
+def _kind_choices(model: Model, raw_parts: Mapping) -> dict[str, tuple[str, ...]]:
+    """Participants whose kind is a list: the kinds it ranges over (the first stands in for loading)."""
+    kinds: dict[str, tuple[str, ...]] = {}
+    known = model.vocabulary.enums["kind"]
+    for pid, pspec in raw_parts.items():
+        if not (isinstance(pspec, Mapping) and isinstance(pspec.get("kind"), list)):
+            continue
+        choices = tuple(str(k) for k in pspec["kind"])
+        if not choices:
+            raise TrackproofError("E104", "a list of kinds needs at least one kind", pspec.locs["kind"])
+        for k in choices:
+            if k not in known:
+                raise TrackproofError("E207", f"'{k}' is not a kind of participant", pspec.locs["kind"],
+                                      "kinds: " + ", ".join(known))
+            if (k in ("user", "queue")) != (choices[0] in ("user", "queue")):
+                raise TrackproofError("E207", f"kinds of '{pid}' must all be mailbox kinds or all not: {k}",
+                                      pspec.locs["kind"])
+        kinds[str(pid)] = choices
+        pspec["kind"] = choices[0]
+    return kinds
+
+
 def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     check_keys(spec, {"id", "text", "reading", "scope", "participants", "events", "assume", "conclusion"},
                {"id", "text", "participants", "events", "conclusion"}, "a claim")
     raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
-    kinds: dict[str, tuple[str, ...]] = {}
-    for pid, pspec in raw_parts.items():
-        if isinstance(pspec, Mapping) and isinstance(pspec.get("kind"), list):
-            choices = tuple(str(k) for k in pspec["kind"])
-            if not choices:
-                raise TrackproofError("E104", "a list of kinds needs at least one kind", pspec.locs["kind"])
-            kinds[str(pid)] = choices
-            pspec["kind"] = choices[0]
+    kinds = _kind_choices(model, raw_parts)
     participants = _participants(model, raw_parts)
-    for pid, choices in kinds.items():
-        for k in choices:
-            if k not in model.vocabulary.enums["kind"] or (k in ("user", "queue")) != (choices[0] in ("user", "queue")):
-                raise TrackproofError("E207", f"kinds of '{pid}' must all be mailbox kinds or all not: {k}",
-                                      raw_parts.locs[pid])
     simple = {pid: p.kind for pid, p in participants.items()}
     fixed: dict[Setting, Any] = {}
     free: tuple[Setting, ...] | None = None
@@ -112,6 +122,10 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
                     continue
                 chosen.append(_setting_key(model, str(k), loc_k, simple)[0])
             free = tuple(chosen)
+    # Settings written on a participant are fixed, as in a scenario (scope.fixed says the same thing elsewhere).
+    for pid, p in participants.items():
+        for name, value in p.settings.items():
+            fixed.setdefault((pid, name), value)
     for (owner, name), value in fixed.items():
         if owner == "org":
             org[name] = value
@@ -146,6 +160,8 @@ def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
     doc = expect_mapping(load_file(name), Loc(name, 1, 1), "a claim file")
     check_keys(doc, {"claims", "title", "description"}, {"claims"}, "a claim file")
     items = expect_sequence(doc["claims"], doc.locs["claims"], "claims")
+    if not items:
+        raise TrackproofError("E104", "a claim file needs at least one claim", doc.locs["claims"])
     claims = [_claim(model, expect_mapping(raw, loc, "a claim"), loc, name) for raw, loc in zip(items, items.locs,
                                                                                                strict=True)]
     seen: dict[str, Loc] = {}

@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return EXIT_OK
+    except OSError as exc:  # an output path that cannot be written (missing folder, a folder, no permission)
+        where = exc.filename or "output"
+        print(f"{where}: error[E504]: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         print(f"trackproof: internal error: {type(exc).__name__}: {exc}. Please report this with the input files.",
               file=sys.stderr)

@@ -52,15 +52,19 @@ def compare_machines(model: Model, a: str, b: str) -> Diagram:
 
 
 def _settings_file(model: Model, path: str) -> dict[str, Any]:
-    from .yamlsrc import Mapping, expect_mapping, load_file
+    """The organisation settings of a settings file (or of a scenario file), validated like a scenario's."""
+    from .scenario import _settings
+    from .yamlsrc import Mapping, check_keys, expect_mapping, load_file
 
     doc = expect_mapping(load_file(path), Loc(path, 1, 1), "a settings file")
-    settings = doc.get("settings", Mapping())
-    org = settings.get("org", {}) if isinstance(settings, dict) else {}
-    for key in org:
-        if key not in model.vocabulary.groups["org"]:
-            raise TrackproofError("E402", f"unknown org setting '{key}' in {path}", Loc(path, 1, 1))
-    return dict(org)
+    check_keys(doc, {"name", "description", "settings", "participants", "events", "expect"}, {"settings"},
+               "a settings file")
+    settings = expect_mapping(doc["settings"], doc.locs["settings"], "settings")
+    check_keys(settings, {"org"}, set(), "settings")
+    if "org" not in settings or settings["org"] is None:
+        return {}
+    org = expect_mapping(settings["org"], settings.locs["org"], "org settings")
+    return _settings(model, org if isinstance(org, Mapping) else Mapping(), ("org",), "the organisation")
 
 
 def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
@@ -73,6 +77,8 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
 
     world = FreeWorld(model)
     env = world.scope()
+    if machine not in model.machines:
+        raise TrackproofError("E303", f"unknown machine '{machine}'", hint="machines: " + ", ".join(model.machines))
     m = model.machines[machine]
     guards = {edge_key(t): world.term(t.guard, env) if t.guard is not None else z3.BoolVal(True)
               for t in m.transitions}
@@ -98,12 +104,22 @@ def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str,
     except (OSError, ValueError) as exc:
         raise TrackproofError("E503", f"cannot read the trace: {exc}", Loc(path, 1, 1)) from None
     title = f"Trace from {os.path.basename(path)}"
+    try:
+        return _steps(doc, path, claim, title)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise TrackproofError("E503", f"not a trace: {type(exc).__name__} {exc}", Loc(path, 1, 1)) from None
+
+
+def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tuple[str, str, str, str]], str]:
     steps: list[dict[str, Any]] = []
     if isinstance(doc, dict) and "claims" in doc:
         chosen = [c for c in doc["claims"] if c.get("counterexample") and (claim is None or c["id"] == claim)]
         if not chosen:
             raise TrackproofError("E503", "no counterexample trace" + (f" for claim '{claim}'" if claim else ""),
                                   Loc(path, 1, 1))
+        if claim is None:
+            print(f"trackproof: drawing the counterexample to {chosen[0]['id']} (choose with --claim)",
+                  file=sys.stderr)
         steps = chosen[0]["counterexample"]["trace"]
         title = f"Counterexample to {chosen[0]['id']}: {chosen[0]['text']}"
     elif isinstance(doc, dict) and "emails" in doc:
@@ -111,12 +127,19 @@ def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str,
             steps += [{**s, "email": key} for s in email.get("steps", []) if s.get("rule")]
         steps.sort(key=lambda s: s["event"])
         title = f"Scenario: {doc.get('name', os.path.basename(path))}"
+    elif isinstance(doc, list) and doc and isinstance(doc[0], dict) and "emails" in doc[0]:
+        raise TrackproofError("E503", "the JSON of `run` on several files: run one scenario to draw its path",
+                              Loc(path, 1, 1))
     elif isinstance(doc, list):
         steps = doc
     try:
-        return [(str(s["email"]), str(s["rule"]), str(s["from"]), str(s["to"])) for s in steps], title
+        found = [(str(s["email"]), str(s["rule"]), str(s["from"]), str(s["to"])) for s in steps]
     except (KeyError, TypeError) as exc:
         raise TrackproofError("E503", f"a trace step lacks {exc}", Loc(path, 1, 1)) from None
+    if not found:
+        raise TrackproofError("E503", "no trace steps: give the JSON of `check` (a counterexample), of `run` on one "
+                              "file, or a list of steps", Loc(path, 1, 1))
+    return found, title
 
 
 def highlighted(model: Model, path: str, claim: str | None) -> Diagram:

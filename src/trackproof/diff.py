@@ -66,6 +66,8 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
                                   Loc(source, 0, 0), "modes: " + ", ".join(MODES)) from None
         raise
     fixed.update({("org", k): v for k, v in org.items()})
+    mailbox = model.vocabulary.groups["mailbox"]
+    fixed.update({("X", "incoming"): mailbox["incoming"].default, ("X", "outgoing"): mailbox["outgoing"].default})
     return fixed
 
 
@@ -113,6 +115,8 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                 shared = {s: sa.value(m, s) for s in sa.vars if s in sb.vars}
                 wa = run_path(model, ca, sa, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
                 wb = run_path(model, cb, sb, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
+                if _outcome(wa) == _outcome(wb):  # defensive: only differences the two runs show are reported
+                    continue
                 changed = {sa.label(s): v for s, v in shared.items() if sa.defaults.get(s) != v}
                 when = (" when " + ", ".join(f"{k} = {v}" for k, v in changed.items())) if changed else ""
                 with_b = "; ".join(_outcome_text(k, o) for k, o in wb.outcomes.items())

@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "E501": "bad command-line usage",
     "E502": "SVG renderer not available or failed",
     "E503": "unreadable trace or settings file for a diagram",
+    "E504": "cannot write an output file or folder",
 }
 
 

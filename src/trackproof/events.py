@@ -70,7 +70,9 @@ def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
 
 def _send(sim: Simulator, event: Event) -> None:
     world, p = sim.world, event.params
-    eid = str(p["id"])
+    eid = p["id"]
+    if not isinstance(eid, str) or not eid.replace("_", "").replace("-", "").isalnum():
+        raise event_error(event, "id", "an email id is a word of letters, digits, - or _ (E1, reply-2)", "E402")
     if eid in world.messages or "." in eid:
         raise event_error(event, "id", f"email id '{eid}' is already used (or contains a dot)", "E404")
     author = _party(sim, event, "from")

@@ -83,11 +83,13 @@ def parse(source: str, vocab: Vocabulary, signatures: dict[str, tuple[tuple[str,
     ctx = _Ctx(vocab, signatures, names, source, origin, fallback)
     try:
         tree = ast.parse(source, mode="eval")
+        return _check(tree.body, ctx, names)
+    except RecursionError:
+        raise TrackproofError("E201", "expression too deeply nested", fallback) from None
     except SyntaxError as exc:
         line, col = exc.lineno or 1, (exc.offset or 1) - 1
         fake = ast.Constant(value=None, lineno=line, col_offset=col)
         raise ctx.err("E201", f"expression syntax error: {exc.msg}", fake) from None
-    return _check(tree.body, ctx, names)
 
 
 def _forbidden(node: ast.AST, ctx: _Ctx, what: str) -> TrackproofError:

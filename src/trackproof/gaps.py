@@ -125,11 +125,17 @@ def _matches(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return True
 
 
+def setup_of(claim: Claim) -> dict[Setting, Any]:
+    """The setup a claim describes: its fixed settings of the organisation and of X, the user the catalogue's
+    situations are about (other participants' settings belong to its premise)."""
+    return {k: v for k, v in claim.fixed.items() if k[0] in ("org", "X")}
+
+
 def _setups(claims: list[Claim]) -> list[dict[Setting, Any]]:
     seen: list[dict[Setting, Any]] = []
     for c in claims:
-        if c.fixed not in seen:
-            seen.append(dict(c.fixed))
+        if setup_of(c) not in seen:
+            seen.append(setup_of(c))
     return seen or [{}]
 
 
@@ -149,6 +155,7 @@ def _situation_claim(model: Model, situation: Situation, fixed: dict[Setting, An
     events.append(Event(len(events) + 1, "sync", {}, {}, events[-1].loc))
     if "outlook" in (fixed.get(("X", "incoming")), fixed.get(("X", "outgoing"))):
         events.append(Event(len(events) + 1, "outlook_start", {"user": "X"}, {}, events[-1].loc))
+        events.append(Event(len(events) + 1, "sync", {}, {}, events[-1].loc))  # what Outlook sent is synced
     scenario = situation.scenario._replace(org=org, participants=parts, events=tuple(events))
     # What ranges: the organisation's settings and X's (the user the claims are about); the other participants of a
     # situation are as the catalogue describes them.
@@ -186,7 +193,7 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
         space = Space(model, claim, _emails(claim))
         paths, _ = enumerate_paths(model, claim, space, _assume(model, claim, space))
         touched |= {r for p in paths for o in p.outcomes.values() for r in o.rules if r in transitions}
-    claim_sigs = [(signature(c.scenario, c.kinds), c.fixed) for c in claims]
+    claim_sigs = [(signature(c.scenario, c.kinds), setup_of(c)) for c in claims]
     total = covered = 0
     missed: list[Missed] = []
     setups = _setups(claims)

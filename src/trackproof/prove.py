@@ -66,9 +66,9 @@ class OutcomeResolver:
         outcome = self.outcomes.get(obj) if obj is not None else None
         if outcome is None:
             return {"stored": False, "status": "none", "direction": "none"}.get(name)
-        if name == "incoming":
+        if name == "incoming":  # the recipients' activity: E1.incoming, or E1 itself when it is the only side
             key = f"{obj}.incoming"
-            return key if key in self.outcomes else None
+            return key if key in self.outcomes else (obj if outcome.side == "incoming" else None)
         value = getattr(outcome, name)
         return "none" if value is None and name in ("status", "direction") else value
 
