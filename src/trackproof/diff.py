@@ -18,7 +18,7 @@ from .claims import Claim, Setting
 from .errors import Loc, TrackproofError
 from .gaps import SETTLE, Situation, _outcome_text, _situation_claim, load_situations
 from .ir import Model
-from .prove import PathRun, _assume, _emails, enumerate_paths, run_path
+from .prove import PathRun, _assume, _emails, closest, enumerate_paths, run_path
 from .symbolic import Space
 
 MODES: dict[str, dict[Setting, Any]] = {
@@ -103,16 +103,15 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                 key = (tuple(sorted(_outcome(run_a).items())), tuple(sorted(_outcome(run_b).items())))
                 if key[0] == key[1] or key in seen:
                     continue
-                opt = z3.Optimize()
-                opt.add(ba + bb + [run_a.condition, run_b.condition])
-                for s, value in sa.defaults.items():
-                    if s in sb.defaults:
-                        opt.add_soft(sa.equals(s, value), 1)
-                if opt.check() != z3.sat:
+                region = [*ba, *bb, run_a.condition, run_b.condition]
+                check = z3.Solver()
+                check.add(region)
+                if check.check() != z3.sat:
                     continue
                 seen.add(key)
-                m = opt.model()
-                shared = {s: sa.value(m, s) for s in sa.vars if s in sb.vars}
+                mentioned = sa.read | sa.constrained | sb.read | sb.constrained
+                settings = closest(model, sa, region, mentioned)  # X's settings, shared by both sides
+                shared = {s: v for s, v in settings.items() if s in sb.vars}
                 wa = run_path(model, ca, sa, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
                 wb = run_path(model, cb, sb, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
                 if _outcome(wa) == _outcome(wb):  # defensive: only differences the two runs show are reported

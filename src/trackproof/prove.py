@@ -187,10 +187,11 @@ def _mentioned(space: Space, formulas: list[z3.BoolRef]) -> set[Setting]:
     return {by_name[name] for name in constants(list(formulas)) if name in by_name}
 
 
-def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
-    """Every free setting's value in `m`; one the model leaves open takes its default (any value would do)."""
+def _settings(space: Space, m: z3.ModelRef, relevant: set[Setting] | None = None) -> dict[Setting, Any]:
+    """Every free setting's value in `m`; one the model leaves open takes its default (any value would do).
+    Only the `relevant` settings are read from `m` (by default those some run read or a constraint mentions)."""
     out: dict[Setting, Any] = dict(space.defaults)
-    for s in space.read | space.constrained:
+    for s in relevant if relevant is not None else space.read | space.constrained:
         value = m.eval(space.vars[s], model_completion=False)
         if z3.is_const(value) and value.decl().kind() == z3.Z3_OP_UNINTERPRETED:
             continue  # left open by the model: any value, so the default
@@ -347,11 +348,21 @@ def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef,
 
 def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef) -> PathRun:
     """A violating run with the fewest settings changed from their defaults."""
-    relevant = space.read | space.constrained  # other settings keep their defaults in every run anyway
+    return run_path(model, claim, space, closest(model, space, [*base, bad]), None)
+
+
+def closest(model: Model, space: Space, region: list[z3.BoolRef],
+            relevant: set[Setting] | None = None) -> dict[Setting, Any]:
+    """The settings in `region` with the fewest changes from the defaults, chosen canonically (the same answer
+    whatever order Z3 searches in). `relevant`: the settings the region may mention (by default those the space's
+    runs read); the others keep their defaults."""
+    relevant = relevant if relevant is not None else space.read | space.constrained
     quick = z3.Solver()
-    quick.add([*base, bad])
+    quick.add(region)
     if quick.check(*[space.equals(s, space.defaults[s]) for s in relevant]) == z3.sat:  # the defaults themselves
-        return run_path(model, claim, space, dict(space.defaults), None)
+        return dict(space.defaults)
+    bad = all_of(region)
+    base: list[z3.BoolRef] = []
     opt = z3.Optimize()
     opt.set("rlimit", RLIMIT)
     opt.add([*base, bad])
@@ -362,7 +373,7 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
             opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))
     if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
         raise AssertionError("no counterexample in a non-empty region")
-    chosen = _settings(space, opt.model())
+    chosen = _settings(space, opt.model(), relevant)
     # Equal weights cannot order the values of one setting: take each changed setting's first value (in its
     # domain's order) that still gives a counterexample, so the answer is the same whatever Z3's search order.
     probe = z3.Solver()
@@ -375,7 +386,7 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
             if value != space.defaults[s] and probe.check(*others, space.equals(s, value)) == z3.sat:
                 chosen[s] = value
                 break
-    return run_path(model, claim, space, chosen, None)
+    return chosen
 
 
 def _reads(claim: Claim) -> tuple[set[str], set[str]]:
