@@ -218,8 +218,10 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
                 folded.setdefault(key, []).append(i)
             # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
             for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
-                region = any_of([feasible[i].condition for i in members])
-                run = _minimal(model, claim, space, base, region)
+                # A run at the defaults is already the closest scenario; otherwise ask Z3 for one.
+                at_defaults = [feasible[i] for i in members if feasible[i].settings == space.defaults]
+                run = at_defaults[0] if at_defaults else _minimal(model, claim, space, base,
+                                                                  any_of([feasible[i].condition for i in members]))
                 changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
                 when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
                     " under the default settings"
