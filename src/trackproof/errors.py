@@ -93,7 +93,13 @@ def _source_line(loc: Loc) -> str | None:
 
 def format_error(err: TrackproofError) -> str:
     """Render an error as `file:line:col: error[CODE]: message`, the source line and a caret."""
-    head = f"{err.loc}: error[{err.code}]: {err.message}"
+    if err.loc.file == UNKNOWN_LOC.file:  # not about a file: a command-line or environment problem
+        where = "trackproof"
+    elif err.loc.line <= 0:  # about a whole file (it cannot be read, say)
+        where = err.loc.file
+    else:
+        where = str(err.loc)
+    head = f"{where}: error[{err.code}]: {err.message}"
     parts = [head]
     line = _source_line(err.loc)
     if line is not None:
