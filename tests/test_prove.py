@@ -185,3 +185,16 @@ def test_consistent_claims_say_when_they_all_hold(model: Model, forum: dict[str,
     [joint] = consistency(model, sss)
     assert joint.consistent
     assert all(cube["X.filter"] == ["all", "leads_contacts_accounts", "email_enabled"] for cube in joint.together_when)
+
+
+def test_junit_output_for_ci(capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    status, out, _ = cli(capsys, "check", str(SMALL), "--format", "junit")
+    assert status == 1
+    root = ET.fromstring(out)
+    cases = root.findall(".//testcase")
+    assert len(cases) == 5
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert failed and all("violated" in c.find("failure").get("message", "") for c in failed)  # type: ignore[union-attr]
+    assert "Settings:" in (failed[0].find("failure").text or "")  # type: ignore[union-attr]
