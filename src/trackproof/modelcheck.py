@@ -22,7 +22,7 @@ import z3
 
 from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from .ir import Model, Transition
-from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, neg
+from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, neg
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -134,15 +134,10 @@ class FreeWorld:
         if kind == "cmp":
             left, right = e.args
             if e.value in ("==", "!="):
-                typ = left.type if left.type not in (NULL, "str") else right.type
-                lt = self.const(left.value, typ) if left.kind == "const" and left.type != BOOL else self.term(left, env)
-                rt = (self.const(right.value, typ) if right.kind == "const" and right.type != BOOL
-                      else self.term(right, env))
-                return eq(lt, rt) if e.value == "==" else neg(eq(lt, rt))
+                return equality(e, lambda x: self.term(x, env), self.const)
             lt = self.term(left, env)
             if right.kind == "set":
-                values = right.value if isinstance(right.value, tuple) else ()
-                inside = any_of([eq(lt, self.const(v, left.type)) for v in values])
+                inside = in_values(e, lt, self.const)
             else:
                 member = self.term(right, env)
                 inside = any_of([all_of([eq(lt, self.parties[p]), member(p)]) for p in PARTIES])

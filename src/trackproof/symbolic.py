@@ -356,19 +356,31 @@ class Builder:
             if choices is not None and right.value not in choices:  # outside the setting's domain: never equal
                 return z3.BoolVal(e.value == "!=")
         if e.value in ("==", "!="):
-            typ = left.type if left.type not in (NULL, "str") else right.type
-            lt = s.const(left.value, typ) if left.kind == "const" and left.type != BOOL else self.term(left, env)
-            rt = s.const(right.value, typ) if right.kind == "const" and right.type != BOOL else self.term(right, env)
-            return eq(lt, rt) if e.value == "==" else neg(eq(lt, rt))
+            return equality(e, lambda x: self.term(x, env), s.const)
         lt = self.term(left, env)
         if right.kind == "set":
-            values = right.value if isinstance(right.value, tuple) else ()
-            inside = any_of([eq(lt, s.const(v, left.type)) for v in values])
+            inside = in_values(e, lt, s.const)
         else:
             assert right.type == PARTY_SET
             members = self.world.members(self.compiler.compile(right)(env))
             inside = any_of([eq(lt, s.const(m, PARTY)) for m in members])
         return inside if e.value == "in" else neg(inside)
+
+
+def equality(e: Expr, term: Callable[[Expr], Any], const: Callable[[Any, str], Any]) -> z3.BoolRef:
+    """`a == b` or `a != b` as a Z3 term, a quoted value taking the type of the other side (shared by the prover's
+    and the model check's compilers)."""
+    left, right = e.args
+    typ = left.type if left.type not in (NULL, "str") else right.type
+    lt = const(left.value, typ) if left.kind == "const" and left.type != BOOL else term(left)
+    rt = const(right.value, typ) if right.kind == "const" and right.type != BOOL else term(right)
+    return eq(lt, rt) if e.value == "==" else neg(eq(lt, rt))
+
+
+def in_values(e: Expr, left: z3.ExprRef, const: Callable[[Any, str], Any]) -> z3.BoolRef:
+    """`a in {'x', 'y'}` (before any `not`) as a Z3 term."""
+    values = e.args[1].value if isinstance(e.args[1].value, tuple) else ()
+    return any_of([eq(left, const(v, e.args[0].type)) for v in values])
 
 
 def quiet(env: dict[str, Any]) -> dict[str, Any]:
