@@ -198,3 +198,17 @@ def test_junit_output_for_ci(capsys: pytest.CaptureFixture[str]) -> None:
     failed = [c for c in cases if c.find("failure") is not None]
     assert failed and all("violated" in c.find("failure").get("message", "") for c in failed)  # type: ignore[union-attr]
     assert "Settings:" in (failed[0].find("failure").text or "")  # type: ignore[union-attr]
+
+
+def test_sarif_and_itf(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "check", str(SMALL), "--format", "sarif")
+    assert status == 1
+    doc = json.loads(out)
+    results = doc["runs"][0]["results"]
+    assert doc["version"] == "2.1.0" and results
+    assert all(r["ruleId"] == "violated-claim" and r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+               for r in results)
+    _, out, _ = cli(capsys, "check", str(SMALL), "--format", "json")
+    itf = next(c for c in json.loads(out)["claims"] if c["counterexample"])["counterexample"]["itf"]
+    assert itf["#meta"]["format"] == "ITF" and itf["states"][0]["#meta"]["index"] == 0
+    assert len(itf["states"]) >= 2 and set(itf["vars"]) <= set(itf["states"][-1])

@@ -6,7 +6,7 @@ import json
 import os
 from typing import TextIO
 
-from .checkreport import _value, condition_text, scenario_yaml, summary, to_text, verdict_json
+from .checkreport import _value, condition_text, sarif, scenario_yaml, summary, to_text, verdict_json
 from .claims import load_claims
 from .consistency import Consistency, consistency
 from .ir import Model
@@ -52,6 +52,8 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "junit":
         text = junit(model, verdicts, findings or [])
+    elif fmt == "sarif":
+        text = json.dumps(sarif(model, verdicts, findings or []), indent=2, ensure_ascii=False) + "\n"
     else:
         text = (to_text(model, verdicts) if verdicts else "") + consistency_text(verdicts, joint)
         if findings is not None:

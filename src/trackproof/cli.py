@@ -57,8 +57,8 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
             ("server_side_sync", "outlook_client", "forward_mailbox", "none")))
         p.add_argument("b", metavar="B", help="the other settings file or mode")
     if name in ("run", "check", "gaps", "diff"):
-        p.add_argument("--format", choices=("text", "json", "junit") if name == "check" else ("text", "json"),
-                       default="text", help="junit (check only): one test case per claim, for CI dashboards")
+        p.add_argument("--format", choices=("text", "json", "junit", "sarif") if name == "check" else ("text", "json"),
+                       default="text", help="junit, sarif (check only): for CI dashboards and code scanning")
         p.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
     if name == "check":
         p.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
