@@ -78,15 +78,17 @@ class Engine:
                 return False
             env = sim._env(side, ev.kwargs)
             for part, fn in parts:
-                result = fn(env)
-                if sim.recorder is not None:
-                    sim.recorder(part, env, bool(result), "guard")
-                if not result:
+                if not fn(env):
+                    # The prover needs only whether the rule fired (the rule path), not which part stopped it.
+                    if sim.recorder is not None and t.guard is not None:
+                        sim.recorder(t.guard, env, False, "guard")
                     quiet = {**env, "__used": None, "__assumed": None}
                     sim._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
                     sim._attempt_assumed.update(env["__assumed"])
                     sim._attempt_used.update(env["__used"])
                     return False
+            if sim.recorder is not None and t.guard is not None:
+                sim.recorder(t.guard, env, True, "guard")
             sim._fired = Step(sim._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
                               tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
             return True
