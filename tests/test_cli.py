@@ -75,3 +75,16 @@ def test_validate_reports_the_model(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "validate", EXAMPLE)
     assert status == 0
     assert out.startswith("model: 4 machines, 9 states")
+
+
+def test_watch_an_expression_along_the_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = cli(capsys, "run", EXAMPLE, "--format", "json", "--watch", "E2.stored and E2.regarding == OPP")
+    assert status == 0
+    values = json.loads(out)["watch"]["values"]
+    assert [v["value"] for v in values] == [False, False, False, True]  # stored once the reply is synced
+    status, _, err = cli(capsys, "run", EXAMPLE, "--watch", "E2.bogus")
+    assert status == 2 and "error[E203]" in err
+    code = ("import sys; from trackproof.cli import main; "
+            f"rc = main(['run', {EXAMPLE!r}, '--watch', 'E1.stored', '-o', '/dev/null']); "
+            "assert rc == 0, rc; assert 'z3' not in sys.modules, 'z3 imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -12,7 +12,8 @@ from typing import Any
 from .claims import Claim, Setting
 from .errors import TrackproofError
 from .ir import Model
-from .prove import OutcomeResolver, _scenario
+from .outcomes import OutcomeResolver
+from .prove import _scenario
 from .simulate import Simulator
 
 

@@ -29,6 +29,7 @@ class RunOptions(NamedTuple):
     format: str
     output: str | None
     model: str | None
+    watch: str | None = None
 
 
 COMMANDS = {
@@ -56,6 +57,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("a", metavar="A", help="a settings file or a mode: " + ", ".join(
             ("server_side_sync", "outlook_client", "forward_mailbox", "none")))
         p.add_argument("b", metavar="B", help="the other settings file or mode")
+    if name == "run":
+        p.add_argument("--watch", metavar="EXPR", help="evaluate EXPR over the emails' outcomes after every event, "
+                       "e.g. \"E2.stored\" or \"E1.accepted_by == Q\"")
     if name in ("run", "check", "gaps", "diff"):
         p.add_argument("--format", choices=("text", "json", "junit", "sarif") if name == "check" else ("text", "json"),
                        default="text", help="junit, sarif (check only): for CI dashboards and code scanning")
@@ -121,12 +125,19 @@ def _run(opts: RunOptions) -> int:
     scenarios = [load_scenario(f, model) for f in opts.files]  # validate every file before running any
     chunks: list[str] = []
     failed = False
-    for scenario in scenarios:
+    watched = []
+    if opts.watch is not None:
+        from .watch import parse_watch, watch
+
+        expressions = [parse_watch(model, scenario, opts.watch) for scenario in scenarios]
+        watched = [(opts.watch, watch(model, s, e)) for s, e in zip(scenarios, expressions, strict=True)]
+    for i, scenario in enumerate(scenarios):
         outcomes = simulate(model, scenario)
         mismatches = compare(scenario, outcomes)
         failed = failed or bool(mismatches)
-        chunks.append(to_json(scenario, outcomes, mismatches) if opts.format == "json"
-                      else to_text(model, scenario, outcomes, mismatches))
+        seen = watched[i] if watched else None
+        chunks.append(to_json(scenario, outcomes, mismatches, seen) if opts.format == "json"
+                      else to_text(model, scenario, outcomes, mismatches, seen))
     text = "\n".join(chunks) if opts.format == "text" else (
         chunks[0] if len(chunks) == 1 else "[\n" + ",\n".join(c.rstrip("\n") for c in chunks) + "\n]\n")
     if opts.output:
@@ -243,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(chosen if chosen in COMMANDS else None).parse_args(given)
     try:
         if args.command == "run":
-            return _run(RunOptions(tuple(args.files), args.format, args.output, args.model_dir))
+            return _run(RunOptions(tuple(args.files), args.format, args.output, args.model_dir, args.watch))
         if args.command == "check":
             return _check(args)
         if args.command == "diagrams":

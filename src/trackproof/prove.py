@@ -17,6 +17,7 @@ import z3
 from .claims import OUTCOME, Claim, Setting
 from .errors import TrackproofError
 from .ir import Model
+from .outcomes import OutcomeResolver
 from .scenario import Participant, Scenario
 from .simulate import Outcome, Simulator, engine
 from .symbolic import Builder, Space, all_of, any_of, constants, eq, quiet
@@ -51,29 +52,6 @@ class Verdict(NamedTuple):
     space: Space | None
     holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
     base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
-
-
-class OutcomeResolver:
-    """Field lookups for conclusions: email ids name outcomes; the rest is the run's world."""
-
-    def __init__(self, outcomes: dict[str, Outcome], world: World) -> None:
-        self.outcomes = outcomes
-        self.world = world
-
-    def get(self, owner: str, obj: Any, name: str, env: dict[str, Any]) -> Any:
-        if owner != OUTCOME:
-            return self.world.get(owner, obj, name, env)
-        outcome = self.outcomes.get(obj) if obj is not None else None
-        if outcome is None:
-            return {"stored": False, "status": "none", "direction": "none"}.get(name)
-        if name == "incoming":  # the recipients' activity: E1.incoming, or E1 itself when it is the only side
-            key = f"{obj}.incoming"
-            return key if key in self.outcomes else (obj if outcome.side == "incoming" else None)
-        value = getattr(outcome, name)
-        return "none" if value is None and name in ("status", "direction") else value
-
-    def members(self, coll: Any) -> tuple[Any, ...]:
-        return tuple(coll) if coll else ()
 
 
 def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:

@@ -101,13 +101,17 @@ def _rule_line(model: Model, rules: tuple[str, ...]) -> str:
     return text
 
 
-def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch]) -> str:
+def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
+            watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     lines = [f"Scenario: {scenario.name}  ({scenario.path})"]
     if scenario.description:
         lines.append(scenario.description)
     lines.append("")
     lines.append("Events:")
     lines += [f"  {e.number}. {describe_event(e)}" for e in scenario.events]
+    if watched is not None:
+        lines.append("")
+        lines.append(f"Watch `{watched[0]}`: " + "; ".join(f"after event {n}: {_json(v)}" for n, v in watched[1]))
     for o in outcomes:
         lines.append("")
         verdict = "STORED" if o.stored else "NOT STORED"
@@ -147,7 +151,8 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
     return "\n".join(lines) + "\n"
 
 
-def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch]) -> str:
+def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
+            watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     emails: dict[str, Any] = {}
     for o in outcomes:
         emails[o.key] = {
@@ -161,6 +166,8 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
                       for s in o.steps],
         }
     doc: dict[str, Any] = {"scenario": scenario.path, "name": scenario.name, "emails": emails}
+    if watched is not None:
+        doc["watch"] = {"expression": watched[0], "values": [{"event": n, "value": v} for n, v in watched[1]]}
     if scenario.expect:
         doc["expectations"] = {
             "met": sum(len(f) for f in scenario.expect.values()) - len(mismatches),

@@ -260,7 +260,8 @@ class Simulator:
                     raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
 
     # --- events ------------------------------------------------------------------------------------------------
-    def run(self) -> list[Outcome]:
+    def run(self, observer: Callable[[Simulator, Event], None] | None = None) -> list[Outcome]:
+        """Play every event; `observer` is called after each one (run --watch)."""
         from .events import play
 
         try:
@@ -268,12 +269,19 @@ class Simulator:
                 self.event = event
                 self.version += 1
                 play(self, event)
+                if observer is not None:
+                    observer(self, event)
         finally:
             self.event = None
             for side in self._sides:
                 self.machine.remove_model(side)
         return [self.outcome(side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
+
+    def outcomes_now(self) -> dict[str, Outcome]:
+        """The outcome of every activity side so far."""
+        return {side.key: self.outcome(side) for msg in self.world.messages.values()
+                for side in (msg.sides[s] for s in SIDES if s in msg.sides)}
 
     def new_side(self, msg: Message, name: str) -> Side:
         side = Side(msg, name)
