@@ -130,4 +130,4 @@ def test_settings_comparison_colours_what_differs(model: Model) -> None:
     assert diagram is not None
     only_after = {e.key for e in diagram.edges if "only_b" in e.classes}
     assert only_after == {edge_key(t) for t in model.machines["server_side_sync"].transitions
-                          if t.id == "S-track-sent-items"}
+                          if t.id in ("S-track-sent-items", "S-reprocess-sent-items")}

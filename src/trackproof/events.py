@@ -249,9 +249,16 @@ def _resend(sim: Simulator, event: Event) -> None:
     sim.fire(msg.sides["outgoing"], "send", actor=msg.author, params={"regarding": msg.regarding})
 
 
+def _reset(sim: Simulator, event: Event) -> None:
+    pid = _party(sim, event, "mailbox")
+    if not sim.world.parties[pid].is_mailbox:
+        raise event_error(event, "mailbox", f"{pid} has no mailbox")
+    sim.world.reset_processing(pid)
+
+
 HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,
             "untrack": _manual, "categorize": _manual, "uncategorize": _manual, "move": _manual, "delete": _delete,
-            "set": _set, "resend": _resend}
+            "set": _set, "resend": _resend, "reset_processing_date": _reset}
 
 
 def play(sim: Simulator, event: Event) -> None:

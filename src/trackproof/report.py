@@ -30,6 +30,18 @@ class Mismatch(NamedTuple):
     where: str
 
 
+SIMPLE = {
+    "sync": "A server-side synchronization cycle runs.",
+    "outlook_start": "{user} starts Outlook with the legacy Dynamics 365 for Outlook client.",
+    "outlook_stop": "{user} closes Outlook.",
+    "untrack": "{by} untracks {email}.",
+    "categorize": "{by} gives {email} the Tracked to Dynamics 365 category.",
+    "uncategorize": "{by} removes the Tracked to Dynamics 365 category from {email}.",
+    "reset_processing_date": "An administrator moves {mailbox}'s mailbox processing date earlier.",
+    "resend": "{email} is sent again from Dynamics 365.",
+}
+
+
 def describe_event(e: Event) -> str:
     p = e.params
     if e.kind == "send":
@@ -49,21 +61,12 @@ def describe_event(e: Event) -> str:
         if p.get("regarding"):
             text += f", Regarding {p['regarding']}"
         return text + "."
-    if e.kind == "sync":
-        return "A server-side synchronization cycle runs."
-    if e.kind == "outlook_start":
-        return f"{p['user']} starts Outlook with the legacy Dynamics 365 for Outlook client."
-    if e.kind == "outlook_stop":
-        return f"{p['user']} closes Outlook."
+    simple = SIMPLE.get(e.kind)
+    if simple is not None:
+        return simple.format(**{k: v for k, v in p.items() if isinstance(v, str)})
     if e.kind == "track":
         text = f"{p['by']} tracks {p['email']} with {TOOLS.get(p.get('via', 'app_for_outlook'), p.get('via'))}"
         return text + (f", Set Regarding {p['regarding']}." if p.get("regarding") else ".")
-    if e.kind == "untrack":
-        return f"{p['by']} untracks {p['email']}."
-    if e.kind == "categorize":
-        return f"{p['by']} gives {p['email']} the Tracked to Dynamics 365 category."
-    if e.kind == "uncategorize":
-        return f"{p['by']} removes the Tracked to Dynamics 365 category from {p['email']}."
     if e.kind == "move":
         tracked = p["to"] == "tracked_folder"
         where = f"a tracked folder mapped to {p['regarding']}" if tracked else f"the {p['to']} folder"
@@ -74,8 +77,6 @@ def describe_event(e: Event) -> str:
         return f"{p['by']} deletes {p['email']} in Outlook."
     if e.kind == "set":
         return "Settings change: " + ", ".join(f"{k} = {_json(v)}" for k, v in p.items()) + "."
-    if e.kind == "resend":
-        return f"{p['email']} is sent again from Dynamics 365."
     return e.kind  # pragma: no cover
 
 

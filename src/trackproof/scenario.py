@@ -32,9 +32,10 @@ EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "move": ({"email", "by", "to", "regarding"}, {"email", "by", "to"}),
     "delete": ({"email", "by", "in", "side"}, {"email"}),
     "set": (set(), set()),
+    "reset_processing_date": ({"mailbox"}, {"mailbox"}),
 }
 #: The parameter an event written as `- outlook_start: X` (a bare value) stands for.
-SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email"}
+SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox"}
 
 
 class Participant(NamedTuple):

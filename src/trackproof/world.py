@@ -32,7 +32,7 @@ class Party:
 class Copy:
     """A mailbox's copy of a message: how it holds it and where it is."""
 
-    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "role")
+    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "reprocess", "role")
 
     def __init__(self, role: str) -> None:
         self.role = role
@@ -41,6 +41,7 @@ class Copy:
         self.moved_back = False
         self.folder_record: str | None = None
         self.before_watermark = False  # set by World.advance_watermarks (R33)
+        self.reprocess = False  # the mailbox's processing date was moved earlier (R21), until the next sync
 
 
 class Step(NamedTuple):
@@ -188,6 +189,17 @@ class World:
         for msg in self.messages.values():
             for pid, copy in msg.copies.items():
                 copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
+                if pid in processed:
+                    copy.reprocess = False
+
+    def reset_processing(self, pid: str) -> None:
+        """The mailbox's processing date moved earlier (R21): its watermark goes back and its items are seen anew."""
+        self.watermark.pop(pid, None)
+        for msg in self.messages.values():
+            copy = msg.copies.get(pid)
+            if copy is not None:
+                copy.before_watermark = False
+                copy.reprocess = True
 
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
