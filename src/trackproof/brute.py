@@ -12,7 +12,7 @@ from typing import Any
 from .claims import Claim, Setting
 from .errors import TrackproofError
 from .ir import Model
-from .outcomes import OutcomeResolver
+from .outcomes import outcome_env
 from .prove import _scenario
 from .simulate import Simulator
 
@@ -50,9 +50,7 @@ def evaluate(model: Model, claim: Claim, settings: dict[Setting, Any]) -> bool |
         if err.code == "E403":
             return OUT_OF_SCOPE
         raise
-    env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-                           "__world": OutcomeResolver(outcomes, sim.world),
-                           **{pid: pid for pid in scenario.participants}, **{k: k for k in outcomes if "." not in k}}
+    env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
     return bool(sim.compiler.compile(claim.conclusion)(env))
 
 

@@ -6,6 +6,7 @@ is looked up in the run's world. No solver here: `run` uses it too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .claims import OUTCOME
@@ -34,3 +35,12 @@ class OutcomeResolver:
 
     def members(self, coll: Any) -> tuple[Any, ...]:
         return tuple(coll) if coll else ()
+
+
+def outcome_env(outcomes: dict[str, Outcome], world: World, participants: Iterable[str],
+                emails: Iterable[str]) -> dict[str, Any]:
+    """The environment a conclusion or watched expression is evaluated in: each participant and email id names
+    itself, and field lookups go through an OutcomeResolver over `outcomes` and the run's `world`."""
+    return {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
+            "__world": OutcomeResolver(outcomes, world),
+            **{pid: pid for pid in participants}, **{e: e for e in emails}}

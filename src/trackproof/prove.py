@@ -17,7 +17,7 @@ import z3
 from .claims import OUTCOME, Claim, Setting
 from .errors import TrackproofError
 from .ir import Model
-from .outcomes import OutcomeResolver
+from .outcomes import outcome_env
 from .scenario import Participant, Scenario
 from .simulate import Outcome, Simulator, engine
 from .symbolic import Builder, Space, all_of, any_of, constants, eq, quiet
@@ -136,10 +136,7 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
     condition = all_of(pins + builder.pins)
     holds = False
     if feasible:
-        env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-                               **{pid: pid for pid in scenario.participants},
-                               **{k: k for k in outcomes if "." not in k}}
-        env["__world"] = OutcomeResolver(outcomes, sim.world)
+        env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
         holds = bool(sim.compiler.compile(claim.conclusion)(env))
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
 

@@ -9,7 +9,7 @@ from . import expr as X
 from .claims import OUTCOME, outcome_vocabulary
 from .errors import Loc
 from .ir import Model
-from .outcomes import OutcomeResolver
+from .outcomes import outcome_env
 from .scenario import Event, Scenario
 from .simulate import Simulator
 from .yamlsrc import Origin
@@ -34,11 +34,8 @@ def watch(model: Model, scenario: Scenario, expression: X.Expr) -> list[tuple[in
 
     def observe(sim: Simulator, event: Event) -> None:
         outcomes = sim.outcomes_now()
-        env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-                               "__world": OutcomeResolver(outcomes, sim.world),
-                               **{pid: pid for pid in scenario.participants},
-                               **{str(e.params["id"]): str(e.params["id"]) for e in scenario.events
-                                  if e.kind == "send" and "id" in e.params}}
+        env = outcome_env(outcomes, sim.world, scenario.participants,
+                          (str(e.params["id"]) for e in scenario.events if e.kind == "send" and "id" in e.params))
         values.append((event.number, _shown(sim.compiler.compile(expression)(env))))
 
     Simulator(model, scenario).run(observe)
