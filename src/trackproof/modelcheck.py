@@ -22,7 +22,7 @@ import z3
 
 from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from .ir import Model, Transition
-from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, neg
+from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, ite, neg
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -49,6 +49,7 @@ class FreeWorld:
         self.email_sort, email_consts = z3.EnumSort(f"mc-email!{tag}", [*EMAILS, NONE])
         self.emails = dict(zip([*EMAILS, NONE], email_consts, strict=True))
         self.vars: dict[str, z3.ExprRef] = {}
+        self._terms: dict[tuple[Any, ...], Any] = {}
         self.background: list[z3.BoolRef] = []
         self.enums = {name: _vocabulary_sort(name, values) for name, values in vocab.enums.items()}
         for c in vocab.constraints:
@@ -91,7 +92,7 @@ class FreeWorld:
                 fetch: Callable[[str], z3.ExprRef], default: z3.ExprRef) -> z3.ExprRef:
         result = default
         for name in reversed(choices):
-            result = z3.If(eq(ref, table[name]), fetch(name), result)
+            result = ite(eq(ref, table[name]), fetch(name), result)
         return result
 
     # --- terms -------------------------------------------------------------------------------------------------
@@ -118,6 +119,15 @@ class FreeWorld:
         return self.const("none" if "none" in values else values[0], typ)
 
     def term(self, e: Expr, env: dict[str, Any]) -> Any:
+        """The Z3 term of `e` in `env`, built once per expression and environment (guards share definitions, and
+        the gap explanations revisit the guards' parts)."""
+        key = (id(e), *((k, v.get_id() if isinstance(v, z3.AstRef) else v) for k, v in env.items()))
+        found = self._terms.get(key)
+        if found is None:
+            found = self._terms[key] = self._term(e, env)
+        return found
+
+    def _term(self, e: Expr, env: dict[str, Any]) -> Any:
         kind = e.kind
         if kind == "const":
             return z3.BoolVal(bool(e.value)) if e.type == BOOL else self.const(e.value, PARTY)
@@ -143,13 +153,13 @@ class FreeWorld:
                 inside = any_of([all_of([eq(lt, self.parties[p]), member(p)]) for p in PARTIES])
             return inside if e.value == "in" else neg(inside)
         if kind == "if":
-            return z3.If(self.term(e.args[0], env), self._typed(e.args[1], env, e.type),
+            return ite(self.term(e.args[0], env), self._typed(e.args[1], env, e.type),
                          self._typed(e.args[2], env, e.type))
         if kind == "coalesce":
             parts = [self._typed(a, env, e.type) for a in e.args]
             result = parts[-1]
             for part in reversed(parts[:-1]):
-                result = z3.If(neg(eq(part, self.const(None, e.type))), part, result)
+                result = ite(neg(eq(part, self.const(None, e.type))), part, result)
             return result
         if kind == "quant":
             member = self.term(e.args[0], env)
@@ -162,7 +172,7 @@ class FreeWorld:
             result = self.parties[NONE]
             for p in reversed(PARTIES):
                 cond = self.term(e.args[1], {**env, e.var: self.parties[p]}) if len(e.args) > 1 else z3.BoolVal(True)
-                result = z3.If(all_of([member(p), cond]), self.parties[p], result)
+                result = ite(all_of([member(p), cond]), self.parties[p], result)
             return result
         if kind == "call":
             definition = self.model.definitions[str(e.value)]

@@ -166,11 +166,11 @@ def _settings(space: Space, m: z3.ModelRef, relevant: set[Setting] | None = None
     """Every free setting's value in `m`; one the model leaves open takes its default (any value would do).
     Only the `relevant` settings are read from `m` (by default those some run read or a constraint mentions)."""
     out: dict[Setting, Any] = dict(space.defaults)
+    assigned = space.assigned(m)
     for s in relevant if relevant is not None else space.read | space.constrained:
-        value = m.eval(space.vars[s], model_completion=False)
-        if z3.is_const(value) and value.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            continue  # left open by the model: any value, so the default
-        out[s] = z3.is_true(value) if space.attrs[s].type == "bool" else str(value)
+        value = assigned.get(space.label(s), assigned)
+        if value is not assigned:  # else left open by the model: any value, so the default
+            out[s] = value
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import z3
 from z3.z3 import _to_ast_array as _ast_array
+from z3.z3 import _to_expr_ref as _expr_ref
 
 from .claims import Claim, Setting, setting_attribute
 from .evaluate import Compiler
@@ -57,6 +58,12 @@ def eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
     return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
 
 
+def ite(c: z3.BoolRef, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+    """If(c, a, b) through Z3's C API (z3.If coerces and type-checks each argument in Python)."""
+    ctx = c.ctx
+    return _expr_ref(z3.Z3_mk_ite(ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast()), ctx)
+
+
 def neg(a: z3.BoolRef) -> z3.BoolRef:
     ctx = a.ctx
     return z3.BoolRef(z3.Z3_mk_not(ctx.ref(), a.as_ast()), ctx)
@@ -68,18 +75,33 @@ def any_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
 
 
 def constants(formulas: list[z3.ExprRef]) -> set[str]:
-    """The names of the free variables (uninterpreted constants) in some formulas."""
+    """The names of the free variables (uninterpreted constants) in some formulas.
+    Walks the raw ASTs through Z3's C API: wrapping every node in a Python object costs ten times the walk. The
+    formulas own their nodes, so the raw pointers stay valid for the walk."""
     names: set[str] = set()
-    stack, seen = list(formulas), set()
+    if not formulas:
+        return names
+    ctx = formulas[0].ctx.ref()
+    stack = [f.as_ast() for f in formulas]
+    seen: set[int] = set()
     while stack:
         node = stack.pop()
-        if node.get_id() in seen:
+        ident = z3.Z3_get_ast_id(ctx, node)
+        if ident in seen:
             continue
-        seen.add(node.get_id())
-        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            names.add(node.decl().name())
-        stack.extend(node.children())
+        seen.add(ident)
+        if z3.Z3_get_ast_kind(ctx, node) != z3.Z3_APP_AST:
+            continue
+        count = z3.Z3_get_app_num_args(ctx, node)
+        if count:
+            stack.extend(z3.Z3_get_app_arg(ctx, node, i) for i in range(count))
+            continue
+        decl = z3.Z3_get_app_decl(ctx, node)
+        if z3.Z3_get_decl_kind(ctx, decl) == z3.Z3_OP_UNINTERPRETED:
+            names.add(z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, decl)))
     return names
+
+
 _spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh party and email sorts
 _SORTS: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
 
@@ -193,6 +215,23 @@ class Space:
             self._atoms[key] = atom
         return atom
 
+    def assigned(self, model: z3.ModelRef) -> dict[str, Any]:
+        """Every constant `model` assigns, by name, as a Python value (a bool, or an enum value's name); the ones
+        it leaves open are absent. Read through Z3's C API: m.eval and printing the values cost more than the
+        prover's own queries."""
+        ctx, raw = model.ctx.ref(), model.model
+        out: dict[str, Any] = {}
+        for i in range(z3.Z3_model_get_num_consts(ctx, raw)):
+            decl = z3.Z3_model_get_const_decl(ctx, raw, i)
+            value = z3.Z3_model_get_const_interp(ctx, raw, decl)
+            name = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, decl))
+            truth = z3.Z3_get_bool_value(ctx, value)
+            if truth != z3.Z3_L_UNDEF:
+                out[name] = truth == z3.Z3_L_TRUE
+            else:
+                out[name] = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, z3.Z3_get_app_decl(ctx, value)))
+        return out
+
     def value(self, model: z3.ModelRef, setting: Setting) -> Any:
         """The concrete value of a setting in a Z3 model."""
         result = model.eval(self.vars[setting], model_completion=True)
@@ -265,13 +304,13 @@ class Builder:
             return self._compare(e, env)
         if kind == "if":
             cond = self.term(e.args[0], env)
-            return z3.If(cond, self._typed(e.args[1], env, e.type), self._typed(e.args[2], env, e.type))
+            return ite(cond, self._typed(e.args[1], env, e.type), self._typed(e.args[2], env, e.type))
         if kind == "coalesce":
             parts = [self._typed(a, env, e.type) for a in e.args]
             result = parts[-1]
             none = s.const(None, e.type if e.type != NULL else PARTY)
             for part in reversed(parts[:-1]):
-                result = z3.If(part != none, part, result)
+                result = ite(neg(eq(part, none)), part, result)
             return result
         if kind == "quant":
             coll, body = e.args
@@ -283,7 +322,7 @@ class Builder:
             result = s.const(None, PARTY)
             for m in reversed(members):
                 cond = self.term(e.args[1], {**env, e.var: m}) if len(e.args) > 1 else z3.BoolVal(True)
-                result = z3.If(cond, s.const(m, PARTY), result)
+                result = ite(cond, s.const(m, PARTY), result)
             return result
         if kind == "call":
             current = env.get("email")
