@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import z3
 
-from trackproof.brute import brute_force, verdict_of
+from trackproof.brute import brute_force, domain, verdict_of
 from trackproof.checkreport import scenario_yaml
 from trackproof.claims import Claim, load_claims
 from trackproof.ir import Model
@@ -65,6 +66,49 @@ def test_brute_force_agrees_with_the_prover(model: Model, small: dict[str, tuple
             assert not covered, f"{claim_id}: fails at {point} but holds_when includes it"
     defaults = tuple(verdict.space.defaults[s] for s in settings)
     assert verdict.holds_under_defaults == (results[defaults] is not False)
+
+
+@pytest.mark.parametrize("claim_id", ["small-contact-emails-x", "small-outlook-reply", "small-queue-cc",
+                                      "small-send-from-crm"])
+def test_counterexample_is_the_canonical_one_brute_force_finds(model: Model, small: dict[str, tuple[Claim, Verdict]],
+                                                               claim_id: str) -> None:
+    """Fewest settings changed from the defaults, then, setting by setting in the scope's order, the earliest value
+    (the default, then the domain's order): computed here by enumeration, by the prover with Z3."""
+    claim, verdict = small[claim_id]
+    if verdict.verdict != "violated":
+        pytest.skip("proved: no counterexample")
+    assert verdict.space is not None and verdict.counterexample is not None
+    space = verdict.space
+    settings = list(space.vars)
+    results = brute_force(model, claim, settings)
+
+    def rank(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        changed = sum(v != space.defaults[s] for s, v in zip(settings, values, strict=True))
+        order = []
+        for s, v in zip(settings, values, strict=True):
+            preference = [space.defaults[s], *(d for d in domain(model, claim, s) if d != space.defaults[s])]
+            order.append(preference.index(v))
+        return (changed, *order)
+
+    expected = min((values for values, holds in results.items() if holds is False), key=rank)
+    chosen = tuple(verdict.counterexample.settings[s] for s in settings)
+    assert chosen == expected
+
+
+def test_counterexample_does_not_depend_on_z3_search_order(model: Model,
+                                                           forum: dict[str, tuple[Claim, Verdict]]) -> None:
+    """Another random seed changes the models Z3 finds along the way, never the counterexample shown."""
+    claim, verdict = forum["SSS-2"]
+    assert verdict.counterexample is not None
+    z3.set_param("smt.random_seed", 12345)
+    z3.set_param("sat.random_seed", 12345)
+    try:
+        again = prove_claim(model, claim)
+    finally:
+        z3.set_param("smt.random_seed", 0)
+        z3.set_param("sat.random_seed", 0)
+    assert again.counterexample is not None
+    assert again.counterexample.settings == verdict.counterexample.settings
 
 
 def test_proved_and_violated_pair(forum: dict[str, tuple[Claim, Verdict]]) -> None:

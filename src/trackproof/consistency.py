@@ -15,7 +15,7 @@ import z3
 from .claims import Setting
 from .ir import Model
 from .prove import Verdict, holds_when
-from .symbolic import Space, all_of
+from .symbolic import Space, all_of, new_solver
 
 
 class Consistency(NamedTuple):
@@ -58,7 +58,7 @@ def _groups(verdicts: list[Verdict]) -> list[list[Verdict]]:
 def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
     out = []
     for group in _groups(verdicts):
-        solver = z3.Solver()
+        solver = new_solver()
         marks = {}
         for v in group:
             mark = z3.Bool(f"claim {v.claim.id}")

@@ -73,7 +73,7 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
     import z3
 
     from .modelcheck import FreeWorld
-    from .symbolic import eq
+    from .symbolic import eq, new_solver
 
     world = FreeWorld(model)
     env = world.scope()
@@ -82,7 +82,7 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
     m = model.machines[machine]
     guards = {edge_key(t): world.term(t.guard, env) if t.guard is not None else z3.BoolVal(True)
               for t in m.transitions}
-    solver = z3.Solver()
+    solver = new_solver()
     solver.add(world.background)
     org_types = {k: a.type for k, a in model.vocabulary.groups["org"].items()}
     sides = []

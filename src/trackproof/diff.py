@@ -19,7 +19,7 @@ from .errors import Loc, TrackproofError
 from .gaps import SETTLE, Situation, _outcome_text, _situation_claim, load_situations
 from .ir import Model
 from .prove import PathRun, _assume, _emails, closest, enumerate_paths, run_path
-from .symbolic import Space
+from .symbolic import Space, new_solver
 
 MODES: dict[str, dict[Setting, Any]] = {
     "server_side_sync": {("X", "incoming"): "sss", ("X", "outgoing"): "sss"},
@@ -96,7 +96,7 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
             sides.append((claim, space, base, [p for p in paths if p.feasible]))
         (ca, sa, ba, pa), (cb, sb, bb, pb) = sides
         seen: set[tuple[Any, ...]] = set()
-        solver = z3.Solver()
+        solver = new_solver()
         solver.add(ba + bb)
         for run_a in pa:
             for run_b in pb:
@@ -104,7 +104,7 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                 if key[0] == key[1] or key in seen:
                     continue
                 region = [*ba, *bb, run_a.condition, run_b.condition]
-                check = z3.Solver()
+                check = new_solver()
                 check.add(region)
                 if check.check() != z3.sat:
                     continue

@@ -22,7 +22,7 @@ import z3
 
 from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from .ir import Model, Transition
-from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, ite, neg
+from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, ite, neg, new_solver
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -221,7 +221,7 @@ def check_model(model: Model) -> list[Finding]:
     env = world.scope()
     guards: dict[int, z3.BoolRef] = {}
     findings: list[Finding] = []
-    solver = z3.Solver()
+    solver = new_solver()
     solver.set("rlimit", 50_000_000)  # deterministic, unlike a timeout (see prove.RLIMIT)
     solver.add(world.background)
     for machine in model.machines.values():

@@ -20,7 +20,7 @@ from .ir import Model
 from .outcomes import outcome_env
 from .scenario import Participant, Scenario
 from .simulate import Outcome, Simulator, engine
-from .symbolic import Builder, Space, all_of, any_of, constants, eq, quiet
+from .symbolic import Builder, Space, all_of, any_of, constants, eq, neg, new_solver, quiet
 from .world import World
 
 # Z3's resource limit per query, not a wall-clock timeout: deterministic (the same input gives the same answer on
@@ -183,7 +183,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
     """Every rule path of the premise over the claim's scope; '' or the solver's reason for giving up.
     The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`."""
     keep: set[str] | None = None if every_field else set(_reads(claim)[1])
-    solver = z3.Solver()
+    solver = new_solver()
     solver.set("rlimit", RLIMIT)
     solver.add(base)
     # A run reads from Z3's model only the settings some condition mentions (the rest keep their defaults), so the
@@ -225,9 +225,9 @@ def _domain(model: Model, space: Space, s: Setting) -> list[Any]:
 def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
                holds: z3.BoolRef) -> list[dict[Setting, list[Any]]]:
     """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when)."""
-    finder = z3.Solver()
+    finder = new_solver()
     finder.add([*base, good])
-    implies = z3.Solver()
+    implies = new_solver()
     implies.add([*base, z3.Not(holds)])
     cubes: list[dict[Setting, list[Any]]] = []
     # A setting no path condition mentions cannot matter: it is dropped without asking the solver.
@@ -256,7 +256,7 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
 def _tidy(space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
           cubes: list[dict[Setting, list[Any]]]) -> list[dict[Setting, list[Any]]]:
     """Drop cubes and values that the other cubes already cover, so each cube says only what it adds."""
-    check = z3.Solver()
+    check = new_solver()
     check.add([*base, good])
 
     def covers(candidate: list[dict[Setting, list[Any]]]) -> bool:
@@ -316,7 +316,7 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
 def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef, feasible: list[PathRun]) -> bool:
     """Whether the claim holds with Dynamics 365's defaults (every kind the claim allows)."""
     fixed = [space.equals(s, v) for s, v in space.defaults.items() if s[1] != "kind"]
-    solver = z3.Solver()
+    solver = new_solver()
     solver.add(base + fixed + [z3.Not(holds_region)])
     return bool(solver.check() == z3.unsat)
 
@@ -328,39 +328,40 @@ def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], b
 
 def closest(model: Model, space: Space, region: list[z3.BoolRef],
             relevant: set[Setting] | None = None) -> dict[Setting, Any]:
-    """The settings in `region` with the fewest changes from the defaults, chosen canonically (the same answer
-    whatever order Z3 searches in). `relevant`: the settings the region may mention (by default those the space's
-    runs read); the others keep their defaults."""
+    """The settings in `region` with the fewest changes from the defaults, chosen canonically: the answer depends
+    only on the region, never on the order Z3 searches in. `relevant`: the settings the region may mention (by
+    default those the space's runs read); the others keep their defaults.
+
+    First the fewest changes k (asking "at most k changes?" for k = 0, 1, ...); then, setting by setting in the
+    space's order, the first value (the default, then the domain's order) that still leaves a point of the region
+    with at most k changes."""
     relevant = relevant if relevant is not None else space.read | space.constrained
-    quick = z3.Solver()
-    quick.add(region)
-    if quick.check(*[space.equals(s, space.defaults[s]) for s in relevant]) == z3.sat:  # the defaults themselves
-        return dict(space.defaults)
-    bad = all_of(region)
-    base: list[z3.BoolRef] = []
-    opt = z3.Optimize()
-    opt.set("rlimit", RLIMIT)
-    opt.add([*base, bad])
-    # Fewest changed settings first; among those, a fixed preference by position (powers of two make the
-    # optimum unique), so the counterexample does not depend on the order Z3 happens to search in.
-    for i, (s, value) in enumerate(space.defaults.items()):
-        if s in relevant:
-            opt.add_soft(space.equals(s, value), (1 << 26) + (1 << min(i, 24)))
-    if opt.check() != z3.sat:  # pragma: no cover - the region is known to be non-empty
-        raise AssertionError("no counterexample in a non-empty region")
-    chosen = _settings(space, opt.model(), relevant)
-    # Equal weights cannot order the values of one setting: take each changed setting's first value (in its
-    # domain's order) that still gives a counterexample, so the answer is the same whatever Z3's search order.
-    probe = z3.Solver()
-    probe.add([*base, bad])
-    for s in space.vars:
-        if chosen[s] == space.defaults[s]:
-            continue
-        others = [space.equals(k, v) for k, v in chosen.items() if k != s]
-        for value in _domain(model, space, s):
-            if value != space.defaults[s] and probe.check(*others, space.equals(s, value)) == z3.sat:
-                chosen[s] = value
+    order = [s for s in space.vars if s in relevant]
+    solver = new_solver()
+    solver.set("rlimit", RLIMIT)
+    solver.add(region)
+    changed = [neg(space.equals(s, space.defaults[s])) for s in order]
+    bound = 0
+    while True:
+        at_most = z3.AtMost(*changed, bound) if changed else z3.BoolVal(True)
+        answer = solver.check(at_most)
+        if answer == z3.sat:
+            break
+        if answer == z3.unknown or bound >= len(changed):  # pragma: no cover - the region is known to be non-empty
+            raise AssertionError(f"no point in a non-empty region ({solver.reason_unknown()})")
+        bound += 1
+    solver.add(at_most)
+    chosen = dict(space.defaults)
+    fixed: list[z3.BoolRef] = []
+    for s in order:
+        values = [space.defaults[s], *(v for v in _domain(model, space, s) if v != space.defaults[s])]
+        for value in values[:-1]:
+            if solver.check(*fixed, space.equals(s, value)) == z3.sat:
                 break
+        else:
+            value = values[-1]  # every other value was ruled out, and the region has a point
+        chosen[s] = value
+        fixed.append(space.equals(s, value))
     return chosen
 
 
