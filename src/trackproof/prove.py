@@ -222,6 +222,35 @@ def _domain(model: Model, space: Space, s: Setting) -> list[Any]:
     return list(model.vocabulary.enums[typ])
 
 
+def _preference(model: Model, space: Space, s: Setting) -> list[Any]:
+    """A setting's values in the order a canonical choice tries them: its default, then its domain's order."""
+    default = space.defaults[s]
+    return [default, *(v for v in _domain(model, space, s) if v != default)]
+
+
+def earliest(model: Model, space: Space, solver: z3.Solver, order: list[Setting]) -> dict[Setting, Any]:
+    """The earliest point (in `order`, each setting's values by _preference) that `solver`'s assertions allow; it
+    must allow one. Where the rest of the settings can all stay at their defaults, one query settles them."""
+
+    def possible(*assumptions: z3.BoolRef) -> bool:
+        answer = solver.check(*assumptions)
+        if answer == z3.unknown:  # pragma: no cover - these queries are far below the resource limit
+            raise AssertionError(f"Z3 gave up on a canonical choice: {solver.reason_unknown()}")
+        return bool(answer == z3.sat)
+
+    chosen: dict[Setting, Any] = {}
+    fixed: list[z3.BoolRef] = []
+    for i, s in enumerate(order):
+        if possible(*fixed, *(space.equals(k, space.defaults[k]) for k in order[i:])):
+            chosen.update((k, space.defaults[k]) for k in order[i:])
+            break
+        values = _preference(model, space, s)
+        value = next((v for v in values[:-1] if possible(*fixed, space.equals(s, v))), values[-1])
+        chosen[s] = value
+        fixed.append(space.equals(s, value))
+    return chosen
+
+
 def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
                holds: z3.BoolRef) -> list[dict[Setting, list[Any]]]:
     """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when)."""
@@ -233,8 +262,9 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
     # A setting no path condition mentions cannot matter: it is dropped without asking the solver.
     order = [s for s in space.vars if s in space.read or s[1] == "kind"]
     while finder.check() == z3.sat and len(cubes) < 64:
-        m = finder.model()
-        cube: dict[Setting, list[Any]] = {s: [space.value(m, s)] for s in order}
+        # Each cube grows from the earliest point not yet covered (the defaults first, then each domain's order),
+        # not from whatever model Z3 returns: the cubes then depend only on the region, never on Z3's search.
+        cube = {s: [v] for s, v in earliest(model, space, finder, order).items()}
         for s in order:
             trial = {k: v for k, v in cube.items() if k != s}
             if implies.check(_cube_formula(space, trial)) == z3.unsat:
@@ -351,18 +381,7 @@ def closest(model: Model, space: Space, region: list[z3.BoolRef],
             raise AssertionError(f"no point in a non-empty region ({solver.reason_unknown()})")
         bound += 1
     solver.add(at_most)
-    chosen = dict(space.defaults)
-    fixed: list[z3.BoolRef] = []
-    for s in order:
-        values = [space.defaults[s], *(v for v in _domain(model, space, s) if v != space.defaults[s])]
-        for value in values[:-1]:
-            if solver.check(*fixed, space.equals(s, value)) == z3.sat:
-                break
-        else:
-            value = values[-1]  # every other value was ruled out, and the region has a point
-        chosen[s] = value
-        fixed.append(space.equals(s, value))
-    return chosen
+    return {**space.defaults, **earliest(model, space, solver, order)}
 
 
 def _reads(claim: Claim) -> tuple[set[str], set[str]]:
