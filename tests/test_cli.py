@@ -88,3 +88,12 @@ def test_watch_an_expression_along_the_scenario(capsys: pytest.CaptureFixture[st
             f"rc = main(['run', {EXAMPLE!r}, '--watch', 'E1.stored', '-o', '/dev/null']); "
             "assert rc == 0, rc; assert 'z3' not in sys.modules, 'z3 imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_check_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli(capsys, "check", f"--jobs={value}")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "at least 1" in err and "Traceback" not in err

@@ -32,3 +32,11 @@ def test_output_is_the_same_in_every_process(args: list[str]) -> None:
     assert first.strip(), "no output"
     assert _output(args, "2") == first
     assert _output(args, "3") == first
+
+
+def test_check_output_does_not_depend_on_the_number_of_processes() -> None:
+    """Every claim under proofs/ and the model: proved in this process, or spread over worker processes."""
+    alone = _output(["check", "--format", "json", "--jobs", "1"], "1")
+    assert b'"claims"' in alone
+    assert _output(["check", "--format", "json", "--jobs", "2"], "2") == alone
+    assert _output(["check", "--format", "json", "--jobs", "3"], "3") == alone

@@ -7,12 +7,13 @@ import os
 from typing import TextIO
 
 from .checkreport import _value, condition_text, sarif, scenario_yaml, summary, to_text, verdict_json
-from .claims import load_claims
-from .consistency import Consistency, consistency
+from .claims import Claim, load_claims
+from .consistency import Consistency
 from .ir import Model
+from .jobs import prove_all
 from .modelcheck import Finding, check_model
 from .paths import default_model_dir
-from .prove import Verdict, prove_claim
+from .prove import Verdict
 
 
 def default_claim_files() -> list[str]:
@@ -24,14 +25,18 @@ def default_claim_files() -> list[str]:
 
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
-                progress: TextIO | None = None, with_model: bool = False) -> tuple[str, str]:
+                progress: TextIO | None = None, with_model: bool = False, jobs: int = 1) -> tuple[str, str]:
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
-    verdicts: list[Verdict] = []
-    for i, claim in enumerate(claims, 1):
+    done = [0]
+
+    def on_done(claim: Claim) -> None:
+        done[0] += 1
         if progress is not None and progress.isatty():
-            progress.write(f"\r[{i}/{len(claims)}] {claim.id}\033[K")
+            progress.write(f"\r[{done[0]}/{len(claims)}] {claim.id}\033[K")
             progress.flush()
-        verdicts.append(prove_claim(model, claim))
+
+    verdicts, joint, findings = prove_all(model, claims, jobs, (lambda: check_model(model)) if with_model else None,
+                                          on_done)
     if progress is not None and progress.isatty():
         progress.write("\r\033[K")
     if cex_dir:
@@ -41,8 +46,6 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         for v in verdicts:
             if v.counterexample is not None:
                 write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))
-    joint = consistency(model, verdicts)
-    findings = check_model(model) if with_model else None
     faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
         doc: dict[str, object] = {"claims": [verdict_json(model, v) for v in verdicts],

@@ -10,7 +10,7 @@ from typing import Any
 
 from .claims import Claim, Setting
 from .ir import Model
-from .prove import PathRun, Verdict
+from .prove import PathRun, SpaceView, Verdict
 from .report import describe_event
 from .scenario import Event
 from .symbolic import Space
@@ -76,7 +76,7 @@ def setting_text(name: str, value: Any) -> str:
     return f"{name} = {_value(value)}"
 
 
-def scenario_text(claim: Claim, space: Space, run: PathRun, title: str | None = None) -> str:
+def scenario_text(claim: Claim, space: Space | SpaceView, run: PathRun, title: str | None = None) -> str:
     """A scenario file of one run of a claim's (or situation's) premise, listing only what differs from the
     defaults, with the run's outcome as its expectations."""
     # Only what differs from Dynamics 365's defaults: the claim's fixed settings and the counterexample's changes.

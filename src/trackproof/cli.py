@@ -71,6 +71,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", action="store_true",
                        help="check the model's own rules (overlaps, shadowed and dead rules, gaps, unreachable "
                             "states); with no FILE, this and every claim under proofs/ are checked")
+        p.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                       help="prove on N processes (default: the cores available; 1: in this process only). The "
+                            "output is the same whatever N")
     if name == "diagrams":
         p.add_argument("--out", metavar="DIR", default="diagrams", help="folder to write to (default: diagrams)")
         p.add_argument("--format", default="svg,dot,mermaid", help="comma-separated: svg, dot, mermaid (default: all)")
@@ -83,6 +86,16 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
                        help="only a diagram with this trace drawn on it (the JSON of `check` or `run`)")
         p.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
     p.add_argument("--model-dir", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1, not {text!r}")
+    return value
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -172,8 +185,10 @@ def _check(args: argparse.Namespace) -> int:
     model = load_model_cached(args.model_dir)
     files = args.files if args.files else ([] if args.model else default_claim_files())
     with_model = args.model or not args.files
+    from .jobs import default_jobs
+
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
-                               with_model=with_model)
+                               with_model=with_model, jobs=args.jobs or default_jobs())
     if args.output:
         write_atomic(args.output, text)
     else:

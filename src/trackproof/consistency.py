@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import z3
 
-from .claims import Setting
+from .claims import Claim, Setting
 from .ir import Model
 from .prove import Verdict, holds_when
 from .symbolic import Space, all_of, new_solver
@@ -45,13 +45,17 @@ class JointSpace(Space):
             self.read |= space.read
 
 
+def setup_key(claim: Claim) -> tuple[tuple[str, str], ...]:
+    """What claims must share to be asked together: the same fixed settings."""
+    return tuple(sorted((f"{o}.{n}", repr(val)) for (o, n), val in claim.fixed.items()))
+
+
 def _groups(verdicts: list[Verdict]) -> list[list[Verdict]]:
     groups: dict[tuple[Any, ...], list[Verdict]] = {}
     for v in verdicts:
-        if v.holds_region is None or v.space is None:
+        if v.holds_region is None or not isinstance(v.space, Space):
             continue
-        key = tuple(sorted((f"{o}.{n}", repr(val)) for (o, n), val in v.claim.fixed.items()))
-        groups.setdefault(key, []).append(v)
+        groups.setdefault(setup_key(v.claim), []).append(v)
     return [g for g in groups.values() if len(g) > 1]
 
 
@@ -69,7 +73,7 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
         setup = {f"{o}.{n}": val for (o, n), val in group[0].claim.fixed.items()}
         ids = tuple(v.claim.id for v in group)
         if solver.check(*literals) == z3.sat:
-            space = JointSpace([v.space for v in group if v.space is not None])
+            space = JointSpace([v.space for v in group if isinstance(v.space, Space)])
             base = [r for v in group for r in v.base]
             everything = all_of([v.holds_region for v in group if v.holds_region is not None])
             cubes = holds_when(model, space, base, everything, everything)

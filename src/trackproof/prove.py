@@ -10,7 +10,7 @@ sampled, and needs no bound beyond the premise's own events.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import z3
 
@@ -39,6 +39,18 @@ class PathRun(NamedTuple):
     definitions: dict[tuple[str, str], set[str]]  # (message id, role) -> definitions in the path condition
 
 
+class SpaceView(NamedTuple):
+    """What reports read of a claim's Space, without its Z3 objects: a verdict proved in another process
+    (check --jobs) travels back with this instead."""
+
+    vars: dict[Setting, None]
+    defaults: dict[Setting, Any]
+    read: frozenset[Setting]
+
+    def label(self, setting: Setting) -> str:
+        return f"{setting[0]}.{setting[1]}"
+
+
 class Verdict(NamedTuple):
     claim: Claim
     verdict: str  # proved | violated | vacuous | unknown
@@ -49,9 +61,24 @@ class Verdict(NamedTuple):
     rules: tuple[str, ...]
     confidence: str
     reason: str  # for unknown: the solver's reason
-    space: Space | None
+    space: Space | SpaceView | None
     holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
     base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
+
+
+def portable(v: Verdict) -> Verdict:
+    """`v` without Z3 objects, so that it can be pickled to another process: everything reports read stays (the
+    number of rule paths, the counterexample's settings and outcomes); the path conditions, the regions and the
+    Space's Z3 variables do not (their consumers, consistency and holds_when, run where the verdict was proved)."""
+
+    def light(p: PathRun, whole: bool) -> PathRun:
+        return p._replace(condition=cast(z3.BoolRef, None), outcomes=p.outcomes if whole else {},
+                          definitions=p.definitions if whole else {})
+
+    space = v.space
+    view = None if space is None else SpaceView(dict.fromkeys(space.vars), dict(space.defaults), frozenset(space.read))
+    return v._replace(paths=[light(p, False) for p in v.paths], space=view, holds_region=None, base=(),
+                      counterexample=None if v.counterexample is None else light(v.counterexample, True))
 
 
 def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
