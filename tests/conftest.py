@@ -18,6 +18,9 @@ from trackproof.simulate import Outcome, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ["TRACKPROOF_SELF_CHECK"] = "1"  # the prover checks every run's path condition against its settings
+# Tests monkeypatch the engine, which a cache keyed on the files on disk cannot see: caches stay off, except in
+# tests/test_cache.py, which turns them on in a temporary folder.
+os.environ["TRACKPROOF_NO_CACHE"] = "1"
 EXAMPLES = ROOT / "examples"
 
 

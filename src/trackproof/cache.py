@@ -1,23 +1,29 @@
-"""A cache of the loaded model, so that `trackproof run` does not parse and check model/ on every call.
+"""Caches: the loaded model (so that `trackproof run` does not parse and check model/ on every call) and the
+results of `trackproof check` (so that an unchanged claim is not proved again).
 
-The key lists the size and modification time of every spec file under the model directory and of the engine modules
-that build the IR (stat calls only, so a cache hit costs no hashing); the entry stores the whole key and is used
-only when it matches exactly, so any change to either makes a new entry. Only a model that loaded without error is
-cached. The cache lives in $TRACKPROOF_CACHE, else $XDG_CACHE_HOME/trackproof, else ~/.cache/trackproof; when
-that cannot be written the model is simply loaded each time. TRACKPROOF_NO_CACHE=1 turns it off.
-See docs/adr/002-model-cache.md.
+An entry stores its whole key and is used only when the key matches exactly, so any change makes a new entry:
+- the model's key lists the size and modification time of every spec file under the model directory and of the
+  engine modules that build the IR (stat calls only, so a hit costs no hashing); see docs/adr/002-model-cache.md;
+- a result's key is the model's key, the version of Python, Z3 and trackproof, the size and modification time of
+  every module of trackproof, and the claims proved (their parsed form and the digest of their files' bytes); see
+  docs/adr/005-verdict-cache.md.
+Only results computed without error are cached, written atomically. The cache lives in $TRACKPROOF_CACHE, else
+$XDG_CACHE_HOME/trackproof, else ~/.cache/trackproof; when that cannot be written nothing is cached.
+TRACKPROOF_NO_CACHE=1 turns both off (and `check --no-cache` the second).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import zlib
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from . import __version__
 from .ir import Model
 
 _ENGINE = ("ir.py", "expr.py", "loader.py", "vocab.py", "checks.py", "yamlsrc.py", "errors.py", "cache.py")
+T = TypeVar("T")
 
 
 def cache_dir() -> str:
@@ -28,17 +34,84 @@ def cache_dir() -> str:
     return os.path.join(base, "trackproof")
 
 
-def _key(root: str) -> str:
+def enabled() -> bool:
+    return not os.environ.get("TRACKPROOF_NO_CACHE")
+
+
+def _stats(files: list[str]) -> list[str]:
+    out = []
+    for path in files:
+        stat = os.stat(path)
+        out.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return out
+
+
+def model_key(root: str) -> str:
     here = os.path.dirname(os.path.abspath(__file__))
     files = [os.path.join(here, name) for name in _ENGINE]
     for folder, dirs, names in os.walk(root):
         dirs.sort()
         files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".yaml")]
-    parts = [__version__, os.path.abspath(root)]
-    for path in files:
-        stat = os.stat(path)
-        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "\n".join(parts)
+    return "\n".join([__version__, os.path.abspath(root), *_stats(files)])
+
+
+def engine_key() -> str:
+    """Everything besides the model and the claims that a proof's result depends on: every module of trackproof
+    and the versions of Python and Z3."""
+    import sys
+
+    import z3
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith((".py", ".yaml"))]
+    return "\n".join([__version__, sys.version, z3.get_version_string(), *_stats(files)])
+
+
+def _entry(kind: str, key: str) -> str:
+    import hashlib
+
+    return os.path.join(cache_dir(), f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle")
+
+
+def load(kind: str, key: str) -> Any:
+    """The value stored under `key`, or None."""
+    try:
+        with open(_entry(kind, key), "rb") as handle:
+            stored_key, value = pickle.loads(handle.read())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
+            IndexError):
+        return None
+    return value if stored_key == key else None
+
+
+def store(kind: str, key: str, value: Any) -> None:
+    """Write an entry atomically; a cache that cannot be written is no cache."""
+    try:
+        import tempfile
+
+        os.makedirs(cache_dir(), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=cache_dir())
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, _entry(kind, key))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except (OSError, pickle.PicklingError):
+        pass
+
+
+def cached(kind: str, key: str | None, compute: Callable[[], T]) -> T:
+    """compute(), or its stored value for `key` (None: no cache)."""
+    if key is None:
+        return compute()
+    found = load(kind, key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    store(kind, key, value)
+    return value
 
 
 def load_model_cached(root: str | os.PathLike[str] | None = None) -> Model:
@@ -46,30 +119,15 @@ def load_model_cached(root: str | os.PathLike[str] | None = None) -> Model:
     from .paths import default_model_dir
 
     directory = os.fspath(root) if root is not None else default_model_dir()
-    if os.environ.get("TRACKPROOF_NO_CACHE") or not os.path.isfile(os.path.join(directory, "vocabulary.yaml")):
+    if not enabled() or not os.path.isfile(os.path.join(directory, "vocabulary.yaml")):
         from .loader import load_model
 
         return load_model(directory)
-    key = _key(directory)
-    entry = os.path.join(cache_dir(), f"model-{zlib.crc32(key.encode()):08x}.pickle")
-    try:
-        with open(entry, "rb") as handle:
-            stored_key, model = pickle.loads(handle.read())
-        if stored_key == key and isinstance(model, Model):
-            return model
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        pass
-    from .loader import load_model
 
-    model = load_model(directory)
-    try:
-        import tempfile
+    def fresh() -> Model:
+        from .loader import load_model
 
-        os.makedirs(cache_dir(), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".model-", dir=cache_dir())
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump((key, model), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
-    except OSError:
-        pass
-    return model
+        return load_model(directory)
+
+    model = cached("model", model_key(directory), fresh)
+    return model if isinstance(model, Model) else fresh()

@@ -6,6 +6,7 @@ import json
 import os
 from typing import TextIO
 
+from .cache import cached
 from .checkreport import _value, condition_text, sarif, scenario_yaml, summary, to_text, verdict_json
 from .claims import Claim, load_claims
 from .consistency import Consistency
@@ -25,7 +26,10 @@ def default_claim_files() -> list[str]:
 
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
-                progress: TextIO | None = None, with_model: bool = False, jobs: int = 1) -> tuple[str, str]:
+                progress: TextIO | None = None, with_model: bool = False, jobs: int = 1,
+                cache_key: str | None = None) -> tuple[str, str]:
+    """Prove every claim of `files` and report. `cache_key`: what the results depend on besides the claims (the
+    model and the engine, cache.py), or None to prove everything afresh."""
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
     done = [0]
 
@@ -35,8 +39,11 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
             progress.write(f"\r[{done[0]}/{len(claims)}] {claim.id}\033[K")
             progress.flush()
 
-    verdicts, joint, findings = prove_all(model, claims, jobs, (lambda: check_model(model)) if with_model else None,
-                                          on_done)
+    def model_check() -> list[Finding]:
+        return cached("modelcheck", cache_key, lambda: check_model(model))
+
+    verdicts, joint, findings = prove_all(model, claims, jobs, model_check if with_model else None, on_done,
+                                          cache_key)
     if progress is not None and progress.isatty():
         progress.write("\r\033[K")
     if cex_dir:

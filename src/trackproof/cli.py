@@ -74,6 +74,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("-j", "--jobs", type=_jobs, metavar="N",
                        help="prove on N processes (default: the cores available; 1: in this process only). The "
                             "output is the same whatever N")
+        p.add_argument("--no-cache", action="store_true",
+                       help="prove every claim afresh, ignoring and not writing the cache of results (kept per "
+                            "claim group, keyed on the model, the claims and trackproof's own code)")
     if name == "diagrams":
         p.add_argument("--out", metavar="DIR", default="diagrams", help="folder to write to (default: diagrams)")
         p.add_argument("--format", default="svg,dot,mermaid", help="comma-separated: svg, dot, mermaid (default: all)")
@@ -179,16 +182,21 @@ def _validate(files: list[str], model_dir: str | None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from . import cache
     from .cache import load_model_cached
     from .check import check_files, default_claim_files
+    from .paths import default_model_dir
 
     model = load_model_cached(args.model_dir)
     files = args.files if args.files else ([] if args.model else default_claim_files())
     with_model = args.model or not args.files
     from .jobs import default_jobs
 
+    key = None
+    if cache.enabled() and not args.no_cache:
+        key = cache.model_key(args.model_dir or default_model_dir()) + "\n" + cache.engine_key()
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
-                               with_model=with_model, jobs=args.jobs or default_jobs())
+                               with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key)
     if args.output:
         write_atomic(args.output, text)
     else:

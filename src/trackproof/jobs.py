@@ -64,36 +64,68 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def task_key(base: str, claims: list[Claim], task: list[int]) -> str:
+    """What a task's results depend on besides `base` (the model and the engine): its claims, parsed, and the bytes
+    of their files (a comment or a reading changes nothing in the parsed claim but is shown in the output)."""
+    import hashlib
+
+    files = sorted({claims[i].file for i in task})
+    digests = []
+    for path in files:
+        with open(path, "rb") as handle:
+            digests.append(f"{path}:{hashlib.sha256(handle.read()).hexdigest()}")
+    return "\n".join([base, *digests, *(repr(claims[i]) for i in task)])
+
+
 def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[[], Any] | None = None,
-              on_done: Callable[[Claim], None] | None = None) -> tuple[list[Verdict], list[Consistency], Any]:
+              on_done: Callable[[Claim], None] | None = None,
+              key: str | None = None) -> tuple[list[Verdict], list[Consistency], Any]:
     """Every claim's verdict (in the claims' order), the consistency of each group that shares a setup (in the
     order of the group's first claim), and what `meanwhile` returned (run in this process while the workers
-    prove; before any proof when there are none, so its Z3 state is the same either way)."""
-    work = tasks(claims)
+    prove; before any proof when there are none, so its Z3 state is the same either way). With a cache `key`
+    (cache.py), a task whose claims are unchanged is not proved again."""
+    from . import cache
+
     results: list[Result] = []
+    work: list[tuple[list[int], str | None]] = []
+    for task in tasks(claims):
+        tkey = task_key(key, claims, task) if key is not None else None
+        found = cache.load("check", tkey) if tkey is not None else None
+        if found is not None:
+            results.append(found)
+            for i in task:
+                if on_done is not None:
+                    on_done(claims[i])
+        else:
+            work.append((task, tkey))
+
+    def finish(result: Result, tkey: str | None) -> None:
+        results.append(result)
+        if tkey is not None:
+            cache.store("check", tkey, result)
+        for i, _ in result[0]:
+            if on_done is not None:
+                on_done(claims[i])
+
     extra = None
     jobs = min(jobs, len(work))
     if jobs <= 1 or not can_fork():
         extra = meanwhile() if meanwhile is not None else None
-        for task in work:
-            results.append(_prove(model, claims, task))
-            for i in task:
-                if on_done is not None:
-                    on_done(claims[i])
+        for task, tkey in work:
+            proved, joint = _prove(model, claims, task)
+            finish(([(i, portable(v)) for i, v in proved] if tkey is not None else proved, joint), tkey)
     else:
         _SHARED[:] = [(model, claims)]
+        keys = {tuple(task): tkey for task, tkey in work}
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending: Iterator[tuple[str, Any]] = pool.imap_unordered(_worker, work, chunksize=1)
+                pending: Iterator[tuple[str, Any]] = pool.imap_unordered(_worker, [t for t, _ in work], chunksize=1)
                 extra = meanwhile() if meanwhile is not None else None
                 for status, payload in pending:
                     if status == "error":
                         code, message, loc, hint = payload
                         raise TrackproofError(code, message, Loc(*loc), hint)
-                    results.append(payload)
-                    for i, _ in payload[0]:
-                        if on_done is not None:
-                            on_done(claims[i])
+                    finish(payload, keys[tuple(i for i, _ in payload[0])])
         finally:
             _SHARED.clear()
     by_index = {i: v for proved, _ in results for i, v in proved}

@@ -1,0 +1,84 @@
+"""The cache of `check` results (docs/adr/005-verdict-cache.md): a hit gives byte-identical output, any change to a
+claim file proves again, and a broken or unwritable cache is no cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from trackproof import jobs
+
+from .conftest import ROOT, cli
+
+SMALL = ROOT / "tests" / "claims" / "small.yaml"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.delenv("TRACKPROOF_NO_CACHE", raising=False)
+    monkeypatch.setenv("TRACKPROOF_CACHE", str(folder))
+    return folder
+
+
+def _no_proofs(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> object:
+        raise AssertionError("proved again although nothing changed")
+
+    monkeypatch.setattr(jobs, "prove_claim", refuse)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])
+def test_a_hit_gives_the_same_bytes_without_proving(capsys: pytest.CaptureFixture[str], cache: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    args = ("check", str(SMALL), "--format", fmt, "--jobs", "1")
+    fresh = cli(capsys, *args, "--no-cache")
+    assert not list(cache.glob("check-*"))  # --no-cache: no result read or written (the loaded model is cached)
+    first = cli(capsys, *args)
+    assert list(cache.glob("check-*"))
+    _no_proofs(monkeypatch)
+    again = cli(capsys, *args)
+    assert fresh[:2] == first[:2] == again[:2]
+
+
+def test_model_check_is_cached_too(capsys: pytest.CaptureFixture[str], cache: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    first = cli(capsys, "check", "--model", "--format", "json")
+    from trackproof import check
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("model checked again although nothing changed")
+
+    monkeypatch.setattr(check, "check_model", refuse)
+    assert cli(capsys, "check", "--model", "--format", "json")[:2] == first[:2]
+
+
+def test_an_edited_claim_file_is_proved_again(capsys: pytest.CaptureFixture[str], cache: Path,
+                                              tmp_path: Path) -> None:
+    claims = tmp_path / "claims.yaml"
+    shutil.copy(SMALL, claims)
+    before = cli(capsys, "check", str(claims), "--jobs", "1")[1]
+    assert "small-always: PROVED" in before
+    text = claims.read_text(encoding="utf-8")
+    start = text.index("- id: small-always")
+    end = text.index("conclusion:", start)
+    line_end = text.index("\n", end)
+    claims.write_text(text[:end] + 'conclusion: "not (' + text[end + len("conclusion: "):line_end].strip().strip('"')
+                      + ')"' + text[line_end:], encoding="utf-8")
+    after = cli(capsys, "check", str(claims), "--jobs", "1")[1]
+    assert "small-always: VIOLATED" in after
+
+
+def test_a_broken_or_unwritable_cache_is_no_cache(capsys: pytest.CaptureFixture[str], cache: Path,
+                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    args = ("check", str(SMALL), "--format", "json", "--jobs", "1")
+    first = cli(capsys, *args)
+    for entry in cache.iterdir():
+        entry.write_bytes(b"not a pickle")
+    assert cli(capsys, *args)[:2] == first[:2]
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TRACKPROOF_CACHE", str(blocked))  # a file where the folder should be: nothing is written
+    assert cli(capsys, *args)[:2] == first[:2]
