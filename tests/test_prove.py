@@ -262,3 +262,14 @@ def test_sarif_and_itf(capsys: pytest.CaptureFixture[str]) -> None:
     itf = next(c for c in json.loads(out)["claims"] if c["counterexample"])["counterexample"]["itf"]
     assert itf["#meta"]["format"] == "ITF" and itf["states"][0]["#meta"]["index"] == 0
     assert len(itf["states"]) >= 2 and set(itf["vars"]) <= set(itf["states"][-1])
+
+
+def test_holds_when_too_long_to_state_is_unknown_not_truncated(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A condition that needs more cubes than shown is reported unknown, never cut short (which would be wrong)."""
+    claim = next(c for c in load_claims(SMALL, model) if c.id == "small-contact-emails-x")
+    full = prove_claim(model, claim)
+    assert full.holds_when is not None and len(full.holds_when) > 1
+    monkeypatch.setattr(prove, "MAX_CUBES", 1)
+    capped = prove_claim(model, claim)
+    assert capped.holds_when is None
+    assert capped.verdict == full.verdict

@@ -22,7 +22,7 @@ class Consistency(NamedTuple):
     claims: tuple[str, ...]
     setup: dict[str, Any]  # the fixed settings the claims share
     consistent: bool
-    together_when: list[dict[str, list[Any]]]  # cubes under which all hold (when consistent)
+    together_when: list[dict[str, list[Any]]] | None  # cubes under which all hold (when consistent; None: too many)
     conflict: tuple[str, ...]  # a minimal set of claims that cannot hold together (when not)
 
 
@@ -77,7 +77,8 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
             base = [r for v in group for r in v.base]
             everything = all_of([v.holds_region for v in group if v.holds_region is not None])
             cubes = holds_when(model, space, base, everything, everything)
-            shown = sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes), key=repr)
+            shown = None if cubes is None else sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes),
+                                                      key=repr)
             out.append(Consistency(ids, setup, True, shown, ()))
             continue
         core = [c for c in solver.unsat_core()]

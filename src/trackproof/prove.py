@@ -27,6 +27,7 @@ from .world import World
 # any machine, never "unknown" on a busy one) and without the timer thread a timeout starts on every check.
 RLIMIT = 50_000_000
 MAX_PATHS = 5_000
+MAX_CUBES = 64
 
 
 class PathRun(NamedTuple):
@@ -278,9 +279,20 @@ def earliest(model: Model, space: Space, solver: z3.Solver, order: list[Setting]
     return chosen
 
 
+def _core(space: Space, solver: z3.Solver, cube: dict[Setting, list[Any]]) -> set[Setting] | None:
+    """None if `cube` meets `solver`'s assertions; else the settings of an unsat core (those the proof needs)."""
+    parts = {s: any_of([space.equals(s, v) for v in values]) for s, values in cube.items()}
+    if solver.check(*parts.values()) != z3.unsat:
+        return None
+    core = {c.get_id() for c in solver.unsat_core()}
+    return {s for s, part in parts.items() if part.get_id() in core}
+
+
 def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
-               holds: z3.BoolRef) -> list[dict[Setting, list[Any]]]:
-    """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when)."""
+               holds: z3.BoolRef) -> list[dict[Setting, list[Any]]] | None:
+    """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when);
+    None when that takes more than MAX_CUBES cubes (a list that long is not a readable condition, and a shorter
+    one would not be exact)."""
     finder = new_solver()
     finder.add([*base, good])
     implies = new_solver()
@@ -288,21 +300,32 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
     cubes: list[dict[Setting, list[Any]]] = []
     # A setting no path condition mentions cannot matter: it is dropped without asking the solver.
     order = [s for s in space.vars if s in space.read or s[1] == "kind"]
-    while finder.check() == z3.sat and len(cubes) < 64:
+    while finder.check() == z3.sat:
+        if len(cubes) == MAX_CUBES:
+            return None
         # Each cube grows from the earliest point not yet covered (the defaults first, then each domain's order),
         # not from whatever model Z3 returns: the cubes then depend only on the region, never on Z3's search.
         cube = {s: [v] for s, v in earliest(model, space, finder, order).items()}
+        # `needed`: the settings of an unsat core of "cube and not holds". A setting outside it can be dropped
+        # without asking (the core's own literals still rule the rest out), so the greedy below asks Z3 only where
+        # the answer is not already known, and decides exactly as if it asked every time.
+        needed = _core(space, implies, cube)
         for s in order:
             trial = {k: v for k, v in cube.items() if k != s}
-            if implies.check(_cube_formula(space, trial)) == z3.unsat:
+            if needed is not None and s not in needed:
                 cube = trial
+                continue
+            found = _core(space, implies, trial)
+            if found is not None:
+                cube, needed = trial, found
                 continue
             for value in _domain(model, space, s):
                 if value in cube[s]:
                     continue
                 trial = {**cube, s: [*cube[s], value]}
-                if implies.check(_cube_formula(space, trial)) == z3.unsat:
-                    cube = trial
+                found = _core(space, implies, trial)
+                if found is not None:
+                    cube, needed = trial, found
             domain = _domain(model, space, s)
             cube[s] = [v for v in domain if v in cube[s]]
         cubes.append(cube)
@@ -360,7 +383,8 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
                        "; ".join(sorted({p.failure for p in infeasible})), space, *extra)
     good_region = any_of([p.condition for p in good])
     cubes = holds_when(model, space, base, good_region, holds_region) if good else []
-    shown = sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes), key=repr)
+    shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
+                                              key=repr)
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
                        *extra)
