@@ -131,3 +131,32 @@ def test_settings_comparison_colours_what_differs(model: Model) -> None:
     only_after = {e.key for e in diagram.edges if "only_b" in e.classes}
     assert only_after == {edge_key(t) for t in model.machines["server_side_sync"].transitions
                           if t.id in ("S-track-sent-items", "S-reprocess-sent-items")}
+
+
+def test_svgs_drawn_from_the_same_dot_are_kept(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick start's `trackproof diagrams` leaves the committed SVGs untouched, whichever renderer is
+    installed; a stale SVG is redrawn; naming a renderer redraws them all."""
+    out = tmp_path / "d"
+    shutil.copytree(ROOT / "diagrams", out)
+    before = {p.name: p.read_bytes() for p in out.glob("*.svg")}
+    stale = out / "none.svg"
+    stale.write_text(stale.read_text(encoding="utf-8").replace("drawn from DOT sha256 ", "drawn from DOT sha256 0"),
+                     encoding="utf-8")
+    from trackproof import render
+
+    drawn: list[int] = []
+    real = render.to_svgs
+
+    def counting(dots: list[str], renderer: str) -> list[str]:
+        drawn.append(len(dots))
+        return real(dots, renderer)
+
+    monkeypatch.setattr(render, "to_svgs", counting)
+    status, _, err = cli(capsys, "diagrams", "--out", str(out), "--renderer", "auto")
+    assert status == 0 and drawn == [1] and "already drawn from the same DOT" in err
+    after = {p.name: p.read_bytes() for p in out.glob("*.svg")}
+    assert {n for n in after if after[n] != before[n]} <= {"none.svg"}
+    assert stamp(after["none.svg"].decode("utf-8")) == stamp(before["none.svg"].decode("utf-8"))
+    assert cli(capsys, "diagrams", "--out", str(out), "--renderer", "wasm")[0] == 0
+    assert len(drawn) == 2 and drawn[1] > 1  # every default diagram, up to date or not

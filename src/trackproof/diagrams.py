@@ -151,29 +151,51 @@ def highlighted(model: Model, path: str, claim: str | None) -> Diagram:
     return highlight(machine_diagram(model, machine), steps, title)
 
 
+def _drawn_from(path: str) -> str | None:
+    """The DOT digest of the SVG already at `path`, if any."""
+    from .render import stamp
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return stamp(handle.read(2048))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer: str | None,
           log: TextIO | None = None) -> list[str]:
+    """Write each diagram in each format. An SVG already drawn from the same DOT (its stamp says so) is kept as it
+    is unless a renderer is asked for by name: redrawing it with another renderer would change its bytes and
+    nothing else, so the committed pictures stay untouched where Graphviz is installed."""
     from .cli import write_atomic
+    from .render import dot_digest
 
     log = log or sys.stderr
     os.makedirs(out, exist_ok=True)
-    written = []
-    chosen = None
-    if "svg" in formats:
-        from .render import choose
-
-        chosen = choose(renderer or "auto")
-        log.write(f"trackproof: drawing SVG with the {chosen} renderer"
-                  + (" (Graphviz's dot program)" if chosen == "dot" else " (Graphviz in WebAssembly)") + "\n")
     texts = [(d, to_dot(d)) for d in diagrams]
-    svgs: list[str] = []
-    if chosen is not None:
-        from .render import to_svgs
+    svgs: dict[int, str] = {}
+    if "svg" in formats:
+        stale = [i for i, (d, dot) in enumerate(texts)
+                 if renderer not in (None, "auto") or _drawn_from(os.path.join(out, d.name + EXTENSIONS["svg"]))
+                 != dot_digest(dot)]
+        if stale:
+            from .render import choose, to_svgs
 
-        svgs = to_svgs([dot for _, dot in texts], chosen)
+            chosen = choose(renderer or "auto")
+            log.write(f"trackproof: drawing {len(stale)} SVG with the {chosen} renderer"
+                      + (" (Graphviz's dot program)" if chosen == "dot" else " (Graphviz in WebAssembly)")
+                      + (f"; {len(texts) - len(stale)} already drawn from the same DOT" if len(stale) < len(texts)
+                         else "") + "\n")
+            svgs = dict(zip(stale, to_svgs([texts[i][1] for i in stale], chosen), strict=True))
+        else:
+            log.write(f"trackproof: every SVG ({len(texts)}) is already drawn from the same DOT\n")
+    written = []
     for i, (d, dot) in enumerate(texts):
         for fmt in formats:
             target = os.path.join(out, d.name + EXTENSIONS[fmt])
+            if fmt == "svg" and i not in svgs:
+                written.append(target)  # up to date: kept as it is
+                continue
             content = dot if fmt == "dot" else (to_mermaid(d) if fmt == "mermaid" else svgs[i])
             write_atomic(target, content)
             written.append(target)
