@@ -160,3 +160,16 @@ def test_svgs_drawn_from_the_same_dot_are_kept(capsys: pytest.CaptureFixture[str
     assert stamp(after["none.svg"].decode("utf-8")) == stamp(before["none.svg"].decode("utf-8"))
     assert cli(capsys, "diagrams", "--out", str(out), "--renderer", "wasm")[0] == 0
     assert len(drawn) == 2 and drawn[1] > 1  # every default diagram, up to date or not
+
+
+@pytest.mark.parametrize("args", [
+    ["--claim", "SSS-2"],
+    ["--machine", "outlook_client"],
+    ["--compare", "server_side_sync", "outlook_client", "--machine", "outlook_client"],
+    ["--highlight", "x.json", "--compare", "a.yaml", "b.yaml"],
+], ids=["claim-without-highlight", "machine-without-compare", "machine-with-modes", "highlight-and-compare"])
+def test_options_that_do_not_apply_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                               args: list[str]) -> None:
+    status, _, err = cli(capsys, "diagrams", "--out", str(tmp_path), *args)
+    assert status == 2 and "error[E501]" in err
+    assert not list(tmp_path.iterdir())

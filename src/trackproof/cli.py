@@ -84,7 +84,7 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
                        help="SVG renderer: Graphviz's dot program or Graphviz in WebAssembly (default: dot if present)")
         p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                        help="only a comparison: two machine names, or two settings files (with --machine)")
-        p.add_argument("--machine", default="server_side_sync", help="the machine for a settings comparison")
+        p.add_argument("--machine", help="the machine for a settings comparison (default: server_side_sync)")
         p.add_argument("--highlight", metavar="TRACE.json",
                        help="only a diagram with this trace drawn on it (the JSON of `check` or `run`)")
         p.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
@@ -215,15 +215,24 @@ def _diagrams(args: argparse.Namespace) -> int:
     if unknown or not formats:
         raise TrackproofError("E501", f"unknown diagram format {', '.join(unknown) or '(none)'}",
                               hint="formats: svg, dot, mermaid")
+    if args.highlight and args.compare:
+        raise TrackproofError("E501", "--highlight and --compare draw different diagrams: give one of them")
+    if args.claim and not args.highlight:
+        raise TrackproofError("E501", "--claim chooses the counterexample to draw with --highlight",
+                              hint="trackproof diagrams --highlight CHECK.json --claim ID")
     model = load_model_cached(args.model_dir)
+    by_machine = bool(args.compare) and (args.compare[0] in model.machines or args.compare[1] in model.machines)
+    if args.machine and (not args.compare or by_machine):
+        raise TrackproofError("E501", "--machine chooses the machine for a comparison of two settings files",
+                              hint="trackproof diagrams --compare A.yaml B.yaml --machine outlook_client")
     if args.highlight:
         diagrams = [highlighted(model, args.highlight, args.claim)]
     elif args.compare:
         a, b = args.compare
-        if a in model.machines or b in model.machines:
+        if by_machine:
             diagrams = [compare_machines(model, a, b)]
         else:
-            diagrams = [compare_settings(model, args.machine, a, b)]
+            diagrams = [compare_settings(model, args.machine or "server_side_sync", a, b)]
     else:
         diagrams = default_diagrams(model)
     for path in write(diagrams, args.out, formats, args.renderer):
