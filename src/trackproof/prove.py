@@ -99,6 +99,24 @@ def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
 EFFECT_FIELDS = ("regarding", "accepted_by", "correlated_to", "has_token")
 
 
+# The kinds the simulator's own code tells apart (a mailbox of each kind, an unknown address, which becomes a contact
+# when records are created, and a distribution list, which is expanded to its members). The other kinds are records:
+# they differ only where a model expression reads the kind, which is recorded like any setting, and in which record
+# a From address shared by several participants resolves to (R74).
+_OWN_CLASS = frozenset({"user", "queue", "unknown", "distribution_list"})
+
+
+def kind_class(claim: Claim, owner: str, kind: str) -> tuple[str, ...]:
+    """The kinds `owner` may have that the simulator cannot tell from `kind` except through recorded reads: a run
+    with one stands for them all, so a rule path is pinned to the class, not to the kind."""
+    participants = claim.scenario.participants
+    me = participants[owner]
+    shared = any(p.address == me.address for pid, p in participants.items() if pid != owner)
+    if kind in _OWN_CLASS or shared:
+        return (kind,)
+    return tuple(k for k in claim.kinds[owner] if k not in _OWN_CLASS)
+
+
 def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any],
              keep: set[str] | None = None) -> PathRun:
     """Play the premise under `settings`; return the path condition of the run and its outcome.
@@ -108,13 +126,18 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
     (None: all of them). Runs that differ only in a value nothing depends on are then one rule path, not several."""
     scenario = _scenario(claim, settings)
     pins: list[z3.BoolRef] = []
+    classes = []
     for (owner, name), var in space.vars.items():
         if name == "kind":
-            pins.append(var == space.const(settings[(owner, name)], "kind"))
+            same = kind_class(claim, owner, settings[(owner, name)])
+            pins.append(any_of([var == space.const(k, "kind") for k in same]))
+            classes.append((owner, same))
     sim = Simulator(model, scenario)
     builder = Builder(space, sim.world, sim.compiler, lambda: sim.version)
 
-    prefix = [0]  # identifies the decisions recorded so far in this run: equal prefixes, equal worlds
+    # identifies the decisions recorded so far in this run: equal prefixes, equal worlds (the kinds' classes shape
+    # the world before any decision)
+    prefix = [hash(tuple(classes))]
     pending: dict[tuple[str, str], list[z3.BoolRef]] = {}
 
     def flush(message: str, field: str) -> None:
