@@ -321,8 +321,9 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
     implies = new_solver()
     implies.add([*base, z3.Not(holds)])
     cubes: list[dict[Setting, list[Any]]] = []
-    # A setting no path condition mentions cannot matter: it is dropped without asking the solver.
-    order = [s for s in space.vars if s in space.read or s[1] == "kind"]
+    # A setting neither region mentions cannot matter: it is dropped without asking the solver.
+    mentioned = _mentioned(space, [good, holds])
+    order = [s for s in space.vars if s in mentioned]
     while finder.check() == z3.sat:
         if len(cubes) == MAX_CUBES:
             return None
@@ -440,7 +441,8 @@ def closest(model: Model, space: Space, region: list[z3.BoolRef],
     space's order, the first value (the default, then the domain's order) that still leaves a point of the region
     with at most k changes."""
     relevant = relevant if relevant is not None else space.read | space.constrained
-    order = [s for s in space.vars if s in relevant]
+    mentioned = _mentioned(space, region)  # the others keep their defaults whatever the region
+    order = [s for s in space.vars if s in relevant and s in mentioned]
     solver = new_solver()
     solver.set("rlimit", RLIMIT)
     solver.add(region)
