@@ -82,3 +82,9 @@ def test_a_broken_or_unwritable_cache_is_no_cache(capsys: pytest.CaptureFixture[
     blocked.write_text("", encoding="utf-8")
     monkeypatch.setenv("TRACKPROOF_CACHE", str(blocked))  # a file where the folder should be: nothing is written
     assert cli(capsys, *args)[:2] == first[:2]
+
+
+def test_the_number_of_examples_is_part_of_the_key(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
+    forum = str(ROOT / "proofs" / "forum-claims.yaml")
+    assert "Also fails" not in cli(capsys, "check", forum, "--jobs", "1")[1]
+    assert "Also fails" in cli(capsys, "check", forum, "--jobs", "1", "--examples", "2")[1]

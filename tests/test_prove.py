@@ -274,3 +274,42 @@ def test_holds_when_too_long_to_state_is_unknown_not_truncated(model: Model, mon
     capped = prove_claim(model, claim)
     assert capped.holds_when is None
     assert capped.verdict == full.verdict
+
+
+def test_more_counterexamples_each_break_the_claim_another_minimal_way(model: Model) -> None:
+    """--examples: every counterexample violates the claim (brute force agrees), none changes all the settings
+    another one changes, and undoing any one of its changes no longer breaks the claim (each set is minimal)."""
+    from trackproof.brute import evaluate
+
+    claim = next(c for c in load_claims(FORUM, model) if c.id == "SSS-2")
+    verdict = prove_claim(model, claim, examples=4)
+    assert verdict.space is not None and verdict.counterexample is not None
+    runs = [verdict.counterexample, *verdict.others]
+    assert len(runs) >= 3  # the filter, correlation off, and header correlation ignored without tokens
+    defaults = verdict.space.defaults
+    changed = [{s for s, v in r.settings.items() if s in defaults and v != defaults[s]} for r in runs]
+    for i, run in enumerate(runs):
+        assert evaluate(model, claim, run.settings) is False
+        assert not any(changed[j] <= changed[i] for j in range(len(runs)) if j != i)
+        for s in changed[i]:
+            undone = {**run.settings, s: defaults[s]}
+            assert evaluate(model, claim, undone) is not False, (claim.id, s)
+    assert prove_claim(model, claim).others == ()
+
+
+def test_more_counterexamples_in_json_text_and_files(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    model: Model) -> None:
+    out = tmp_path / "cex"
+    status, text, _ = cli(capsys, "check", str(FORUM), "--examples", "3", "--counterexamples", str(out))
+    assert status == 1 and "Also fails for another reason" in text
+    assert (out / "SSS-2.yaml").exists() and (out / "SSS-2-2.yaml").exists() and (out / "SSS-2-3.yaml").exists()
+    assert "Counterexample 2 to SSS-2" in (out / "SSS-2-2.yaml").read_text(encoding="utf-8")
+    for extra in out.glob("*-[0-9].yaml"):  # each replays to the outcome it states
+        scenario = load_scenario(extra, model)
+        assert compare(scenario, simulate(model, scenario)) == [], extra.name
+    doc = json.loads(cli(capsys, "check", str(FORUM), "--examples", "2", "--format", "json")[1])
+    sss2 = next(c for c in doc["claims"] if c["id"] == "SSS-2")
+    assert len(sss2["more_counterexamples"]) == 1
+    assert sss2["more_counterexamples"][0]["settings"] != sss2["counterexample"]["settings"]
+    assert all(c["more_counterexamples"] == [] for c in json.loads(
+        cli(capsys, "check", str(FORUM), "--format", "json")[1])["claims"])

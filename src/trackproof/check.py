@@ -27,9 +27,10 @@ def default_claim_files() -> list[str]:
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
                 progress: TextIO | None = None, with_model: bool = False, jobs: int = 1,
-                cache_key: str | None = None) -> tuple[str, str]:
+                cache_key: str | None = None, examples: int = 1) -> tuple[str, str]:
     """Prove every claim of `files` and report. `cache_key`: what the results depend on besides the claims (the
-    model and the engine, cache.py), or None to prove everything afresh."""
+    model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
+    claim, each for another reason."""
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
     done = [0]
 
@@ -43,7 +44,7 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         return cached("modelcheck", cache_key, lambda: check_model(model))
 
     verdicts, joint, findings = prove_all(model, claims, jobs, model_check if with_model else None, on_done,
-                                          cache_key)
+                                          cache_key, examples)
     if progress is not None and progress.isatty():
         progress.write("\r\033[K")
     if cex_dir:
@@ -53,6 +54,8 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         for v in verdicts:
             if v.counterexample is not None:
                 write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))
+            for n, run in enumerate(v.others, 2):
+                write_atomic(os.path.join(cex_dir, f"{v.claim.id}-{n}.yaml"), scenario_yaml(v, run))
     faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
         doc: dict[str, object] = {"claims": [verdict_json(model, v) for v in verdicts],

@@ -69,7 +69,9 @@ def _event_yaml(e: Event) -> str:
 def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
     """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
     assert verdict.space is not None
-    return scenario_text(verdict.claim, verdict.space, run, f"Counterexample to {verdict.claim.id}")
+    index = next((i for i, other in enumerate(verdict.others) if other is run), None)
+    which = "Counterexample" if index is None else f"Counterexample {index + 2}"
+    return scenario_text(verdict.claim, verdict.space, run, f"{which} to {verdict.claim.id}")
 
 
 def setting_text(name: str, value: Any) -> str:
@@ -209,16 +211,17 @@ def rule_entries(model: Model, rules: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
-    cex = None
-    if v.counterexample is not None:
-        run = v.counterexample
-        cex = {"settings": changed_settings(v, run), "sentences": sentences(v, run),
-               "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
+    def example(run: PathRun) -> dict[str, Any]:
+        return {"settings": changed_settings(v, run), "sentences": sentences(v, run),
+                "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
+
+    cex = example(v.counterexample) if v.counterexample is not None else None
     space = v.space
     return {
         "id": v.claim.id, "text": v.claim.text, "reading": v.claim.reading, "verdict": v.verdict,
         "holds_under_defaults": v.holds_under_defaults, "holds_when": condition_text(v.holds_when),
-        "holds_when_cubes": v.holds_when, "counterexample": cex, "rules": rule_entries(model, v.rules),
+        "holds_when_cubes": v.holds_when, "counterexample": cex,
+        "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
         "confidence": v.confidence, "reason": v.reason,
         "coverage": {"rule_paths": len(v.paths), "settings_in_scope": len(space.vars) if space else 0,
                      "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"},
@@ -247,6 +250,10 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         if v.counterexample is not None:
             lines.append("  Counterexample (fewest changes from the defaults):")
             lines += [f"    {s}" for s in sentences(v, v.counterexample)]
+        for run in v.others:  # the same events: only the settings and the outcome differ
+            lines.append("  Also fails for another reason (other settings changed):")
+            lines += [f"    {s}" for s in sentences(v, run)
+                      if s.split(". ", 1)[1].startswith(("Settings:", "Outcome:"))]
         weak = [f"{r} ({model.rule(r).provenance.confidence})" for r in v.rules
                 if model.rule(r).provenance.confidence != "H"]
         lines.append(f"  Rules: {', '.join(v.rules)}")

@@ -74,6 +74,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("-j", "--jobs", type=_jobs, metavar="N",
                        help="prove on N processes (default: the cores available; 1: in this process only). The "
                             "output is the same whatever N")
+        p.add_argument("--examples", type=_jobs, metavar="N", default=1,
+                       help="up to N counterexamples per violated claim, each changing another set of settings "
+                            "(a minimal way to break the claim), fewest changes first (default: 1)")
         p.add_argument("--no-cache", action="store_true",
                        help="prove every claim afresh, ignoring and not writing the cache of results (kept per "
                             "claim group, keyed on the model, the claims and trackproof's own code)")
@@ -92,12 +95,13 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
 
 
 def _jobs(text: str) -> int:
+    """A whole number, at least 1 (--jobs, --examples)."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, at least 1, not {text!r}")
     return value
 
 
@@ -196,7 +200,8 @@ def _check(args: argparse.Namespace) -> int:
     if cache.enabled() and not args.no_cache:
         key = cache.model_key(args.model_dir or default_model_dir()) + "\n" + cache.engine_key()
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
-                               with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key)
+                               with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key,
+                               examples=args.examples)
     if args.output:
         write_atomic(args.output, text)
     else:

@@ -27,7 +27,7 @@ from .prove import Verdict, portable, prove_claim
 
 Result = tuple[list[tuple[int, Verdict]], list[Consistency]]
 
-_SHARED: list[tuple[Model, list[Claim]]] = []  # what forked workers inherit: the model and the claims
+_SHARED: list[tuple[Model, list[Claim], int]] = []  # what forked workers inherit: model, claims, examples
 
 
 def default_jobs() -> int:
@@ -46,15 +46,15 @@ def tasks(claims: list[Claim]) -> list[list[int]]:
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
-def _prove(model: Model, claims: list[Claim], task: list[int]) -> Result:
-    verdicts = [prove_claim(model, claims[i]) for i in task]
+def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> Result:
+    verdicts = [prove_claim(model, claims[i], examples) for i in task]
     return list(zip(task, verdicts, strict=True)), consistency(model, verdicts)
 
 
 def _worker(task: list[int]) -> tuple[str, Any]:
-    model, claims = _SHARED[0]
+    model, claims, examples = _SHARED[0]
     try:
-        proved, joint = _prove(model, claims, task)
+        proved, joint = _prove(model, claims, task, examples)
     except TrackproofError as err:  # bad input found while proving: re-raised as it is in the parent
         return "error", (err.code, err.message, tuple(err.loc), err.hint)
     return "ok", ([(i, portable(v)) for i, v in proved], joint)
@@ -79,17 +79,18 @@ def task_key(base: str, claims: list[Claim], task: list[int]) -> str:
 
 def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[[], Any] | None = None,
               on_done: Callable[[Claim], None] | None = None,
-              key: str | None = None) -> tuple[list[Verdict], list[Consistency], Any]:
+              key: str | None = None, examples: int = 1) -> tuple[list[Verdict], list[Consistency], Any]:
     """Every claim's verdict (in the claims' order), the consistency of each group that shares a setup (in the
     order of the group's first claim), and what `meanwhile` returned (run in this process while the workers
     prove; before any proof when there are none, so its Z3 state is the same either way). With a cache `key`
-    (cache.py), a task whose claims are unchanged is not proved again."""
+    (cache.py), a task whose claims are unchanged is not proved again. `examples`: counterexamples per violated
+    claim (prove_claim)."""
     from . import cache
 
     results: list[Result] = []
     work: list[tuple[list[int], str | None]] = []
     for task in tasks(claims):
-        tkey = task_key(key, claims, task) if key is not None else None
+        tkey = task_key(f"{key}\nexamples={examples}", claims, task) if key is not None else None
         found = cache.load("check", tkey) if tkey is not None else None
         if found is not None:
             results.append(found)
@@ -112,10 +113,10 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
     if jobs <= 1 or not can_fork():
         extra = meanwhile() if meanwhile is not None else None
         for task, tkey in work:
-            proved, joint = _prove(model, claims, task)
+            proved, joint = _prove(model, claims, task, examples)
             finish(([(i, portable(v)) for i, v in proved] if tkey is not None else proved, joint), tkey)
     else:
-        _SHARED[:] = [(model, claims)]
+        _SHARED[:] = [(model, claims, examples)]
         keys = {tuple(task): tkey for task, tkey in work}
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:

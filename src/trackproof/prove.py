@@ -65,6 +65,7 @@ class Verdict(NamedTuple):
     space: Space | SpaceView | None
     holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
     base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
+    others: tuple[PathRun, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
 
 
 def portable(v: Verdict) -> Verdict:
@@ -79,7 +80,8 @@ def portable(v: Verdict) -> Verdict:
     space = v.space
     view = None if space is None else SpaceView(dict.fromkeys(space.vars), dict(space.defaults), frozenset(space.read))
     return v._replace(paths=[light(p, False) for p in v.paths], space=view, holds_region=None, base=(),
-                      counterexample=None if v.counterexample is None else light(v.counterexample, True))
+                      counterexample=None if v.counterexample is None else light(v.counterexample, True),
+                      others=tuple(light(p, True) for p in v.others))
 
 
 def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
@@ -386,8 +388,9 @@ def _defaults(space: Space) -> dict[Setting, Any]:
     return dict(space.defaults)
 
 
-def prove_claim(model: Model, claim: Claim) -> Verdict:
-    """Decide one claim over its whole scope."""
+def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
+    """Decide one claim over its whole scope; a violated claim gets up to `examples` counterexamples, each failing
+    another way."""
     emails = _emails(claim)
     space = Space(model, claim, emails)
     base = _assume(model, claim, space)
@@ -414,8 +417,31 @@ def prove_claim(model: Model, claim: Claim) -> Verdict:
                        *extra)
     cex = _minimal(model, claim, space, base, any_of([p.condition for p in bad]))
     cex_rules = _rules(model, claim, [cex])
+    bad_region = any_of([p.condition for p in bad])
+    others = _others(model, claim, space, base, bad_region, cex, examples - 1) if examples > 1 else ()
     return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space,
-                   *extra)
+                   *extra, others)
+
+
+def _others(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef, first: PathRun,
+            count: int) -> tuple[PathRun, ...]:
+    """Up to `count` more counterexamples, each changing another set of settings. After each one shown, the
+    violating configurations that change (at least) all the settings it changes are set aside: they are the same
+    reason, with other values or more changes. The next is the closest to the defaults among the rest; so each
+    names a minimal set of settings that breaks the claim, fewest first."""
+
+    def changes(settings: dict[Setting, Any]) -> list[z3.BoolRef]:
+        return [neg(space.equals(s, space.defaults[s])) for s, v in settings.items()
+                if s in space.defaults and v != space.defaults[s]]
+
+    region = [*base, bad, neg(all_of(changes(first.settings)))]
+    probe = new_solver()
+    out: list[PathRun] = []
+    while len(out) < count and probe.check(region) == z3.sat:
+        settings = closest(model, space, region)
+        out.append(run_path(model, claim, space, settings, None))
+        region.append(neg(all_of(changes(settings))))
+    return tuple(out)
 
 
 def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef, feasible: list[PathRun]) -> bool:
