@@ -173,3 +173,59 @@ def test_options_that_do_not_apply_are_refused(capsys: pytest.CaptureFixture[str
     status, _, err = cli(capsys, "diagrams", "--out", str(tmp_path), *args)
     assert status == 2 and "error[E501]" in err
     assert not list(tmp_path.iterdir())
+
+
+REPLY_NOT_TRACKED = """\
+name: "A reply the filter drops"
+participants:
+  X: {kind: user, incoming: sss, outgoing: sss, approved: true, enabled: true, filter: no_email}
+  C: {kind: lead}
+events:
+  - send: {id: E1, from: X, to: [C], via: crm}
+  - sync
+  - send: {id: E2, from: C, to: [X], reply_to: E1}
+  - sync
+"""
+
+
+def test_swimlanes_show_each_event_and_what_changed_in_dynamics(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    scenario = tmp_path / "reply.yaml"
+    scenario.write_text(REPLY_NOT_TRACKED, encoding="utf-8")
+    status, out, _ = cli(capsys, "diagrams", "--swimlanes", str(scenario), "--out", str(tmp_path / "d"),
+                         "--format", "mermaid,dot,svg", "--renderer", "wasm")
+    assert status == 0 and sorted(out.split()) == [str(tmp_path / "d" / f"swimlanes-reply{x}")
+                                                   for x in (".dot", ".mmd", ".svg")]
+    mermaid = (tmp_path / "d" / "swimlanes-reply.mmd").read_text(encoding="utf-8").splitlines()
+    assert "sequenceDiagram" in mermaid
+    assert [line.strip() for line in mermaid if line.strip().startswith("participant")] == [
+        "participant p_0 as X (user)", "participant p_1 as C (lead)", "participant p_2 as Dynamics 365"]
+    rows = [line.split(": ", 1)[1] for line in mermaid if line.strip().startswith("Note over p_0,p_2")]
+    assert rows[0].startswith("1. X sends E1 from Dynamics 365") and rows[-1] == "Outcome" and len(rows) == 5
+    body = "\n".join(mermaid)
+    # E1 goes to Dynamics 365 when X clicks Send, and to C only when a sync submits it (event 2)
+    assert body.index("p_0->>p_2: Send E1") < body.index("2. A server-side") < body.index("p_2->>p_1: E1")
+    assert "E1#58; pending_send → sent (S-submit)" in body
+    assert "E2#58; no rule fired (S-folder-track, S-accept" in body
+    assert "E1#58; stored (sent)<br/>E2#58; not stored" in body
+    dot = (tmp_path / "d" / "swimlanes-reply.dot").read_text(encoding="utf-8")
+    assert dot.count("rank=same") == 1 + 5  # the lanes' heads, then a row per event and the outcome
+    ET.fromstring((tmp_path / "d" / "swimlanes-reply.svg").read_bytes())
+
+
+def test_swimlanes_of_a_bad_scenario_is_an_input_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(REPLY_NOT_TRACKED.replace("from: C", "from: Z"), encoding="utf-8")
+    status, _, err = cli(capsys, "diagrams", "--swimlanes", str(scenario), "--out", str(tmp_path / "d"))
+    assert status == 2 and "error[E401]" in err and f"{scenario}:" in err
+    assert cli(capsys, "diagrams", "--swimlanes", str(scenario), "--highlight", "x.json")[0] == 2
+
+
+def test_the_swimlanes_example_in_the_docs_is_what_the_tool_draws(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    cli(capsys, "check", str(ROOT / "proofs" / "forum-claims.yaml"), "--counterexamples", str(tmp_path / "cex"))
+    cli(capsys, "diagrams", "--swimlanes", str(tmp_path / "cex" / "SSS-2.yaml"), "--out", str(tmp_path / "d"),
+        "--format", "mermaid")
+    drawn = (tmp_path / "d" / "swimlanes-SSS-2.mmd").read_text(encoding="utf-8")
+    body = drawn[drawn.index("sequenceDiagram"):]
+    assert body in (ROOT / "docs" / "diagrams.md").read_text(encoding="utf-8")

@@ -91,6 +91,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--highlight", metavar="TRACE.json",
                        help="only a diagram with this trace drawn on it (the JSON of `check` or `run`)")
         p.add_argument("--claim", metavar="ID", help="with --highlight on check output: which claim's counterexample")
+        p.add_argument("--swimlanes", metavar="SCENARIO.yaml",
+                       help="only the swimlanes of a scenario's run: a lane per participant and one for Dynamics 365, "
+                            "a row per event, with every rule that fired (e.g. a counterexample file of check)")
     p.add_argument("--model-dir", metavar="DIR", help="model directory (default: the model that ships with trackproof)")
 
 
@@ -213,15 +216,25 @@ def _check(args: argparse.Namespace) -> int:
 
 def _diagrams(args: argparse.Namespace) -> int:
     from .cache import load_model_cached
-    from .diagrams import FORMATS, compare_machines, compare_settings, default_diagrams, highlighted, write
+    from .diagram import Diagram
+    from .diagrams import (
+        FORMATS,
+        compare_machines,
+        compare_settings,
+        default_diagrams,
+        highlighted,
+        swimlanes_of,
+        write,
+    )
+    from .swimlanes import Swimlanes
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise TrackproofError("E501", f"unknown diagram format {', '.join(unknown) or '(none)'}",
                               hint="formats: svg, dot, mermaid")
-    if args.highlight and args.compare:
-        raise TrackproofError("E501", "--highlight and --compare draw different diagrams: give one of them")
+    if sum(bool(x) for x in (args.highlight, args.compare, args.swimlanes)) > 1:
+        raise TrackproofError("E501", "--highlight, --compare and --swimlanes draw different diagrams: give one")
     if args.claim and not args.highlight:
         raise TrackproofError("E501", "--claim chooses the counterexample to draw with --highlight",
                               hint="trackproof diagrams --highlight CHECK.json --claim ID")
@@ -230,17 +243,20 @@ def _diagrams(args: argparse.Namespace) -> int:
     if args.machine and (not args.compare or by_machine):
         raise TrackproofError("E501", "--machine chooses the machine for a comparison of two settings files",
                               hint="trackproof diagrams --compare A.yaml B.yaml --machine outlook_client")
-    if args.highlight:
-        diagrams = [highlighted(model, args.highlight, args.claim)]
+    drawings: list[Diagram | Swimlanes]
+    if args.swimlanes:
+        drawings = [swimlanes_of(model, args.swimlanes)]
+    elif args.highlight:
+        drawings = [highlighted(model, args.highlight, args.claim)]
     elif args.compare:
         a, b = args.compare
         if by_machine:
-            diagrams = [compare_machines(model, a, b)]
+            drawings = [compare_machines(model, a, b)]
         else:
-            diagrams = [compare_settings(model, args.machine or "server_side_sync", a, b)]
+            drawings = [compare_settings(model, args.machine or "server_side_sync", a, b)]
     else:
-        diagrams = default_diagrams(model)
-    for path in write(diagrams, args.out, formats, args.renderer):
+        drawings = list(default_diagrams(model))
+    for path in write(drawings, args.out, formats, args.renderer):
         print(path)
     return EXIT_OK
 

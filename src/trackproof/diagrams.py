@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from .diagram import Diagram, acceptance_flow, compare, edge_key, highlight, machine_diagram
@@ -13,6 +14,7 @@ from .errors import Loc, TrackproofError
 from .ir import Machine, Model
 from .mermaid import to_mermaid
 from .paths import default_model_dir
+from .swimlanes import Swimlanes
 
 FORMATS = ("svg", "dot", "mermaid")
 EXTENSIONS = {"dot": ".dot", "mermaid": ".mmd", "svg": ".svg"}
@@ -162,7 +164,17 @@ def _drawn_from(path: str) -> str | None:
         return None
 
 
-def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer: str | None,
+def swimlanes_of(model: Model, path: str) -> Swimlanes:
+    """The swimlanes of a scenario file's run."""
+    from .scenario import load_scenario
+    from .simulate import simulate
+    from .swimlanes import swimlanes
+
+    scenario = load_scenario(path, model)
+    return swimlanes(scenario, simulate(model, scenario))
+
+
+def write(diagrams: Sequence[Diagram | Swimlanes], out: str, formats: tuple[str, ...], renderer: str | None,
           log: TextIO | None = None) -> list[str]:
     """Write each diagram in each format. An SVG already drawn from the same DOT (its stamp says so) is kept as it
     is unless a renderer is asked for by name: redrawing it with another renderer would change its bytes and
@@ -172,7 +184,15 @@ def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer:
 
     log = log or sys.stderr
     os.makedirs(out, exist_ok=True)
-    texts = [(d, to_dot(d)) for d in diagrams]
+    from . import swimlanes
+
+    def dot_of(d: Diagram | Swimlanes) -> str:
+        return to_dot(d) if isinstance(d, Diagram) else swimlanes.to_dot(d)
+
+    def mermaid_of(d: Diagram | Swimlanes) -> str:
+        return to_mermaid(d) if isinstance(d, Diagram) else swimlanes.to_mermaid(d)
+
+    texts = [(d, dot_of(d)) for d in diagrams]
     svgs: dict[int, str] = {}
     if "svg" in formats:
         stale = [i for i, (d, dot) in enumerate(texts)
@@ -196,7 +216,7 @@ def write(diagrams: list[Diagram], out: str, formats: tuple[str, ...], renderer:
             if fmt == "svg" and i not in svgs:
                 written.append(target)  # up to date: kept as it is
                 continue
-            content = dot if fmt == "dot" else (to_mermaid(d) if fmt == "mermaid" else svgs[i])
+            content = dot if fmt == "dot" else (mermaid_of(d) if fmt == "mermaid" else svgs[i])
             write_atomic(target, content)
             written.append(target)
     return written
