@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import TrackproofError, format_error
+
+if TYPE_CHECKING:
+    from .diagram import Diagram
+    from .swimlanes import Swimlanes
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -216,7 +220,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _diagrams(args: argparse.Namespace) -> int:
     from .cache import load_model_cached
-    from .diagram import Diagram
     from .diagrams import (
         FORMATS,
         compare_machines,
@@ -226,7 +229,6 @@ def _diagrams(args: argparse.Namespace) -> int:
         swimlanes_of,
         write,
     )
-    from .swimlanes import Swimlanes
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]

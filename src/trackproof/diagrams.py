@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .diagram import Diagram, acceptance_flow, compare, edge_key, highlight, machine_diagram
 from .dot import to_dot
@@ -14,7 +14,9 @@ from .errors import Loc, TrackproofError
 from .ir import Machine, Model
 from .mermaid import to_mermaid
 from .paths import default_model_dir
-from .swimlanes import Swimlanes
+
+if TYPE_CHECKING:
+    from .swimlanes import Swimlanes
 
 FORMATS = ("svg", "dot", "mermaid")
 EXTENSIONS = {"dot": ".dot", "mermaid": ".mmd", "svg": ".svg"}
@@ -184,13 +186,19 @@ def write(diagrams: Sequence[Diagram | Swimlanes], out: str, formats: tuple[str,
 
     log = log or sys.stderr
     os.makedirs(out, exist_ok=True)
-    from . import swimlanes
-
     def dot_of(d: Diagram | Swimlanes) -> str:
-        return to_dot(d) if isinstance(d, Diagram) else swimlanes.to_dot(d)
+        if isinstance(d, Diagram):
+            return to_dot(d)
+        from . import swimlanes  # only on request: it brings in the simulator
+
+        return swimlanes.to_dot(d)
 
     def mermaid_of(d: Diagram | Swimlanes) -> str:
-        return to_mermaid(d) if isinstance(d, Diagram) else swimlanes.to_mermaid(d)
+        if isinstance(d, Diagram):
+            return to_mermaid(d)
+        from . import swimlanes
+
+        return swimlanes.to_mermaid(d)
 
     texts = [(d, dot_of(d)) for d in diagrams]
     svgs: dict[int, str] = {}
