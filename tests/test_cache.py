@@ -3,6 +3,7 @@ claim file proves again, and a broken or unwritable cache is no cache."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,17 @@ def test_the_number_of_examples_is_part_of_the_key(capsys: pytest.CaptureFixture
     forum = str(ROOT / "proofs" / "forum-claims.yaml")
     assert "Also fails" not in cli(capsys, "check", forum, "--jobs", "1")[1]
     assert "Also fails" in cli(capsys, "check", forum, "--jobs", "1", "--examples", "2")[1]
+
+
+def test_the_same_claims_in_another_order_get_their_own_verdicts(capsys: pytest.CaptureFixture[str], cache: Path,
+                                                                 tmp_path: Path) -> None:
+    """A cached group is found by its claims, whatever their place among the files given (and a file alone)."""
+    forum, invariants = str(ROOT / "proofs" / "forum-claims.yaml"), str(ROOT / "proofs" / "invariants.yaml")
+    fresh = {}
+    for files in ([forum], [invariants], [forum, invariants]):
+        doc = json.loads(cli(capsys, "check", *files, "--format", "json", "--no-cache", "--jobs", "1")[1])
+        fresh.update({c["id"]: c for c in doc["claims"]})
+    for files in ([forum, invariants], [invariants, forum], [invariants], [forum]):
+        for count in ("1", "2"):
+            doc = json.loads(cli(capsys, "check", *files, "--format", "json", "--jobs", count)[1])
+            assert {c["id"]: c for c in doc["claims"]} == {c["id"]: fresh[c["id"]] for c in doc["claims"]}

@@ -4,9 +4,9 @@ results of `trackproof check` (so that an unchanged claim is not proved again).
 An entry stores its whole key and is used only when the key matches exactly, so any change makes a new entry:
 - the model's key lists the size and modification time of every spec file under the model directory and of the
   engine modules that build the IR (stat calls only, so a hit costs no hashing); see docs/adr/002-model-cache.md;
-- a result's key is the model's key, the version of Python, Z3 and trackproof, the size and modification time of
-  every module of trackproof, and the claims proved (their parsed form and the digest of their files' bytes); see
-  docs/adr/005-verdict-cache.md.
+- a result's key is the model's key, the versions of Python, Z3, transitions, PyYAML and trackproof, the size and
+  modification time of every module of trackproof, and the claims proved (their parsed form and the digest of
+  their files' bytes); see docs/adr/005-verdict-cache.md.
 Only results computed without error are cached, written atomically. The cache lives in $TRACKPROOF_CACHE, else
 $XDG_CACHE_HOME/trackproof, else ~/.cache/trackproof; when that cannot be written nothing is cached.
 TRACKPROOF_NO_CACHE=1 turns both off (and `check --no-cache` the second).
@@ -49,7 +49,7 @@ def _stats(files: list[str]) -> list[str]:
 def model_key(root: str) -> str:
     here = os.path.dirname(os.path.abspath(__file__))
     files = [os.path.join(here, name) for name in _ENGINE]
-    for folder, dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root, followlinks=True):
         dirs.sort()
         files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".yaml")]
     return "\n".join([__version__, os.path.abspath(root), *_stats(files)])
@@ -57,14 +57,17 @@ def model_key(root: str) -> str:
 
 def engine_key() -> str:
     """Everything besides the model and the claims that a proof's result depends on: every module of trackproof
-    and the versions of Python and Z3."""
+    and the versions of Python and the libraries it runs on."""
     import sys
 
+    import transitions
+    import yaml
     import z3
 
     here = os.path.dirname(os.path.abspath(__file__))
     files = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith((".py", ".yaml"))]
-    return "\n".join([__version__, sys.version, z3.get_version_string(), *_stats(files)])
+    return "\n".join([__version__, sys.version, z3.get_version_string(), f"transitions {transitions.__version__}",
+                      f"PyYAML {yaml.__version__}", *_stats(files)])
 
 
 def _entry(kind: str, key: str) -> str:

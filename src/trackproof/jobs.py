@@ -25,7 +25,7 @@ from .errors import Loc, TrackproofError
 from .ir import Model
 from .prove import Verdict, portable, prove_claim
 
-Result = tuple[list[tuple[int, Verdict]], list[Consistency]]
+Result = tuple[list[Verdict], list[Consistency]]  # a task's verdicts (in its order) and consistency answer
 
 _SHARED: list[tuple[Model, list[Claim], int]] = []  # what forked workers inherit: model, claims, examples
 
@@ -47,17 +47,20 @@ def tasks(claims: list[Claim]) -> list[list[int]]:
 
 
 def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> Result:
+    """A task's verdicts, in the task's order, and its consistency answer. Nothing in it depends on where the
+    claims sit in the list (the cache keeps it for the same claims in any order)."""
     verdicts = [prove_claim(model, claims[i], examples) for i in task]
-    return list(zip(task, verdicts, strict=True)), consistency(model, verdicts)
+    return verdicts, consistency(model, verdicts)
 
 
-def _worker(task: list[int]) -> tuple[str, Any]:
+def _worker(job: tuple[int, list[int]]) -> tuple[int, str, Any]:
+    number, task = job
     model, claims, examples = _SHARED[0]
     try:
-        proved, joint = _prove(model, claims, task, examples)
+        verdicts, joint = _prove(model, claims, task, examples)
     except TrackproofError as err:  # bad input found while proving: re-raised as it is in the parent
-        return "error", (err.code, err.message, tuple(err.loc), err.hint)
-    return "ok", ([(i, portable(v)) for i, v in proved], joint)
+        return number, "error", (err.code, err.message, tuple(err.loc), err.hint)
+    return number, "ok", ([portable(v) for v in verdicts], joint)
 
 
 def can_fork() -> bool:
@@ -87,50 +90,53 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
     claim (prove_claim)."""
     from . import cache
 
-    results: list[Result] = []
-    work: list[tuple[list[int], str | None]] = []
-    for task in tasks(claims):
-        tkey = task_key(f"{key}\nexamples={examples}", claims, task) if key is not None else None
-        found = cache.load("check", tkey) if tkey is not None else None
-        if found is not None:
-            results.append(found)
-            for i in task:
-                if on_done is not None:
-                    on_done(claims[i])
-        else:
-            work.append((task, tkey))
+    results: dict[int, Result] = {}  # task number -> its result
+    work = tasks(claims)
+    keys: list[str | None] = [task_key(f"{key}\nexamples={examples}", claims, task) if key is not None else None
+                              for task in work]
 
-    def finish(result: Result, tkey: str | None) -> None:
-        results.append(result)
-        if tkey is not None:
-            cache.store("check", tkey, result)
-        for i, _ in result[0]:
+    def done(number: int, result: Result, fresh: bool) -> None:
+        results[number] = result
+        if fresh and keys[number] is not None:
+            cache.store("check", keys[number], result)  # type: ignore[arg-type]
+        for i in work[number]:
             if on_done is not None:
                 on_done(claims[i])
 
+    todo = []
+    for number, tkey in enumerate(keys):
+        found = cache.load("check", tkey) if tkey is not None else None
+        if isinstance(found, tuple) and len(found) == 2 and len(found[0]) == len(work[number]):
+            done(number, found, False)
+        else:
+            todo.append(number)
     extra = None
-    jobs = min(jobs, len(work))
+    jobs = min(jobs, len(todo))
     if jobs <= 1 or not can_fork():
         extra = meanwhile() if meanwhile is not None else None
-        for task, tkey in work:
-            proved, joint = _prove(model, claims, task, examples)
-            finish(([(i, portable(v)) for i, v in proved] if tkey is not None else proved, joint), tkey)
+        for number in sorted(todo, key=lambda n: work[n][0]):  # claim order: bad input stops at the first claim
+            verdicts, joint = _prove(model, claims, work[number], examples)
+            done(number, ([portable(v) for v in verdicts] if keys[number] is not None else verdicts, joint), True)
     else:
         _SHARED[:] = [(model, claims, examples)]
-        keys = {tuple(task): tkey for task, tkey in work}
+        errors: dict[int, tuple[Any, ...]] = {}
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending: Iterator[tuple[str, Any]] = pool.imap_unordered(_worker, [t for t, _ in work], chunksize=1)
+                pending: Iterator[tuple[int, str, Any]] = pool.imap_unordered(
+                    _worker, [(n, work[n]) for n in todo], chunksize=1)
                 extra = meanwhile() if meanwhile is not None else None
-                for status, payload in pending:
+                for number, status, payload in pending:
                     if status == "error":
-                        code, message, loc, hint = payload
-                        raise TrackproofError(code, message, Loc(*loc), hint)
-                    finish(payload, keys[tuple(i for i, _ in payload[0])])
+                        errors[number] = payload
+                    else:
+                        done(number, payload, True)
         finally:
             _SHARED.clear()
-    by_index = {i: v for proved, _ in results for i, v in proved}
+        if errors:  # the error of the first claim, whatever order the workers finished in
+            code, message, loc, hint = errors[min(errors, key=lambda n: work[n][0])]
+            raise TrackproofError(code, message, Loc(*loc), hint)
+    by_index = {i: v for number, (verdicts, _) in results.items() for i, v in zip(work[number], verdicts, strict=True)}
     verdicts = [by_index[i] for i in range(len(claims))]
     index = {c.id: i for i, c in enumerate(claims)}
-    joint = sorted((c for _, js in results for c in js), key=lambda c: min(index[cid] for cid in c.claims))
+    joint = sorted((c for _, js in results.values() for c in js), key=lambda c: min(index[cid] for cid in c.claims))
     return [v._replace(claim=claims[i]) for i, v in enumerate(verdicts)], joint, extra
