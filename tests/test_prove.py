@@ -118,6 +118,24 @@ def test_verdicts_do_not_depend_on_z3_search_order(model: Model, forum: dict[str
         assert again.counterexample.settings == verdict.counterexample.settings
 
 
+CONCLUSIONS = ROOT / "tests" / "claims" / "conclusions.yaml"
+
+
+@pytest.mark.parametrize("claim_id", ["conclusion-reads-a-kind", "conclusion-reads-a-setting",
+                                      "conclusion-reads-a-kind-and-an-outcome", "unknown-becomes-contact"])
+def test_conclusions_reading_settings_agree_with_brute_force(model: Model, claim_id: str) -> None:
+    claim = next(c for c in load_claims(CONCLUSIONS, model) if c.id == claim_id)
+    verdict = prove_claim(model, claim)
+    assert verdict.space is not None and verdict.holds_when is not None
+    settings = list(verdict.space.vars)
+    results = brute_force(model, claim, settings)
+    assert verdict.verdict == verdict_of(results)
+    labels = [verdict.space.label(s) for s in settings]
+    for values, holds in results.items():
+        point = dict(zip(labels, values, strict=True))
+        assert any(_in_cube(cube, point) for cube in verdict.holds_when) == bool(holds), (claim_id, point)
+
+
 def test_proved_and_violated_pair(forum: dict[str, tuple[Claim, Verdict]]) -> None:
     check(forum["SSS-1"][1], "proved")
     assert forum["SSS-1"][1].holds_when == [{}]  # always

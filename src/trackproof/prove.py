@@ -186,11 +186,15 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
     for message, field in list(pending):  # the fields the caller reports are part of the outcome
         if keep is None or field in keep:
             flush(message, field)
-    condition = all_of(pins + builder.pins)
     holds = False
     if feasible:
         env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
         holds = bool(sim.compiler.compile(claim.conclusion)(env))
+        # The conclusion may read settings or kinds itself (`C.kind == 'contact'`, `org.two_activities`), not only
+        # outcomes: its term joins the path condition like a guard's, so runs that differ there are other paths.
+        builder.role = "conclusion"
+        builder.pins.append(eq(builder.term(claim.conclusion, quiet(env)), z3.BoolVal(holds)))
+    condition = all_of(pins + builder.pins)
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
 
 

@@ -239,6 +239,7 @@ class Simulator:
             party = self.world.parties[pid]
             if party.kind == "unknown":
                 party.kind = "contact"
+                self.world.overwritten.add((pid, "kind"))  # the prover reads the new kind, not the free setting
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
         msg.sender = self.world.resolve_sender(msg.author)
