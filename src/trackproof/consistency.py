@@ -1,6 +1,6 @@
 """Can a set of beliefs all be true at once? For claims that share a setup (the same fixed settings), ask Z3 for
 settings under which every claim holds; if there are none, name the smallest set of claims at fault (a minimal
-unsatisfiable subset, found by deleting claims from Z3's core one at a time, not Z3's raw core).
+unsatisfiable subset, found by deleting claims one at a time in their order, not Z3's raw core).
 
 This answers the consultant's real question: "is my understanding right?" becomes "under which settings is all of
 it right, and if under none, which of my beliefs contradict each other?".
@@ -81,11 +81,16 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
                                                       key=repr)
             out.append(Consistency(ids, setup, True, shown, ()))
             continue
-        core = [c for c in solver.unsat_core()]
-        current = [c for c in literals if any(c.eq(k) for k in core)]
-        for literal in list(current):
+        # Deletion in the claims' order, from all of them: the set found depends only on what the claims say, not on
+        # the core Z3 returns. A claim outside the last core can go without asking (the core still conflicts), so
+        # the core only saves queries; the decisions are those of asking every time.
+        needed = {c.get_id() for c in solver.unsat_core()}
+        current = list(literals)
+        for literal in literals:
             trial = [c for c in current if not c.eq(literal)]
-            if solver.check(*trial) == z3.unsat:
+            if literal.get_id() not in needed:
                 current = trial
+            elif solver.check(*trial) == z3.unsat:
+                current, needed = trial, {c.get_id() for c in solver.unsat_core()}
         out.append(Consistency(ids, setup, False, [], tuple(marks[c.get_id()] for c in current)))
     return out
