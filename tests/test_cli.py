@@ -97,3 +97,13 @@ def test_check_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "at least 1" in err and "Traceback" not in err
+
+
+def test_a_worker_killed_mid_proof_stops_the_run_instead_of_hanging() -> None:
+    small = str(Path(__file__).parent / "claims" / "small.yaml")
+    code = ("import os, trackproof.jobs as jobs; jobs.prove_claim = lambda *args: os._exit(9); "
+            "from trackproof.cli import main; "
+            f"raise SystemExit(main(['check', {small!r}, '--jobs', '2', '--no-cache']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 4, done.stderr
+    assert "internal error" in done.stderr and "Traceback" not in done.stderr

@@ -16,7 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from .claims import Claim
@@ -121,11 +122,13 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
         _SHARED[:] = [(model, claims, examples)]
         errors: dict[int, tuple[Any, ...]] = {}
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                pending: Iterator[tuple[int, str, Any]] = pool.imap_unordered(
-                    _worker, [(n, work[n]) for n in todo], chunksize=1)
+            # An executor rather than a Pool: if the system kills a worker, the run stops with BrokenProcessPool
+            # (an internal error, exit 4) instead of waiting for a result that will never come.
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = [pool.submit(_worker, (n, work[n])) for n in todo]
                 extra = meanwhile() if meanwhile is not None else None
-                for number, status, payload in pending:
+                for future in as_completed(futures):
+                    number, status, payload = future.result()
                     if status == "error":
                         errors[number] = payload
                     else:
