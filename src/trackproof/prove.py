@@ -16,6 +16,7 @@ import z3
 
 from .claims import OUTCOME, Claim, Setting
 from .errors import TrackproofError
+from .expr import Expr
 from .ir import Model
 from .outcomes import outcome_env
 from .scenario import Participant, Scenario
@@ -119,6 +120,32 @@ def kind_class(claim: Claim, owner: str, kind: str) -> tuple[str, ...]:
     return tuple(k for k in claim.kinds[owner] if k not in _OWN_CLASS)
 
 
+def conclusion_reads(model: Model, claim: Claim, space: Space) -> list[Setting]:
+    """The free settings (kinds included) a claim's conclusion may read directly, in the space's order: an org
+    setting by name; a participant's setting of a participant named in the conclusion, or of every participant
+    where the party is only known at run time (`E1.accepted_by.kind`, a bound variable, a definition's parameter)."""
+    found: set[Setting] = set()
+    participants = claim.scenario.participants
+
+    def visit(e: Expr, named: bool, seen: frozenset[str]) -> None:
+        if e.kind == "attr" and e.owner == "org":
+            found.add(("org", str(e.value)))
+        elif e.kind == "attr" and e.owner == "party":
+            obj = e.args[0]
+            if named and obj.kind == "var" and str(obj.value) in participants:
+                found.add((str(obj.value), str(e.value)))
+            else:
+                found.update((pid, str(e.value)) for pid in participants)
+        if e.kind == "call" and str(e.value) not in seen:
+            visit(model.definitions[str(e.value)].body, False, seen | {str(e.value)})
+        inner = named and e.kind not in ("quant", "first")  # a bound variable may shadow a participant's name
+        for a in e.args:
+            visit(a, inner, seen)
+
+    visit(claim.conclusion, True, frozenset())
+    return [s for s in space.vars if s in found]
+
+
 def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any],
              keep: set[str] | None = None) -> PathRun:
     """Play the premise under `settings`; return the path condition of the run and its outcome.
@@ -191,9 +218,11 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
         holds = bool(sim.compiler.compile(claim.conclusion)(env))
         # The conclusion may read settings or kinds itself (`C.kind == 'contact'`, `org.two_activities`), not only
-        # outcomes: its term joins the path condition like a guard's, so runs that differ there are other paths.
-        builder.role = "conclusion"
-        builder.pins.append(eq(builder.term(claim.conclusion, quiet(env)), z3.BoolVal(holds)))
+        # outcomes: each setting it may read is pinned to this run's value, so the path's condition fixes them and
+        # every configuration on the path gives the conclusion the same value.
+        reads = conclusion_reads(model, claim, space)
+        space.read.update(reads)  # so that the next runs take these settings from Z3's proposals
+        pins += [space.equals(s, settings[s]) for s in reads]
     condition = all_of(pins + builder.pins)
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
 
