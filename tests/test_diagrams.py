@@ -18,7 +18,7 @@ from trackproof.loader import load_model
 from trackproof.mermaid import to_mermaid
 from trackproof.render import available, dot_digest, stamp, to_svg
 
-from .conftest import ROOT, cli
+from .conftest import EXAMPLES, ROOT, cli
 
 DIAGRAMS = ROOT / "diagrams"
 
@@ -229,3 +229,17 @@ def test_the_swimlanes_example_in_the_docs_is_what_the_tool_draws(capsys: pytest
     drawn = (tmp_path / "d" / "swimlanes-SSS-2.mmd").read_text(encoding="utf-8")
     body = drawn[drawn.index("sequenceDiagram"):]
     assert body in (ROOT / "docs" / "diagrams.md").read_text(encoding="utf-8")
+
+
+def test_swimlanes_draw_who_really_sends(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An email sent from Outlook and tracked later is never drawn as sent again by Dynamics 365; a distribution
+    list passes the email on to its members (found in review)."""
+    for name in ("legacy-outlook-send-tracked", "app-track-outlook-sent", "sss-distribution-list"):
+        assert cli(capsys, "diagrams", "--swimlanes", str(EXAMPLES / f"{name}.yaml"), "--out", str(tmp_path),
+                   "--format", "mermaid")[0] == 0
+    for name in ("legacy-outlook-send-tracked", "app-track-outlook-sent"):
+        lines = (tmp_path / f"swimlanes-{name}.mmd").read_text(encoding="utf-8").splitlines()
+        crm = next(line.split()[1] for line in lines if line.strip().endswith("as Dynamics 365"))
+        assert not [line for line in lines if line.strip().startswith(f"{crm}->>")], name
+    lists = (tmp_path / "swimlanes-sss-distribution-list.mmd").read_text(encoding="utf-8")
+    assert "p_3->>p_0: E2" in lists and "p_3->>p_1: E2" in lists  # ALL -> X and Y

@@ -339,6 +339,8 @@ def test_more_counterexamples_in_json_text_and_files(capsys: pytest.CaptureFixtu
     assert status == 1 and "Also fails for another reason" in text
     assert (out / "SSS-2.yaml").exists() and (out / "SSS-2-2.yaml").exists() and (out / "SSS-2-3.yaml").exists()
     assert "Counterexample 2 to SSS-2" in (out / "SSS-2-2.yaml").read_text(encoding="utf-8")
+    cli(capsys, "check", str(FORUM), "--examples", "2", "--counterexamples", str(out))
+    assert (out / "SSS-2-2.yaml").exists() and not (out / "SSS-2-3.yaml").exists()  # none left from the last run
     for extra in out.glob("*-[0-9].yaml"):  # each replays to the outcome it states
         scenario = load_scenario(extra, model)
         assert compare(scenario, simulate(model, scenario)) == [], extra.name

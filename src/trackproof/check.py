@@ -51,6 +51,11 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
         from .cli import write_atomic
 
         os.makedirs(cex_dir, exist_ok=True)
+        ours = {v.claim.id for v in verdicts}
+        for name in os.listdir(cex_dir):  # more counterexamples from an earlier run with a larger --examples
+            stem, _, number = name.removesuffix(".yaml").rpartition("-")
+            if name.endswith(".yaml") and stem in ours and number.isdigit() and int(number) >= 2:
+                os.remove(os.path.join(cex_dir, name))
         for v in verdicts:
             if v.counterexample is not None:
                 write_atomic(os.path.join(cex_dir, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))

@@ -47,6 +47,8 @@ def _actor(e: Event) -> str:
         return str(p["from"])
     if e.kind in ("outlook_start", "outlook_stop"):
         return str(p["user"])
+    if e.kind == "reset_processing_date":
+        return str(p["mailbox"])
     if e.kind == "delete" and p.get("in") == "crm":
         return CRM
     return str(p["by"]) if "by" in p else CRM
@@ -99,10 +101,16 @@ def swimlanes(scenario: Scenario, outcomes: list[Outcome], name: str | None = No
         for o in outcomes:
             fired = [s for s in o.steps if s.rule and s.event == e.number]
             changed += [f"{o.key}: {s.source} → {s.dest} ({s.rule})" for s in fired]
-            if any(s.dest == "sent" for s in fired) and o.message in sends:  # Dynamics 365 sends it now
-                messages += _recipients(sends[o.message], CRM)
+            sent = o.message in sends and sends[o.message].params.get("via") == "crm"
+            if sent and any(s.source == "pending_send" and s.dest == "sent" for s in fired):
+                # an email sent from Dynamics 365 leaves now: by server-side sync, or through the user's Outlook
+                # (the legacy client, at outlook_start or outlook_sync)
+                messages += _recipients(sends[o.message], CRM if e.kind in ("sync", "resend") else _actor(e))
             if not fired and o.why_not and o.why_not_event == e.number:
                 changed.append(f"{o.key}: no rule fired ({', '.join(dict.fromkeys(r for r, _ in o.why_not))})")
+        for m in list(messages):  # a distribution list passes the email on to its members
+            members = scenario.participants[m.target].members if m.target in scenario.participants else ()
+            messages += [Message(m.target, member, m.label) for member in members]
         notes = ((CRM, "\n".join(changed)),) if changed else ()
         rows.append(Row(f"{e.number}. {describe_event(e)}", _actor(e), tuple(messages), notes))
     rows.append(Row("Outcome", CRM, (), ((CRM, "\n".join(_outcome(o) for o in outcomes)),)))
