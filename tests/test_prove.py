@@ -350,3 +350,41 @@ def test_more_counterexamples_in_json_text_and_files(capsys: pytest.CaptureFixtu
     assert sss2["more_counterexamples"][0]["settings"] != sss2["counterexample"]["settings"]
     assert all(c["more_counterexamples"] == [] for c in json.loads(
         cli(capsys, "check", str(FORUM), "--format", "json")[1])["claims"])
+
+
+@pytest.mark.parametrize("claim_id", [line.split("id: ")[1].strip() for line in
+                                      CONCLUSIONS.read_text(encoding="utf-8").splitlines() if "  - id: " in line])
+def test_z3_terms_agree_with_the_simulator_on_every_conclusion(model: Model, claim_id: str) -> None:
+    """The prover's compilation of expressions to Z3 (symbolic.Builder) against the simulator's, on conclusions
+    that read every kind of outcome, absent parties (`E1.accepted_by.kind` with no acceptor) and overwritten kinds:
+    under each rule path's own settings, the term must evaluate to what the simulator computed."""
+    from trackproof.claims import OUTCOME
+    from trackproof.outcomes import outcome_env
+    from trackproof.prove import _scenario
+    from trackproof.simulate import Simulator
+    from trackproof.symbolic import Builder, quiet
+
+    claim = next(c for c in load_claims(CONCLUSIONS, model) if c.id == claim_id)
+    nodes, stack = [], [claim.conclusion]
+    while stack:
+        nodes.append(stack.pop())
+        stack.extend(nodes[-1].args)
+    if any(n.type == OUTCOME and n.kind in ("if", "coalesce") for n in nodes):
+        pytest.skip("a choice between emails: no model expression has one (guards never name outcomes)")
+    verdict = prove_claim(model, claim)
+    space = verdict.space
+    assert isinstance(space, prove.Space)
+    for path in verdict.paths:
+        if not path.feasible:
+            continue
+        scenario = _scenario(claim, path.settings)
+        sim = Simulator(model, scenario)
+        outcomes = {o.key: o for o in sim.run()}
+        env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
+        builder = Builder(space, sim.world, sim.compiler)
+        term = builder.term(claim.conclusion, quiet(env))
+        pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in path.settings.items()]
+        value = z3.simplify(z3.substitute(term, *pairs))
+        assert z3.is_true(value) == path.holds and (z3.is_true(value) or z3.is_false(value)), (claim_id, value)
+        for pin in builder.pins:  # what the term assumed of the run holds under its own settings
+            assert z3.is_true(z3.simplify(z3.substitute(pin, *pairs))), (claim_id, pin)

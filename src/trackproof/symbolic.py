@@ -396,10 +396,18 @@ class Builder:
     def _compare(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
         left, right = e.args
         s = self.space
+        for side in (left, right):
+            if side.kind == "attr" and side.owner in ("party", "email") and \
+                    self.compiler.compile(side.args[0])(env) is None:
+                # An attribute of nobody (`E1.accepted_by.kind` when nothing accepted it) has no value in the
+                # attribute's sort: once the absence is pinned, the comparison is a constant of this run.
+                self._concrete(side.args[0], env)
+                return z3.BoolVal(bool(self.compiler.compile(e)(env)))
         if e.value in ("==", "!=") and left.kind == "attr" and right.kind == "const" and left.value == "kind":
             owner = self.compiler.compile(left.args[0])(env)
             choices = self.space.claim.kinds.get(str(owner))
-            if choices is not None and right.value not in choices:  # outside the setting's domain: never equal
+            if choices is not None and right.value not in choices and (str(owner), "kind") not in \
+                    self.world.overwritten:  # outside the setting's domain: never equal
                 return z3.BoolVal(e.value == "!=")
         if e.value in ("==", "!="):
             return equality(e, lambda x: self.term(x, env), s.const)
