@@ -107,6 +107,10 @@ def scenario_text(claim: Claim, space: Space | SpaceView, run: PathRun, title: s
         lines.append("expect:")
         for key, o in run.outcomes.items():
             fields = [f"stored: {_yaml_scalar(o.stored)}", f"status: {o.status if o.status else 'null'}"]
+            # the fields a claim may be about, where the run set them: replaying checks them too
+            fields += [f"{name}: {_yaml_scalar(value)}" for name, value in
+                       (("regarding", o.regarding), ("accepted_by", o.accepted_by), ("correlated_to", o.correlated_to))
+                       if value is not None]
             lines.append(f"  {_yaml_scalar(key)}: {{{', '.join(fields)}}}")
     return "\n".join(lines) + "\n"
 
