@@ -98,8 +98,9 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
 
     def done(number: int, result: Result, fresh: bool) -> None:
         results[number] = result
-        if fresh and keys[number] is not None:
-            cache.store("check", keys[number], result)  # type: ignore[arg-type]
+        tkey = keys[number]
+        if fresh and tkey is not None:
+            cache.store("check", tkey, result)
         for i in work[number]:
             if on_done is not None:
                 on_done(claims[i])
