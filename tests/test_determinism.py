@@ -40,3 +40,10 @@ def test_check_output_does_not_depend_on_the_number_of_processes() -> None:
     assert b'"claims"' in alone
     assert _output(["check", "--format", "json", "--jobs", "2"], "2") == alone
     assert _output(["check", "--format", "json", "--jobs", "3"], "3") == alone
+
+
+def test_gaps_output_does_not_depend_on_the_number_of_processes() -> None:
+    forum = str(ROOT / "proofs" / "forum-claims.yaml")
+    alone = _output(["gaps", forum, "--format", "json", "--jobs", "1"], "1")
+    assert b'"missed"' in alone
+    assert _output(["gaps", forum, "--format", "json", "--jobs", "2"], "2") == alone

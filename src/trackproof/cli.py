@@ -57,6 +57,9 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
     elif name == "gaps":
         p.add_argument("files", nargs="+", metavar="CLAIMS", help="claim files (YAML)")
         p.add_argument("--scenarios", metavar="DIR", help="also write each missed scenario as a scenario file")
+        p.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                       help="explore on N processes (default: the cores available). The output is the same "
+                            "whatever N")
     elif name == "diff":
         p.add_argument("a", metavar="A", help="a settings file or a mode: " + ", ".join(
             ("server_side_sync", "outlook_client", "forward_mailbox", "none")))
@@ -272,7 +275,9 @@ def _gaps(args: argparse.Namespace) -> int:
 
     model = load_model_cached(args.model_dir)
     claims = [c for f in args.files for c in load_claims(f, model)]
-    found = find_gaps(model, claims)
+    from .jobs import default_jobs
+
+    found = find_gaps(model, claims, jobs=args.jobs or default_jobs())
     if args.scenarios:
         os.makedirs(args.scenarios, exist_ok=True)
         for m in found.missed:

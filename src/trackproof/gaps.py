@@ -181,10 +181,13 @@ def _outcome_text(key: str, outcome: Any) -> str:
     return f"{key} is stored ({outcome.status}{', ' + ', '.join(extra) if extra else ''})"
 
 
-def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | None = None) -> Gaps:
-    from .checkreport import scenario_text, setting_text
-    from .prove import _assume, _emails, _minimal, enumerate_paths
-    from .symbolic import Space, any_of
+def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | None = None, jobs: int = 1) -> Gaps:
+    """Every behaviour class of every catalogue situation in each setup of the claims; those no claim covers,
+    folded and ranked. Each (setup, situation) is explored on its own, on up to `jobs` processes: every answer is
+    chosen canonically (ADR 003), so the result does not depend on `jobs`."""
+    from .jobs import parallel_map
+    from .prove import _assume, _emails, enumerate_paths
+    from .symbolic import Space
 
     situations = situations if situations is not None else load_situations(model)
     transitions = {t.id for t in model.transitions}
@@ -194,52 +197,72 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
         paths, _ = enumerate_paths(model, claim, space, _assume(model, claim, space))
         touched |= {r for p in paths for o in p.outcomes.values() for r in o.rules if r in transitions}
     claim_sigs = [(signature(c.scenario, c.kinds), setup_of(c)) for c in claims]
+    setups = _setups(claims)
+
+    def explore(unit: tuple[int, int]) -> tuple[int, int, set[str], list[Missed]]:
+        index, order = unit
+        return _explore(model, situations[order], order, setups, index, claim_sigs, transitions)
+
+    units = [(index, order) for index in range(len(setups)) for order in range(len(situations))]
     total = covered = 0
     missed: list[Missed] = []
-    setups = _setups(claims)
-    for index, setup in enumerate(setups):
-        for order, situation in enumerate(situations):
-            claim = _situation_claim(model, situation, setup, f"@{index}")
-            space = Space(model, claim, _emails(claim))
-            base = _assume(model, claim, space)
-            paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
-            feasible = [p for p in paths if p.feasible]
-            total += len(feasible)
-            rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]
-            sig = signature(claim.scenario, {})
-            if any(fixed == setup and _matches(sig, csig) for csig, fixed in claim_sigs):
-                covered += len(feasible)
-                touched.update(*rules_of)
-                continue
-            folded: dict[tuple[Any, ...], list[int]] = {}
-            for i, p in enumerate(feasible):
-                key = tuple((k, o.stored, o.status, o.accepted_by is not None, o.regarding is not None)
-                            for k, o in sorted(p.outcomes.items()))
-                folded.setdefault(key, []).append(i)
-            # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
-            for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
-                # A run at the defaults is already the closest scenario; otherwise ask Z3 for one.
-                at_defaults = [feasible[i] for i in members if feasible[i].settings == space.defaults]
-                run = at_defaults[0] if at_defaults else _minimal(model, claim, space, base,
-                                                                  any_of([feasible[i].condition for i in members]))
-                changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
-                when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
-                    " under the default settings"
-                outcome = "; ".join(_outcome_text(k, o) for k, o in run.outcomes.items())
-                rules = tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
-                              if any(r in rules_of[i] for i in members))
-                n_events = sum(1 for e in claim.scenario.events if e.kind not in SETTLE)
-                missed.append(Missed(
-                    f"{situation.id}-{number}" + (f"@{index + 1}" if len(setups) > 1 else ""),
-                    f"{situation.says[0].upper()}{situation.says[1:]}: {outcome}{when}.",
-                    {k: (f"{o.status}" if o.stored else "not stored") for k, o in run.outcomes.items()},
-                    changed, scenario_text(claim, space, run), rules, situation.group, len(members), len(changed),
-                    n_events + order / 1000))
+    for classes, in_claims, rules, found in parallel_map(explore, units, jobs):
+        total += classes
+        covered += in_claims
+        touched |= rules
+        missed += found
     missed.sort(key=lambda m: (m.changes, m.events, m.id))
     untouched = tuple(r for r in dict.fromkeys(t.id for t in model.transitions) if r not in touched)
     shown_setups = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
     return Gaps(total, covered, missed, tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
                                               if r in touched), untouched, shown_setups)
+
+
+def _explore(model: Model, situation: Situation, order: int, setups: list[dict[Setting, Any]], index: int,
+             claim_sigs: list[tuple[Any, dict[Setting, Any]]],
+             transitions: set[str]) -> tuple[int, int, set[str], list[Missed]]:
+    """One situation in one setup: (behaviour classes, how many a claim covers, the rules they exercise when
+    covered, the missed scenarios)."""
+    from .checkreport import scenario_text, setting_text
+    from .prove import _assume, _emails, _minimal, enumerate_paths
+    from .symbolic import Space, any_of
+
+    setup = setups[index]
+    claim = _situation_claim(model, situation, setup, f"@{index}")
+    space = Space(model, claim, _emails(claim))
+    base = _assume(model, claim, space)
+    paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
+    feasible = [p for p in paths if p.feasible]
+    rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]
+    sig = signature(claim.scenario, {})
+    if any(fixed == setup and _matches(sig, csig) for csig, fixed in claim_sigs):
+        return len(feasible), len(feasible), set().union(*rules_of), []
+    missed = []
+    folded: dict[tuple[Any, ...], list[int]] = {}
+    for i, p in enumerate(feasible):
+        key = tuple((k, o.stored, o.status, o.accepted_by is not None, o.regarding is not None)
+                    for k, o in sorted(p.outcomes.items()))
+        folded.setdefault(key, []).append(i)
+    # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
+    for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
+        # A run at the defaults is already the closest scenario; otherwise ask Z3 for one.
+        at_defaults = [feasible[i] for i in members if feasible[i].settings == space.defaults]
+        run = at_defaults[0] if at_defaults else _minimal(model, claim, space, base,
+                                                          any_of([feasible[i].condition for i in members]))
+        changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
+        when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
+            " under the default settings"
+        outcome = "; ".join(_outcome_text(k, o) for k, o in run.outcomes.items())
+        rules = tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
+                      if any(r in rules_of[i] for i in members))
+        n_events = sum(1 for e in claim.scenario.events if e.kind not in SETTLE)
+        missed.append(Missed(
+            f"{situation.id}-{number}" + (f"@{index + 1}" if len(setups) > 1 else ""),
+            f"{situation.says[0].upper()}{situation.says[1:]}: {outcome}{when}.",
+            {k: (f"{o.status}" if o.stored else "not stored") for k, o in run.outcomes.items()},
+            changed, scenario_text(claim, space, run), rules, situation.group, len(members), len(changed),
+            n_events + order / 1000))
+    return len(feasible), 0, set(), missed
 
 
 def _setup_name(setup: dict[str, Any]) -> str:

@@ -64,6 +64,28 @@ def _worker(job: tuple[int, list[int]]) -> tuple[int, str, Any]:
     return number, "ok", ([portable(v) for v in verdicts], joint)
 
 
+_CALL: list[Callable[[Any], Any]] = []  # parallel_map's function, inherited by its forked workers
+
+
+def _call(item: Any) -> Any:
+    return _CALL[0](item)
+
+
+def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) -> list[Any]:
+    """[function(item) for item in items], on up to `jobs` forked processes where that is possible; results in the
+    items' order. `function` runs in a child forked from this process, so it may use anything loaded here; what it
+    returns must pickle. A TrackproofError raised for an item is raised here, for the first such item."""
+    jobs = min(jobs, len(items))
+    if jobs <= 1 or not can_fork():
+        return [function(item) for item in items]
+    _CALL[:] = [function]
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call, items))  # map raises the first item's error, in the items' order
+    finally:
+        _CALL.clear()
+
+
 def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
