@@ -120,6 +120,9 @@ def test_unwritable_outputs_exit_2(capsys: pytest.CaptureFixture[str], tmp_path:
                  ["diagrams", "--format", "dot", "--out", str(afile)]):
         status, _, err = cli(capsys, *argv)
         assert status == 2 and "error[E504]" in err and "Traceback" not in err, argv
+    missing = str(tmp_path / "missing" / "out.json")
+    err = cli(capsys, "run", example, "-o", missing)[2]
+    assert err.startswith(f"{missing}: error[E504]")  # the path asked for, not a temporary file beside it
 
 
 @pytest.mark.parametrize("content", ['{"claims": "x"}', '{"emails": []}', '{"emails": {"E1": {"steps": 5}}}', "[]",

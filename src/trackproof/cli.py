@@ -69,7 +69,8 @@ def _arguments(name: str, p: argparse.ArgumentParser) -> None:
                        "e.g. \"E2.stored\" or \"E1.accepted_by == Q\"")
     if name in ("run", "check", "gaps", "diff"):
         p.add_argument("--format", choices=("text", "json", "junit", "sarif") if name == "check" else ("text", "json"),
-                       default="text", help="junit, sarif (check only): for CI dashboards and code scanning")
+                       default="text", help="junit, sarif: for CI dashboards and code scanning" if name == "check"
+                       else "json: the documented contract")
         p.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
     if name == "check":
         p.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
@@ -134,7 +135,10 @@ def write_atomic(path: str, text: str) -> None:
     import tempfile
 
     folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    except OSError as exc:  # name the file asked for, not the temporary one beside it
+        raise OSError(exc.errno, exc.strerror, path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
