@@ -193,11 +193,21 @@ class FreeWorld:
                 "actor": self.var("actor", PARTY)}
 
 
+def _shown(value: z3.ExprRef) -> str:
+    """A value of a Z3 model as text: true/false, or the enumeration value's name (without Z3's printer, which
+    costs more than the model check's queries)."""
+    if z3.is_true(value):
+        return "true"
+    if z3.is_false(value):
+        return "false"
+    return str(value.decl().name())
+
+
 def _witness(world: FreeWorld, m: z3.ModelRef, formula: z3.ExprRef, limit: int = 10) -> tuple[str, ...]:
     shown = []
     for name in sorted(constants([formula])):
         value = m.eval(world.vars[name], model_completion=True)
-        shown.append(f"{name} = {str(value).lower() if z3.is_bool(value) else value}")
+        shown.append(f"{name} = {_shown(value)}")
     return tuple(shown[:limit]) + (("...",) if len(shown) > limit else ())
 
 
@@ -205,7 +215,7 @@ def _why_not(world: FreeWorld, env: dict[str, Any], m: z3.ModelRef, t: Transitio
     """The first part of t's guard that is false in the witness, with the values that make it so."""
     if t.guard is None:
         return f"{t.id}: (no guard)"
-    if t.side is not None and str(m.eval(world.var("current.side", "side"), model_completion=True)) != t.side:
+    if t.side is not None and _shown(m.eval(world.var("current.side", "side"), model_completion=True)) != t.side:
         return f"{t.id}: only for the {t.side} side"
     for part in conjuncts(t.guard):
         term = world.term(part, env)
