@@ -103,3 +103,19 @@ def test_the_same_claims_in_another_order_get_their_own_verdicts(capsys: pytest.
         for count in ("1", "2"):
             doc = json.loads(cli(capsys, "check", *files, "--format", "json", "--jobs", count)[1])
             assert {c["id"]: c for c in doc["claims"]} == {c["id"]: fresh[c["id"]] for c in doc["claims"]}
+
+
+def test_the_cache_keeps_the_most_recently_used_entries(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from trackproof import cache as store
+
+    monkeypatch.setattr(store, "KEEP", 3)
+    for i in range(5):
+        store.store("check", f"key {i}", i)
+        os.utime(store._entry("check", f"key {i}"), ns=(i * 10**9, i * 10**9))  # an order the clock cannot blur
+    assert sorted(p.name for p in cache.glob("check-*")) == sorted(
+        os.path.basename(store._entry("check", f"key {i}")) for i in (2, 3, 4))
+    assert store.load("check", "key 2") == 2  # a hit is a use: key 2 is now the most recent
+    store.store("check", "key 5", 5)
+    assert store.load("check", "key 2") == 2 and store.load("check", "key 3") is None

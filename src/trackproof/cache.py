@@ -7,13 +7,15 @@ An entry stores its whole key and is used only when the key matches exactly, so 
 - a result's key is the model's key, the versions of Python, Z3, transitions, PyYAML and trackproof, the size and
   modification time of every module of trackproof, and the claims proved (their parsed form and the digest of
   their files' bytes); see docs/adr/005-verdict-cache.md.
-Only results computed without error are cached, written atomically. The cache lives in $TRACKPROOF_CACHE, else
+Only results computed without error are cached, written atomically; at most KEEP entries of each kind are kept,
+the least recently used going first. The cache lives in $TRACKPROOF_CACHE, else
 $XDG_CACHE_HOME/trackproof, else ~/.cache/trackproof; when that cannot be written nothing is cached.
 TRACKPROOF_NO_CACHE=1 turns both off (and `check --no-cache` the second).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from collections.abc import Callable
@@ -76,15 +78,40 @@ def _entry(kind: str, key: str) -> str:
     return os.path.join(cache_dir(), f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle")
 
 
+#: Entries kept per kind; storing more removes the least recently used (the cache cannot grow without end as
+#: the model, the claims and trackproof change).
+KEEP = 64
+
+
 def load(kind: str, key: str) -> Any:
-    """The value stored under `key`, or None."""
+    """The value stored under `key`, or None. A hit counts as a use (for KEEP)."""
+    path = _entry(kind, key)
     try:
-        with open(_entry(kind, key), "rb") as handle:
+        with open(path, "rb") as handle:
             stored_key, value = pickle.loads(handle.read())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
             IndexError):
         return None
-    return value if stored_key == key else None
+    if stored_key != key:
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return value
+
+
+def _prune(kind: str) -> None:
+    folder = cache_dir()
+    entries = []
+    for name in os.listdir(folder):
+        if name.startswith(f"{kind}-") and name.endswith(".pickle"):
+            path = os.path.join(folder, name)
+            try:
+                entries.append((os.stat(path).st_mtime_ns, name, path))
+            except OSError:
+                continue
+    for _, _, path in sorted(entries)[:-KEEP]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def store(kind: str, key: str, value: Any) -> None:
@@ -101,6 +128,7 @@ def store(kind: str, key: str, value: Any) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune(kind)
     except (OSError, pickle.PicklingError):
         pass
 
