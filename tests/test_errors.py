@@ -145,3 +145,13 @@ def test_bad_settings_file_for_diff(capsys: pytest.CaptureFixture[str], tmp_path
     path.write_text(content)
     status, _, err = cli(capsys, "diff", str(path), "server_side_sync")
     assert status == 2 and f"error[{code}]" in err, err
+
+
+def test_an_unknown_participant_in_a_list_points_at_the_item(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD.replace("to: [C]", "to: [C, Z]"), encoding="utf-8")
+    status, _, err = cli(capsys, "run", str(path))
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "[C, Z]" in text)
+    column = path.read_text(encoding="utf-8").splitlines()[line - 1].index("Z") + 1
+    assert status == 2 and err.startswith(f"{path}:{line}:{column}: error[E401]: unknown participant 'Z'"), err

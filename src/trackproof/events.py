@@ -30,9 +30,13 @@ def _party(sim: Simulator, event: Event, key: str) -> str:
 def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
     raw = event.params.get(key) or []
     items = raw if isinstance(raw, list) else [raw]
-    for pid in items:
+    item_locs = getattr(raw, "locs", None) or []  # a list read from a file knows where each item is
+    for i, pid in enumerate(items):
         if not isinstance(pid, str) or pid not in sim.world.parties:
-            raise event_error(event, key, f"unknown participant {pid!r} in '{key}'", "E401")
+            message = f"unknown participant {pid!r} in '{key}'"
+            if i < len(item_locs):
+                raise TrackproofError("E401", message, item_locs[i])
+            raise event_error(event, key, message, "E401")
     return tuple(items)
 
 
