@@ -102,6 +102,7 @@ def _send(sim: Simulator, event: Event) -> None:
     regarding = _party(sim, event, "regarding") if "regarding" in p else None
     flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
              "subject_changed": _bool(event, "subject_changed", False),
+             "long_subject": _bool(event, "long_subject", False),
              "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
     msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
                   len(world.messages))

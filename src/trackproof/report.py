@@ -58,6 +58,8 @@ def describe_event(e: Event) -> str:
             text += f", forwarding {p['forward_of']}"
         if p.get("subject_changed"):
             text += ", with a new subject"
+        if p.get("long_subject"):
+            text += ", with a subject too long for a tracking token"
         if p.get("regarding"):
             text += f", Regarding {p['regarding']}"
         return text + "."

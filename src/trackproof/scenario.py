@@ -20,7 +20,7 @@ EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "c
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject_changed",
-              "in_reply_to_kept", "regarding", "draft"}, {"id", "from"}),
+              "in_reply_to_kept", "long_subject", "regarding", "draft"}, {"id", "from"}),
     "resend": ({"email"}, {"email"}),
     "sync": (set(), set()),
     "outlook_start": ({"user"}, {"user"}),

@@ -85,6 +85,7 @@ class Message:
         self.is_reply = flags["is_reply"]
         self.is_forward = flags["is_forward"]
         self.subject_changed = flags["subject_changed"]
+        self.long_subject = flags.get("long_subject", False)
         self.in_reply_to_kept = flags["in_reply_to_kept"]
         self.regarding = regarding
         self.order = order
@@ -269,7 +270,7 @@ class World:
             return len(msg.sides) == 2
         if name == "has_parent":
             return msg.parent is not None
-        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept"):
+        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "long_subject"):
             return getattr(msg, name)
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)
