@@ -150,15 +150,13 @@ def load_model_cached(root: str | os.PathLike[str] | None = None) -> Model:
     from .paths import default_model_dir
 
     directory = os.fspath(root) if root is not None else default_model_dir()
-    if not enabled() or not os.path.isfile(os.path.join(directory, "vocabulary.yaml")):
-        from .loader import load_model
-
-        return load_model(directory)
 
     def fresh() -> Model:
         from .loader import load_model
 
         return load_model(directory)
 
+    if not enabled() or not os.path.isfile(os.path.join(directory, "vocabulary.yaml")):
+        return fresh()
     model = cached("model", model_key(directory), fresh)
     return model if isinstance(model, Model) else fresh()

@@ -90,17 +90,22 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def task_key(base: str, claims: list[Claim], task: list[int]) -> str:
-    """What a task's results depend on besides `base` (the model and the engine): its claims, parsed, and the bytes
-    of their files (a comment or a reading changes nothing in the parsed claim but is shown in the output)."""
+def file_digests(claims: list[Claim]) -> dict[str, str]:
+    """The SHA-256 of each claim file's bytes, read once."""
     import hashlib
 
-    files = sorted({claims[i].file for i in task})
-    digests = []
-    for path in files:
+    out = {}
+    for path in dict.fromkeys(c.file for c in claims):
         with open(path, "rb") as handle:
-            digests.append(f"{path}:{hashlib.sha256(handle.read()).hexdigest()}")
-    return "\n".join([base, *digests, *(repr(claims[i]) for i in task)])
+            out[path] = hashlib.sha256(handle.read()).hexdigest()
+    return out
+
+
+def task_key(base: str, claims: list[Claim], task: list[int], digests: dict[str, str]) -> str:
+    """What a task's results depend on besides `base` (the model and the engine): its claims, parsed, and the bytes
+    of their files (a comment or a reading changes nothing in the parsed claim but is shown in the output)."""
+    files = sorted({claims[i].file for i in task})
+    return "\n".join([base, *(f"{path}:{digests[path]}" for path in files), *(repr(claims[i]) for i in task)])
 
 
 def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[[], Any] | None = None,
@@ -115,8 +120,9 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
 
     results: dict[int, Result] = {}  # task number -> its result
     work = tasks(claims)
-    keys: list[str | None] = [task_key(f"{key}\nexamples={examples}", claims, task) if key is not None else None
-                              for task in work]
+    digests = file_digests(claims) if key is not None else {}
+    keys: list[str | None] = [task_key(f"{key}\nexamples={examples}", claims, task, digests) if key is not None
+                              else None for task in work]
 
     def done(number: int, result: Result, fresh: bool) -> None:
         results[number] = result

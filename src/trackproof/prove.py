@@ -248,12 +248,12 @@ def _mentioned(space: Space, formulas: list[z3.BoolRef]) -> set[Setting]:
     return {by_name[name] for name in constants(list(formulas)) if name in by_name}
 
 
-def _settings(space: Space, m: z3.ModelRef, relevant: set[Setting] | None = None) -> dict[Setting, Any]:
+def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
     """Every free setting's value in `m`; one the model leaves open takes its default (any value would do).
-    Only the `relevant` settings are read from `m` (by default those some run read or a constraint mentions)."""
+    Only the settings some run read or a constraint mentions are read from `m`; the others keep their defaults."""
     out: dict[Setting, Any] = dict(space.defaults)
     assigned = space.assigned(m)
-    for s in relevant if relevant is not None else space.read | space.constrained:
+    for s in space.read | space.constrained:
         value = assigned.get(space.label(s), assigned)
         if value is not assigned:  # else left open by the model: any value, so the default
             out[s] = value
@@ -417,10 +417,6 @@ def _tidy(space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
     return cubes
 
 
-def _defaults(space: Space) -> dict[Setting, Any]:
-    return dict(space.defaults)
-
-
 def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     """Decide one claim over its whole scope; a violated claim gets up to `examples` counterexamples, each failing
     another way."""
@@ -448,9 +444,9 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
                        *extra)
-    cex = _minimal(model, claim, space, base, any_of([p.condition for p in bad]))
-    cex_rules = _rules(model, claim, [cex])
     bad_region = any_of([p.condition for p in bad])
+    cex = _minimal(model, claim, space, base, bad_region)
+    cex_rules = _rules(model, claim, [cex])
     others = _others(model, claim, space, base, bad_region, cex, examples - 1) if examples > 1 else ()
     return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space,
                    *extra, others)

@@ -239,14 +239,6 @@ class Space:
                 out[name] = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, z3.Z3_get_app_decl(ctx, value)))
         return out
 
-    def value(self, model: z3.ModelRef, setting: Setting) -> Any:
-        """The concrete value of a setting in a Z3 model."""
-        result = model.eval(self.vars[setting], model_completion=True)
-        typ = self.attrs[setting].type
-        if typ == BOOL:
-            return z3.is_true(result)
-        return str(result)
-
     def label(self, setting: Setting) -> str:
         return f"{setting[0]}.{setting[1]}"
 
