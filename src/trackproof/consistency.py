@@ -14,8 +14,8 @@ import z3
 
 from .claims import Claim, Setting
 from .ir import Model
-from .prove import Verdict, holds_when
-from .symbolic import Space, all_of, new_solver
+from .prove import Verdict, holds_when, regions
+from .symbolic import SAT, UNSAT, Space, all_of, check, core_ids, new_solver
 
 
 class Consistency(NamedTuple):
@@ -72,11 +72,11 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
         literals = [z3.Bool(f"claim {v.claim.id}") for v in group]
         setup = {f"{o}.{n}": val for (o, n), val in group[0].claim.fixed.items()}
         ids = tuple(v.claim.id for v in group)
-        if solver.check(*literals) == z3.sat:
+        if check(solver, *literals) == SAT:
             space = JointSpace([v.space for v in group if isinstance(v.space, Space)])
             base = [r for v in group for r in v.base]
             everything = all_of([v.holds_region for v in group if v.holds_region is not None])
-            cubes = holds_when(model, space, base, everything, everything)
+            cubes = holds_when(model, space, everything, everything, regions(base, everything, everything))
             shown = None if cubes is None else sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes),
                                                       key=repr)
             out.append(Consistency(ids, setup, True, shown, ()))
@@ -84,13 +84,13 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
         # Deletion in the claims' order, from all of them: the set found depends only on what the claims say, not on
         # the core Z3 returns. A claim outside the last core can go without asking (the core still conflicts), so
         # the core only saves queries; the decisions are those of asking every time.
-        needed = {c.get_id() for c in solver.unsat_core()}
+        needed = core_ids(solver)
         current = list(literals)
         for literal in literals:
             trial = [c for c in current if not c.eq(literal)]
             if literal.get_id() not in needed:
                 current = trial
-            elif solver.check(*trial) == z3.unsat:
-                current, needed = trial, {c.get_id() for c in solver.unsat_core()}
+            elif check(solver, *trial) == UNSAT:
+                current, needed = trial, core_ids(solver)
         out.append(Consistency(ids, setup, False, [], tuple(marks[c.get_id()] for c in current)))
     return out

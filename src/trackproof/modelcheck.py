@@ -22,7 +22,21 @@ import z3
 
 from .expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from .ir import Model, Transition
-from .symbolic import _vocabulary_sort, all_of, any_of, constants, eq, equality, in_values, ite, neg, new_solver
+from .symbolic import (
+    SAT,
+    UNSAT,
+    _vocabulary_sort,
+    all_of,
+    any_of,
+    check,
+    constants,
+    eq,
+    equality,
+    in_values,
+    ite,
+    neg,
+    new_solver,
+)
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -256,20 +270,20 @@ def check_model(model: Model) -> list[Finding]:
             ordered = sorted(ts, key=lambda t: (-t.priority, t.order))
             for i, t in enumerate(ordered):
                 g = guard(t)
-                if solver.check(*here, g) == z3.unsat:
+                if check(solver, *here, g) == UNSAT:
                     findings.append(Finding("dead", machine.name, source, trigger, (t.id,), ()))
                     continue
                 earlier = [guard(u) for u in ordered[:i] if u.priority > t.priority]
-                if earlier and solver.check(*here, g, *[neg(x) for x in earlier]) == z3.unsat:
+                if earlier and check(solver, *here, g, *[neg(x) for x in earlier]) == UNSAT:
                     findings.append(Finding("shadowed", machine.name, source, trigger,
                                             (t.id, *[u.id for u in ordered[:i] if u.priority > t.priority]), ()))
                 for u in ordered[:i]:
-                    if u.priority == t.priority and u.id != t.id and solver.check(*here, g, guard(u)) == z3.sat:
+                    if u.priority == t.priority and u.id != t.id and check(solver, *here, g, guard(u)) == SAT:
                         both = all_of([g, guard(u)])
                         findings.append(Finding("overlap", machine.name, source, trigger, (u.id, t.id),
                                                 _witness(world, solver.model(), both)))
             none = all_of([neg(guard(t)) for t in ts])
-            if solver.check(*here, none) == z3.sat:
+            if check(solver, *here, none) == SAT:
                 m = solver.model()
                 ids = tuple(dict.fromkeys(t.id for t in ordered))
                 reasons = tuple(dict.fromkeys(_why_not(world, env, m, t) for t in ordered))

@@ -9,6 +9,7 @@ sampled, and needs no bound beyond the premise's own events.
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any, NamedTuple, cast
 
@@ -21,7 +22,22 @@ from .ir import Model
 from .outcomes import outcome_env
 from .scenario import Participant, Scenario
 from .simulate import Outcome, Simulator, engine
-from .symbolic import Builder, Space, all_of, any_of, constants, eq, neg, new_solver, quiet
+from .symbolic import (
+    SAT,
+    UNKNOWN,
+    UNSAT,
+    Builder,
+    Space,
+    all_of,
+    any_of,
+    check,
+    constants,
+    core_ids,
+    eq,
+    neg,
+    new_solver,
+    quiet,
+)
 from .world import World
 
 # Z3's resource limit per query, not a wall-clock timeout: deterministic (the same input gives the same answer on
@@ -277,10 +293,10 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
     space.constrained |= _mentioned(space, base)
     paths: list[PathRun] = []
     while len(paths) < MAX_PATHS:
-        answer = solver.check()
-        if answer == z3.unknown:
+        answer = check(solver)
+        if answer == UNKNOWN:
             return paths, f"Z3 gave up: {solver.reason_unknown()}"
-        if answer == z3.unsat:
+        if answer == UNSAT:
             return paths, ""
         found = solver.model()
         settings = _settings(space, found)
@@ -314,23 +330,36 @@ def _preference(model: Model, space: Space, s: Setting) -> list[Any]:
     return [default, *(v for v in _domain(model, space, s) if v != default)]
 
 
-def earliest(model: Model, space: Space, solver: z3.Solver, order: list[Setting]) -> dict[Setting, Any]:
-    """The earliest point (in `order`, each setting's values by _preference) that `solver`'s assertions allow; it
-    must allow one. Where the rest of the settings can all stay at their defaults, one query settles them."""
+def earliest(model: Model, space: Space, solver: z3.Solver, order: list[Setting],
+             extra: tuple[z3.BoolRef, ...] = ()) -> dict[Setting, Any]:
+    """The earliest point (in `order`, each setting's values by _preference) that `solver`'s assertions and `extra`
+    allow; they must allow one. Where the rest of the settings can all stay at their defaults, one query settles
+    them."""
 
     def possible(*assumptions: z3.BoolRef) -> bool:
-        answer = solver.check(*assumptions)
-        if answer == z3.unknown:  # pragma: no cover - these queries are far below the resource limit
+        answer = check(solver, *extra, *assumptions)
+        if answer == UNKNOWN:  # pragma: no cover - these queries are far below the resource limit
             raise AssertionError(f"Z3 gave up on a canonical choice: {solver.reason_unknown()}")
-        return bool(answer == z3.sat)
+        return answer == SAT
 
     chosen: dict[Setting, Any] = {}
     fixed: list[z3.BoolRef] = []
+    # The "rest at defaults" query is known to fail up to `blocked`: the last one's unsat core holds, besides
+    # settings already chosen, only defaults of settings from `blocked` on, and each later query up to there asks
+    # all of those again. Skipping it changes no answer, only the number of queries.
+    blocked = -1
     for i, s in enumerate(order):
-        if possible(*fixed, *(space.equals(k, space.defaults[k]) for k in order[i:])):
-            chosen.update((k, space.defaults[k]) for k in order[i:])
-            break
         values = _preference(model, space, s)
+        if i > blocked:
+            rest = [space.equals(k, space.defaults[k]) for k in order[i:]]
+            if possible(*fixed, *rest):
+                chosen.update((k, space.defaults[k]) for k in order[i:])
+                break
+            core = core_ids(solver)
+            at = [j for j, atom in enumerate(rest) if atom.get_id() in core]
+            blocked = i + (at[0] if at else len(rest))
+            if at == [0]:  # the default of `s` alone (with the settings chosen) is impossible
+                values = values[1:]
         value = next((v for v in values[:-1] if possible(*fixed, space.equals(s, v))), values[-1])
         chosen[s] = value
         fixed.append(space.equals(s, value))
@@ -340,31 +369,50 @@ def earliest(model: Model, space: Space, solver: z3.Solver, order: list[Setting]
 def _core(space: Space, solver: z3.Solver, cube: dict[Setting, list[Any]]) -> set[Setting] | None:
     """None if `cube` meets `solver`'s assertions; else the settings of an unsat core (those the proof needs)."""
     parts = {s: any_of([space.equals(s, v) for v in values]) for s, values in cube.items()}
-    if solver.check(*parts.values()) != z3.unsat:
+    if check(solver, *parts.values()) != UNSAT:
         return None
-    core = {c.get_id() for c in solver.unsat_core()}
+    core = core_ids(solver)
     return {s for s, part in parts.items() if part.get_id() in core}
 
 
-def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
-               holds: z3.BoolRef) -> list[dict[Setting, list[Any]]] | None:
+class Regions(NamedTuple):
+    """One claim's two solvers, built once and asked by every query that follows the proof: `inside` holds the
+    scope and the region where the claim holds (and can happen), `outside` the scope and where it does not hold.
+    Cubes the cover has taken are excluded from `inside` only under the assumption `fresh`."""
+
+    inside: z3.Solver
+    outside: z3.Solver
+    fresh: z3.BoolRef
+
+
+def regions(base: list[z3.BoolRef], good: z3.BoolRef, holds: z3.BoolRef) -> Regions:
+    inside = new_solver()
+    inside.add([*base, good])
+    outside = new_solver()
+    outside.set("rlimit", RLIMIT)
+    outside.add([*base, neg(holds)])
+    return Regions(inside, outside, z3.Bool(f"!fresh{next(_fresh)}"))
+
+
+_fresh = itertools.count()
+
+
+def holds_when(model: Model, space: Space, good: z3.BoolRef, holds: z3.BoolRef,
+               solvers: Regions) -> list[dict[Setting, list[Any]]] | None:
     """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when);
     None when that takes more than MAX_CUBES cubes (a list that long is not a readable condition, and a shorter
-    one would not be exact)."""
-    finder = new_solver()
-    finder.add([*base, good])
-    implies = new_solver()
-    implies.add([*base, z3.Not(holds)])
+    one would not be exact). `solvers`: regions(base, good, holds)."""
+    finder, implies, fresh = solvers
     cubes: list[dict[Setting, list[Any]]] = []
     # A setting neither region mentions cannot matter: it is dropped without asking the solver.
     mentioned = _mentioned(space, [good, holds])
     order = [s for s in space.vars if s in mentioned]
-    while finder.check() == z3.sat:
+    while check(finder, fresh) == SAT:
         if len(cubes) == MAX_CUBES:
             return None
         # Each cube grows from the earliest point not yet covered (the defaults first, then each domain's order),
         # not from whatever model Z3 returns: the cubes then depend only on the region, never on Z3's search.
-        cube = {s: [v] for s, v in earliest(model, space, finder, order).items()}
+        cube = {s: [v] for s, v in earliest(model, space, finder, order, (fresh,)).items()}
         # `needed`: the settings of an unsat core of "cube and not holds". A setting outside it can be dropped
         # without asking (the core's own literals still rule the rest out), so the greedy below asks Z3 only where
         # the answer is not already known, and decides exactly as if it asked every time.
@@ -378,28 +426,26 @@ def holds_when(model: Model, space: Space, base: list[z3.BoolRef], good: z3.Bool
             if found is not None:
                 cube, needed = trial, found
                 continue
-            for value in _domain(model, space, s):
-                if value in cube[s]:
+            domain = _domain(model, space, s)
+            for value in domain:
+                if value in cube[s] or len(cube[s]) == len(domain) - 1:  # all values: the drop just refused
                     continue
                 trial = {**cube, s: [*cube[s], value]}
                 found = _core(space, implies, trial)
                 if found is not None:
                     cube, needed = trial, found
-            domain = _domain(model, space, s)
             cube[s] = [v for v in domain if v in cube[s]]
         cubes.append(cube)
-        finder.add(z3.Not(_cube_formula(space, cube)))
-    return _tidy(space, base, good, cubes)
+        finder.add(z3.Implies(fresh, neg(_cube_formula(space, cube))))
+    return _tidy(space, finder, cubes)
 
 
-def _tidy(space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
-          cubes: list[dict[Setting, list[Any]]]) -> list[dict[Setting, list[Any]]]:
-    """Drop cubes and values that the other cubes already cover, so each cube says only what it adds."""
-    check = new_solver()
-    check.add([*base, good])
+def _tidy(space: Space, solver: z3.Solver, cubes: list[dict[Setting, list[Any]]]) -> list[dict[Setting, list[Any]]]:
+    """Drop cubes and values that the other cubes already cover, so each cube says only what it adds. `solver`
+    holds the region to cover."""
 
     def covers(candidate: list[dict[Setting, list[Any]]]) -> bool:
-        return bool(check.check(z3.Not(any_of([_cube_formula(space, c) for c in candidate]))) == z3.unsat)
+        return check(solver, neg(any_of([_cube_formula(space, c) for c in candidate]))) == UNSAT
 
     cubes = [dict(c) for c in cubes]
     for i in reversed(range(len(cubes))):
@@ -433,19 +479,20 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     if reason:
         return Verdict(claim, "unknown", None, None, None, paths, rules, _confidence(model, rules), reason, space)
     extra = (holds_region, tuple(base))
-    at_defaults = _at_defaults(space, base, holds_region, feasible)
+    good_region = any_of([p.condition for p in good])
+    solvers = regions(base, good_region, holds_region)
+    at_defaults = _at_defaults(space, solvers.outside)
     if not feasible:
         return Verdict(claim, "vacuous", at_defaults, None, None, paths, rules, _confidence(model, rules),
                        "; ".join(sorted({p.failure for p in infeasible})), space, *extra)
-    good_region = any_of([p.condition for p in good])
-    cubes = holds_when(model, space, base, good_region, holds_region) if good else []
+    cubes = holds_when(model, space, good_region, holds_region, solvers) if good else []
     shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
                                               key=repr)
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
                        *extra)
     bad_region = any_of([p.condition for p in bad])
-    cex = _minimal(model, claim, space, base, bad_region)
+    cex = _minimal(model, claim, space, base, bad_region, solvers.outside)
     cex_rules = _rules(model, claim, [cex])
     others = _others(model, claim, space, base, bad_region, cex, examples - 1) if examples > 1 else ()
     return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space,
@@ -466,31 +513,33 @@ def _others(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], ba
     region = [*base, bad, neg(all_of(changes(first.settings)))]
     probe = new_solver()
     out: list[PathRun] = []
-    while len(out) < count and probe.check(region) == z3.sat:
+    while len(out) < count and check(probe, *region) == SAT:
         settings = closest(model, space, region)
         out.append(run_path(model, claim, space, settings, None))
         region.append(neg(all_of(changes(settings))))
     return tuple(out)
 
 
-def _at_defaults(space: Space, base: list[z3.BoolRef], holds_region: z3.BoolRef, feasible: list[PathRun]) -> bool:
-    """Whether the claim holds with Dynamics 365's defaults (every kind the claim allows)."""
+def _at_defaults(space: Space, outside: z3.Solver) -> bool:
+    """Whether the claim holds with Dynamics 365's defaults (every kind the claim allows); `outside` holds the scope
+    and where the claim does not hold."""
     fixed = [space.equals(s, v) for s, v in space.defaults.items() if s[1] != "kind"]
-    solver = new_solver()
-    solver.add(base + fixed + [z3.Not(holds_region)])
-    return bool(solver.check() == z3.unsat)
+    return check(outside, *fixed) == UNSAT
 
 
-def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef) -> PathRun:
-    """A violating run with the fewest settings changed from their defaults."""
-    return run_path(model, claim, space, closest(model, space, [*base, bad]), None)
+def _minimal(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef,
+             outside: z3.Solver | None = None) -> PathRun:
+    """A run in base and bad with the fewest settings changed from their defaults. `outside`: a solver that already
+    holds that region (a claim's Regions.outside, when bad is where it does not hold)."""
+    return run_path(model, claim, space, closest(model, space, [*base, bad], solver=outside), None)
 
 
 def closest(model: Model, space: Space, region: list[z3.BoolRef],
-            relevant: set[Setting] | None = None) -> dict[Setting, Any]:
+            relevant: set[Setting] | None = None, solver: z3.Solver | None = None) -> dict[Setting, Any]:
     """The settings in `region` with the fewest changes from the defaults, chosen canonically: the answer depends
     only on the region, never on the order Z3 searches in. `relevant`: the settings the region may mention (by
-    default those the space's runs read); the others keep their defaults.
+    default those the space's runs read); the others keep their defaults. `solver`: one that already holds exactly
+    `region` (it is then asked, not built; nothing is added to it).
 
     First the fewest changes k (asking "at most k changes?" for k = 0, 1, ...); then, setting by setting in the
     space's order, the first value (the default, then the domain's order) that still leaves a point of the region
@@ -498,21 +547,21 @@ def closest(model: Model, space: Space, region: list[z3.BoolRef],
     relevant = relevant if relevant is not None else space.read | space.constrained
     mentioned = _mentioned(space, region)  # the others keep their defaults whatever the region
     order = [s for s in space.vars if s in relevant and s in mentioned]
-    solver = new_solver()
-    solver.set("rlimit", RLIMIT)
-    solver.add(region)
+    if solver is None:
+        solver = new_solver()
+        solver.set("rlimit", RLIMIT)
+        solver.add(region)
     changed = [neg(space.equals(s, space.defaults[s])) for s in order]
     bound = 0
     while True:
         at_most = z3.AtMost(*changed, bound) if changed else z3.BoolVal(True)
-        answer = solver.check(at_most)
-        if answer == z3.sat:
+        answer = check(solver, at_most)
+        if answer == SAT:
             break
-        if answer == z3.unknown or bound >= len(changed):  # pragma: no cover - the region is known to be non-empty
+        if answer == UNKNOWN or bound >= len(changed):  # pragma: no cover - the region is known to be non-empty
             raise AssertionError(f"no point in a non-empty region ({solver.reason_unknown()})")
         bound += 1
-    solver.add(at_most)
-    return {**space.defaults, **earliest(model, space, solver, order)}
+    return {**space.defaults, **earliest(model, space, solver, order, (at_most,))}
 
 
 def _reads(claim: Claim) -> tuple[set[str], set[str]]:

@@ -54,6 +54,32 @@ def new_solver() -> z3.Solver:
     return z3.SimpleSolver()
 
 
+SAT: int = z3.Z3_L_TRUE
+UNSAT: int = z3.Z3_L_FALSE
+UNKNOWN: int = z3.Z3_L_UNDEF
+
+
+def check(solver: z3.Solver, *assumptions: z3.BoolRef) -> int:
+    """solver.check(*assumptions) through Z3's C API: SAT, UNSAT or UNKNOWN. z3's own check coerces every
+    assumption to a Boolean in Python, which costs several times the solving of these small queries. The caller's
+    assumptions own their nodes for the call."""
+    size = len(assumptions)
+    array = (z3.Ast * size)(*[a.as_ast() for a in assumptions]) if size else None
+    return int(z3.Z3_solver_check_assumptions(solver.ctx.ref(), solver.solver, size, array))
+
+
+def core_ids(solver: z3.Solver) -> set[int]:
+    """The ids of the assumptions in the unsat core of the last check (which must have been UNSAT)."""
+    ctx = solver.ctx.ref()
+    vector = z3.Z3_solver_get_unsat_core(ctx, solver.solver)
+    z3.Z3_ast_vector_inc_ref(ctx, vector)
+    try:
+        return {z3.Z3_get_ast_id(ctx, z3.Z3_ast_vector_get(ctx, vector, i))
+                for i in range(z3.Z3_ast_vector_size(ctx, vector))}
+    finally:
+        z3.Z3_ast_vector_dec_ref(ctx, vector)
+
+
 def all_of(parts: list[z3.BoolRef]) -> z3.BoolRef:
     """Conjunction through Z3's C API: z3.And's argument coercion costs more than the solving here."""
     return _junction(parts, True, z3.Z3_mk_and)
