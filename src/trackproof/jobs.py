@@ -29,6 +29,7 @@ from .prove import Verdict, portable, prove_claim
 Result = tuple[list[Verdict], list[Consistency]]  # a task's verdicts (in its order) and consistency answer
 
 _SHARED: list[tuple[Model, list[Claim], int]] = []  # what forked workers inherit: model, claims, examples
+_ALSO: list[Callable[[], Any]] = []  # prove_all's `also`, inherited by forked workers
 
 
 def default_jobs() -> int:
@@ -62,6 +63,10 @@ def _worker(job: tuple[int, list[int]]) -> tuple[int, str, Any]:
     except TrackproofError as err:  # bad input found while proving: re-raised as it is in the parent
         return number, "error", (err.code, err.message, tuple(err.loc), err.hint)
     return number, "ok", ([portable(v) for v in verdicts], joint)
+
+
+def _also() -> Any:
+    return _ALSO[0]()
 
 
 _CALL: list[Callable[[Any], Any]] = []  # parallel_map's function, inherited by its forked workers
@@ -108,12 +113,13 @@ def task_key(base: str, claims: list[Claim], task: list[int], digests: dict[str,
     return "\n".join([base, *(f"{path}:{digests[path]}" for path in files), *(repr(claims[i]) for i in task)])
 
 
-def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[[], Any] | None = None,
+def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], Any] | None = None,
               on_done: Callable[[Claim], None] | None = None,
               key: str | None = None, examples: int = 1) -> tuple[list[Verdict], list[Consistency], Any]:
     """Every claim's verdict (in the claims' order), the consistency of each group that shares a setup (in the
-    order of the group's first claim), and what `meanwhile` returned (run in this process while the workers
-    prove; before any proof when there are none, so its Z3 state is the same either way). With a cache `key`
+    order of the group's first claim), and what `also` returned. `also` is one more task (the model check), run
+    before any proof in a process that has run nothing else: the first task of a worker, or of this process when
+    there are no workers, so its Z3 state is the same either way; what it returns must pickle. With a cache `key`
     (cache.py), a task whose claims are unchanged is not proved again. `examples`: counterexamples per violated
     claim (prove_claim)."""
     from . import cache
@@ -141,29 +147,33 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, meanwhile: Callable[
         else:
             todo.append(number)
     extra = None
-    jobs = min(jobs, len(todo))
+    jobs = min(jobs, len(todo) + (also is not None))
     if jobs <= 1 or not can_fork():
-        extra = meanwhile() if meanwhile is not None else None
+        extra = also() if also is not None else None
         for number in sorted(todo, key=lambda n: work[n][0]):  # claim order: bad input stops at the first claim
             verdicts, joint = _prove(model, claims, work[number], examples)
             done(number, ([portable(v) for v in verdicts] if keys[number] is not None else verdicts, joint), True)
     else:
         _SHARED[:] = [(model, claims, examples)]
+        _ALSO[:] = [also] if also is not None else []
         errors: dict[int, tuple[Any, ...]] = {}
         try:
             # An executor rather than a Pool: if the system kills a worker, the run stops with BrokenProcessPool
-            # (an internal error, exit 4) instead of waiting for a result that will never come.
+            # (an internal error, exit 4) instead of waiting for a result that will never come. Workers take tasks
+            # in the order submitted: `also` first (so it is the first task of its worker), then the largest groups.
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                first = pool.submit(_also) if also is not None else None
                 futures = [pool.submit(_worker, (n, work[n])) for n in todo]
-                extra = meanwhile() if meanwhile is not None else None
                 for future in as_completed(futures):
                     number, status, payload = future.result()
                     if status == "error":
                         errors[number] = payload
                     else:
                         done(number, payload, True)
+                extra = first.result() if first is not None else None
         finally:
             _SHARED.clear()
+            _ALSO.clear()
         if errors:  # the error of the first claim, whatever order the workers finished in
             code, message, loc, hint = errors[min(errors, key=lambda n: work[n][0])]
             raise TrackproofError(code, message, Loc(*loc), hint)

@@ -176,7 +176,6 @@ class Simulator:
         self._effect_used: tuple[str, ...] = ()
         self._attempt_assumed: dict[str, str] = {}
         self._attempt_used: dict[str, None] = {}
-        self._sides: list[Side] = []
         self.version = 0  # bumped by every trigger: what the world looked like may have changed
         self._check_constraints(None)
 
@@ -218,7 +217,7 @@ class Simulator:
         if trigger not in self.machine.events:  # no rule reacts to this trigger at all
             return False
         self.engine.sim = self
-        fired = bool(getattr(side, trigger)(actor=actor, params=params or {}))
+        fired = bool(self.machine.events[trigger].trigger(side, actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
                                    used=tuple(self._attempt_used), missed=tuple(self._attempt),
@@ -274,8 +273,6 @@ class Simulator:
                     observer(self, event)
         finally:
             self.event = None
-            for side in self._sides:
-                self.machine.remove_model(side)
         return [self.outcome(side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
 
@@ -285,10 +282,12 @@ class Simulator:
                 for side in (msg.sides[s] for s in SIDES if s in msg.sides)}
 
     def new_side(self, msg: Message, name: str) -> Side:
+        # The machine's events are triggered on the side directly (Event.trigger), so the side is not added to the
+        # machine as a model: add_model binds a method per trigger and state to each model, which cost more than
+        # the run itself, and the shared machine would have to forget every side again after the run.
         side = Side(msg, name)
+        self.machine.set_state(self.model.initial, model=side)
         msg.sides[name] = side
-        self.machine.add_model(side)
-        self._sides.append(side)
         return side
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None:
