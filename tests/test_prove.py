@@ -216,7 +216,7 @@ def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from trackproof import prove
 
-    monkeypatch.setattr(prove, "enumerate_paths", lambda *args: ([], "Z3 gave up: timeout"))
+    monkeypatch.setattr(prove, "enumerate_paths", lambda *args, **kwargs: ([], "Z3 gave up: timeout"))
     status, out, _ = cli(capsys, "check", str(SMALL))
     assert status == 3
     assert "PROVED" not in out and "UNKNOWN" in out and "This is not a proof" in out

@@ -15,7 +15,7 @@ import z3
 from .claims import Claim, Setting
 from .ir import Model
 from .prove import Verdict, holds_when, regions
-from .symbolic import SAT, UNSAT, Space, all_of, check, core_ids, new_solver
+from .symbolic import SAT, UNSAT, Space, all_of, any_of, check, core_ids, new_solver
 
 
 class Consistency(NamedTuple):
@@ -76,7 +76,9 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
             space = JointSpace([v.space for v in group if isinstance(v.space, Space)])
             base = [r for v in group for r in v.base]
             everything = all_of([v.holds_region for v in group if v.holds_region is not None])
-            cubes = holds_when(model, space, everything, everything, regions(base, everything, everything))
+            # Outside: where some claim does not hold (each claim's violating paths, within its scope).
+            bad = any_of([v.bad_region for v in group if v.bad_region is not None])
+            cubes = holds_when(model, space, everything, everything, regions(base, everything, bad))
             shown = None if cubes is None else sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes),
                                                       key=repr)
             out.append(Consistency(ids, setup, True, shown, ()))

@@ -17,7 +17,7 @@ import z3
 
 from .claims import OUTCOME, Claim, Setting
 from .errors import TrackproofError
-from .expr import Expr
+from .expr import PARTY_SET, Expr
 from .ir import Model
 from .outcomes import outcome_env
 from .scenario import Participant, Scenario
@@ -82,6 +82,7 @@ class Verdict(NamedTuple):
     space: Space | SpaceView | None
     holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
     base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
+    bad_region: z3.BoolRef | None = None  # within base, the settings under which the claim does not hold
     others: tuple[PathRun, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
 
 
@@ -96,7 +97,7 @@ def portable(v: Verdict) -> Verdict:
 
     space = v.space
     view = None if space is None else SpaceView(dict.fromkeys(space.vars), dict(space.defaults), frozenset(space.read))
-    return v._replace(paths=[light(p, False) for p in v.paths], space=view, holds_region=None, base=(),
+    return v._replace(paths=[light(p, False) for p in v.paths], space=view, holds_region=None, base=(), bad_region=None,
                       counterexample=None if v.counterexample is None else light(v.counterexample, True),
                       others=tuple(light(p, True) for p in v.others))
 
@@ -163,7 +164,7 @@ def conclusion_reads(model: Model, claim: Claim, space: Space) -> list[Setting]:
 
 
 def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, Any],
-             keep: set[str] | None = None) -> PathRun:
+             keep: set[str] | None = None, explain: bool = True) -> PathRun:
     """Play the premise under `settings`; return the path condition of the run and its outcome.
 
     An effect's value (Regarding, accepting entity, correlated email, token) joins the path condition only when
@@ -178,11 +179,14 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
             pins.append(any_of([var == space.const(k, "kind") for k in same]))
             classes.append((owner, same))
     sim = Simulator(model, scenario)
+    sim.explain = explain
     builder = Builder(space, sim.world, sim.compiler, lambda: sim.version)
 
     # identifies the decisions recorded so far in this run: equal prefixes, equal worlds (the kinds' classes shape
     # the world before any decision)
-    prefix = [hash(tuple(classes))]
+    shape = hash(tuple(classes))
+    prefix = [shape]
+    world = sim.world
     pending: dict[tuple[str, str], list[z3.BoolRef]] = {}
 
     def flush(message: str, field: str) -> None:
@@ -195,15 +199,27 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         world): a term built after the same prefix is reused, with the pins and definitions its building added."""
         start_of_record = len(builder.pins)
         event = env.get("__event") or {}
-        key = (prefix[0], id(e), env.get("email"), env.get("actor"), repr(sorted(event.items())), role)
-        found = space.terms.get(key)
+        step = (id(e), env.get("email"), env.get("actor"), repr(sorted(event.items())), role)
+        key = (prefix[0], *step)
+        if reads_settings_only(model, e, space.settings_only):
+            # A term that reads only settings (no mail, no message, no member of a list) is the same after any
+            # decisions: it depends on the kinds' classes, the names it is given, and which settings events changed
+            # (and to what), not on the prefix. So it is built once per claim, not once per rule path.
+            names = tuple(sorted((k, v) for k, v in env.items()
+                                 if not k.startswith("__") and k not in ("org", "event")))
+            changed = tuple(sorted((o, n, world.org[n] if o == "org" else world.parties[o].kind if n == "kind"
+                                    else world.parties[o].settings.get(n)) for o, n in world.overwritten))
+            cache_key: tuple[Any, ...] = ("settings", shape, *step, names, changed)
+        else:
+            cache_key = key
+        found = space.terms.get(cache_key)
         if found is None:
             builder.role = role
             start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
             term = builder.term(e, quiet(env))
             added = {k: v - before.get(k, set()) for k, v in builder.defs.items()}
             found = (term, builder.pins[start:], {k: v for k, v in added.items() if v})
-            space.terms[key] = found
+            space.terms[cache_key] = found
         else:
             builder.pins.extend(found[1])
             for k, v in found[2].items():
@@ -241,6 +257,33 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         pins += [space.equals(s, settings[s]) for s in reads]
     condition = all_of(pins + builder.pins)
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
+
+
+def reads_settings_only(model: Model, e: Expr, memo: dict[int, bool]) -> bool:
+    """Whether `e` reads nothing but settings (of the org or of parties) and the names it is given: no email field,
+    no copy of a mailbox, no event, no members of a list. Such a term is the same in every world with the same
+    settings."""
+    key = id(e)
+    found = memo.get(key)
+    if found is not None:
+        return found
+    kind = e.kind
+    if kind in ("const", "var", "set"):
+        found = True
+    elif kind == "attr":
+        groups = model.vocabulary.groups
+        found = e.owner == "org" or (e.owner == "party" and (str(e.value) in groups["party"] or
+                                                             str(e.value) in groups["mailbox"])
+                                     and reads_settings_only(model, e.args[0], memo))
+    elif kind in ("quant", "first") or (kind == "cmp" and e.args[1].type == PARTY_SET):
+        found = False
+    elif kind == "call":
+        found = reads_settings_only(model, model.definitions[str(e.value)].body, memo) and all(
+            reads_settings_only(model, a, memo) for a in e.args)
+    else:
+        found = all(reads_settings_only(model, a, memo) for a in e.args)
+    memo[key] = found
+    return found
 
 
 def _assume(model: Model, claim: Claim, space: Space) -> list[z3.BoolRef]:
@@ -281,9 +324,10 @@ def _emails(claim: Claim) -> list[str]:
 
 
 def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef],
-                    every_field: bool = False) -> tuple[list[PathRun], str]:
+                    every_field: bool = False, explain: bool = True) -> tuple[list[PathRun], str]:
     """Every rule path of the premise over the claim's scope; '' or the solver's reason for giving up.
-    The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`."""
+    The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`. Without
+    `explain`, the outcomes' reasons do not say in words why a rule did not fire (for runs that are never shown)."""
     keep: set[str] | None = None if every_field else set(_reads(claim)[1])
     solver = new_solver()
     solver.set("rlimit", RLIMIT)
@@ -300,7 +344,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
             return paths, ""
         found = solver.model()
         settings = _settings(space, found)
-        path = run_path(model, claim, space, settings, keep)
+        path = run_path(model, claim, space, settings, keep, explain)
         # The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run.
         if os.environ.get("TRACKPROOF_SELF_CHECK"):
             pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
@@ -385,12 +429,15 @@ class Regions(NamedTuple):
     fresh: z3.BoolRef
 
 
-def regions(base: list[z3.BoolRef], good: z3.BoolRef, holds: z3.BoolRef) -> Regions:
+def regions(base: list[z3.BoolRef], good: z3.BoolRef, bad: z3.BoolRef) -> Regions:
+    """`bad`: where the claim does not hold, within base (rule paths cover the scope and never overlap, so the
+    violating paths' conditions are exactly the scope minus where it holds: a disjunction Z3 takes in faster than
+    the negation of the other paths)."""
     inside = new_solver()
     inside.add([*base, good])
     outside = new_solver()
     outside.set("rlimit", RLIMIT)
-    outside.add([*base, neg(holds)])
+    outside.add([*base, bad])
     return Regions(inside, outside, z3.Bool(f"!fresh{next(_fresh)}"))
 
 
@@ -469,7 +516,7 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     emails = _emails(claim)
     space = Space(model, claim, emails)
     base = _assume(model, claim, space)
-    paths, reason = enumerate_paths(model, claim, space, base)
+    paths, reason = enumerate_paths(model, claim, space, base, explain=False)  # the runs shown are run again
     feasible = [p for p in paths if p.feasible]
     good = [p for p in feasible if p.holds]
     bad = [p for p in feasible if not p.holds]
@@ -478,9 +525,10 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     rules = _rules(model, claim, feasible)
     if reason:
         return Verdict(claim, "unknown", None, None, None, paths, rules, _confidence(model, rules), reason, space)
-    extra = (holds_region, tuple(base))
     good_region = any_of([p.condition for p in good])
-    solvers = regions(base, good_region, holds_region)
+    bad_region = any_of([p.condition for p in bad])
+    extra = (holds_region, tuple(base), bad_region)
+    solvers = regions(base, good_region, bad_region)
     at_defaults = _at_defaults(space, solvers.outside)
     if not feasible:
         return Verdict(claim, "vacuous", at_defaults, None, None, paths, rules, _confidence(model, rules),
@@ -491,7 +539,6 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
                        *extra)
-    bad_region = any_of([p.condition for p in bad])
     cex = _minimal(model, claim, space, base, bad_region, solvers.outside)
     cex_rules = _rules(model, claim, [cex])
     others = _others(model, claim, space, base, bad_region, cex, examples - 1) if examples > 1 else ()

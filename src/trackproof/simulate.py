@@ -82,8 +82,11 @@ class Engine:
                     # The prover needs only whether the rule fired (the rule path), not which part stopped it.
                     if sim.recorder is not None and t.guard is not None:
                         sim.recorder(t.guard, env, False, "guard")
-                    quiet = {**env, "__used": None, "__assumed": None}
-                    sim._attempt.append((t.id, f"{part.text}: {self.explainer.why_false(part, quiet)}"))
+                    why = ""
+                    if sim.explain:
+                        quiet = {**env, "__used": None, "__assumed": None}
+                        why = f"{part.text}: {self.explainer.why_false(part, quiet)}"
+                    sim._attempt.append((t.id, why))
                     sim._attempt_assumed.update(env["__assumed"])
                     sim._attempt_used.update(env["__used"])
                     return False
@@ -165,6 +168,9 @@ class Simulator:
     def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
         self.model = model
         self.recorder = recorder
+        # Whether a rule that did not fire says why in words (the outcome's reason); the prover's runs that are
+        # never shown skip the words, not the rule.
+        self.explain = True
         self.scenario = scenario
         self.world = World(model, scenario)
         self.engine = engine(model)

@@ -176,6 +176,7 @@ class Space:
         self.names = {name for _, name in self.vars}
         self.org_names = {name for owner, name in self.vars if owner == "org"}
         self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
+        self.settings_only: dict[int, bool] = {}  # expression id -> reads only settings (prove.reads_settings_only)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
         self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
         # (decisions so far, expression, email, actor, event, role) -> (term, pins, definitions): see prove.run_path
