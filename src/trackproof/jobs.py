@@ -13,11 +13,14 @@ the default discourage it); elsewhere, or with one job, the same tasks run in th
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import os
+import pickle
+import select
+import signal
+import struct
 import sys
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .claims import Claim
@@ -28,8 +31,9 @@ from .prove import Verdict, portable, prove_claim
 
 Result = tuple[list[Verdict], list[Consistency]]  # a task's verdicts (in its order) and consistency answer
 
-_SHARED: list[tuple[Model, list[Claim], int]] = []  # what forked workers inherit: model, claims, examples
-_ALSO: list[Callable[[], Any]] = []  # prove_all's `also`, inherited by forked workers
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without sending its result (killed by the system, or a crash in Z3)."""
 
 
 def default_jobs() -> int:
@@ -55,25 +59,126 @@ def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) ->
     return verdicts, consistency(model, verdicts)
 
 
-def _worker(job: tuple[int, list[int]]) -> tuple[int, str, Any]:
-    number, task = job
-    model, claims, examples = _SHARED[0]
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+# --- a pool of forked workers ----------------------------------------------------------------------------------
+# Small on purpose: a worker is this process forked (so it has the model, the claims and the function already), it
+# takes the next item's index from a pipe and writes back the pickled result, and the parent hands out items in
+# order as workers free up. concurrent.futures would do the same at the cost of importing multiprocessing (about
+# 12 ms, an eighth of the import floor the speed target is measured against) and of its manager thread.
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """`size` bytes from `fd`, or None at end of file (the writer is gone)."""
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _serve(function: Callable[[Any], Any], items: list[Any], tasks_in: int, results_out: int) -> None:
+    """A worker's loop: run the items whose indices arrive until -1 arrives."""
+    while True:
+        raw = _read_exactly(tasks_in, 8)
+        index = -1 if raw is None else struct.unpack("q", raw)[0]
+        if index < 0:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", function(items[index]))
+        except TrackproofError as err:  # bad input found while working: raised as it is in the parent
+            reply = ("input", (err.code, err.message, tuple(err.loc), err.hint))
+        except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
+            reply = ("crash", f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        _write_all(results_out, struct.pack("q", len(data)) + data)
+
+
+def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
+             first: Callable[[int], Any] = lambda index: index) -> Iterator[tuple[int, Any]]:
+    """(index, function(items[index])) for every item, in the order workers finish them, on `jobs` processes forked
+    from this one, which take the items in their order. A TrackproofError raised for an item is raised here once
+    every item is done: the error of the item first by `first` (of its index), whatever order they finished in. Any
+    other failure of a worker, or a worker that dies, stops the map with an error."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    workers: dict[int, tuple[int, int, int]] = {}  # results fd -> (pid, tasks fd, item index being worked on)
     try:
-        verdicts, joint = _prove(model, claims, task, examples)
-    except TrackproofError as err:  # bad input found while proving: re-raised as it is in the parent
-        return number, "error", (err.code, err.message, tuple(err.loc), err.hint)
-    return number, "ok", ([portable(v) for v in verdicts], joint)
-
-
-def _also() -> Any:
-    return _ALSO[0]()
-
-
-_CALL: list[Callable[[Any], Any]] = []  # parallel_map's function, inherited by its forked workers
-
-
-def _call(item: Any) -> Any:
-    return _CALL[0](item)
+        for _ in range(min(jobs, len(items))):
+            tasks_in, tasks_out = os.pipe()
+            results_in, results_out = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                code = 1
+                try:
+                    os.close(tasks_out)
+                    os.close(results_in)
+                    for fd, (_, other, _) in workers.items():
+                        os.close(fd)
+                        os.close(other)
+                    _serve(function, items, tasks_in, results_out)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(tasks_in)
+            os.close(results_out)
+            workers[results_in] = (pid, tasks_out, -1)
+        following = 0
+        for fd, (pid, tasks_out, _) in list(workers.items()):
+            workers[fd] = (pid, tasks_out, following)
+            _write_all(tasks_out, struct.pack("q", following))
+            following += 1
+        errors: dict[int, tuple[Any, ...]] = {}
+        busy = set(workers)
+        while busy:
+            ready, _, _ = select.select(sorted(busy), [], [])
+            for fd in ready:
+                pid, tasks_out, index = workers[fd]
+                head = _read_exactly(fd, 8)
+                data = _read_exactly(fd, struct.unpack("q", head)[0]) if head is not None else None
+                if data is None:
+                    raise WorkerDied(f"worker process {pid} ended without a result (killed by the system?)")
+                status, payload = pickle.loads(data)
+                if status == "crash":
+                    raise RuntimeError(f"in a worker process: {payload}")
+                nxt = following if following < len(items) else -1
+                following += nxt >= 0
+                workers[fd] = (pid, tasks_out, nxt)
+                try:
+                    _write_all(tasks_out, struct.pack("q", nxt))
+                except BrokenPipeError:
+                    raise WorkerDied(f"worker process {pid} ended (killed by the system?)") from None
+                if nxt < 0:
+                    busy.discard(fd)
+                if status == "input":
+                    errors[index] = payload
+                else:
+                    yield index, payload
+        if errors:
+            code, message, loc, hint = errors[min(errors, key=first)]
+            raise TrackproofError(code, message, Loc(*loc), hint)
+    finally:
+        # Closing its pipe ends a worker's loop (end of file); one still working (the map was abandoned, or another
+        # worker failed) is stopped.
+        for fd, (pid, tasks_out, index) in workers.items():
+            os.close(fd)
+            os.close(tasks_out)
+            if index >= 0:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+        for pid, _, _ in workers.values():
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) -> list[Any]:
@@ -83,16 +188,8 @@ def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) ->
     jobs = min(jobs, len(items))
     if jobs <= 1 or not can_fork():
         return [function(item) for item in items]
-    _CALL[:] = [function]
-    try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_call, items))  # map raises the first item's error, in the items' order
-    finally:
-        _CALL.clear()
-
-
-def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    out: dict[int, Any] = dict(fork_map(function, items, jobs))
+    return [out[i] for i in range(len(items))]
 
 
 def file_digests(claims: list[Claim]) -> dict[str, str]:
@@ -154,31 +251,29 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
             verdicts, joint = _prove(model, claims, work[number], examples)
             done(number, ([portable(v) for v in verdicts] if keys[number] is not None else verdicts, joint), True)
     else:
-        _SHARED[:] = [(model, claims, examples)]
-        _ALSO[:] = [also] if also is not None else []
-        errors: dict[int, tuple[Any, ...]] = {}
-        try:
-            # An executor rather than a Pool: if the system kills a worker, the run stops with BrokenProcessPool
-            # (an internal error, exit 4) instead of waiting for a result that will never come. Workers take tasks
-            # in the order submitted: `also` first (so it is the first task of its worker), then the largest groups.
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                first = pool.submit(_also) if also is not None else None
-                futures = [pool.submit(_worker, (n, work[n])) for n in todo]
-                for future in as_completed(futures):
-                    number, status, payload = future.result()
-                    if status == "error":
-                        errors[number] = payload
-                    else:
-                        done(number, payload, True)
-                extra = first.result() if first is not None else None
-        finally:
-            _SHARED.clear()
-            _ALSO.clear()
-        if errors:  # the error of the first claim, whatever order the workers finished in
-            code, message, loc, hint = errors[min(errors, key=lambda n: work[n][0])]
-            raise TrackproofError(code, message, Loc(*loc), hint)
+        # `also` first, so that it is the first task of its worker; then the groups, largest first.
+        items: list[int | None] = ([None] if also is not None else []) + todo
+
+        def run(item: int | None) -> Any:
+            if item is None:
+                assert also is not None
+                return also()
+            verdicts, joint = _prove(model, claims, work[item], examples)
+            return [portable(v) for v in verdicts], joint
+
+        # bad input: the error of the first claim, whatever order the workers finished in
+        def claim_order(position: int) -> int:
+            item = items[position]
+            return -1 if item is None else work[item][0]
+
+        for position, payload in fork_map(run, items, jobs, claim_order):
+            item = items[position]
+            if item is None:
+                extra = payload
+            else:
+                done(item, payload, True)
     by_index = {i: v for number, (verdicts, _) in results.items() for i, v in zip(work[number], verdicts, strict=True)}
     verdicts = [by_index[i] for i in range(len(claims))]
-    index = {c.id: i for i, c in enumerate(claims)}
-    joint = sorted((c for _, js in results.values() for c in js), key=lambda c: min(index[cid] for cid in c.claims))
+    place = {c.id: i for i, c in enumerate(claims)}
+    joint = sorted((c for _, js in results.values() for c in js), key=lambda c: min(place[cid] for cid in c.claims))
     return [v._replace(claim=claims[i]) for i, v in enumerate(verdicts)], joint, extra

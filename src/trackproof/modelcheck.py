@@ -63,7 +63,7 @@ class FreeWorld:
         self.email_sort, email_consts = z3.EnumSort(f"mc-email!{tag}", [*EMAILS, NONE])
         self.emails = dict(zip([*EMAILS, NONE], email_consts, strict=True))
         self.vars: dict[str, z3.ExprRef] = {}
-        self._terms: dict[tuple[Any, ...], Any] = {}
+        self._terms: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
         self.background: list[z3.BoolRef] = []
         self.enums = {name: _vocabulary_sort(name, values) for name, values in vocab.enums.items()}
         for c in vocab.constraints:
@@ -135,11 +135,14 @@ class FreeWorld:
     def term(self, e: Expr, env: dict[str, Any]) -> Any:
         """The Z3 term of `e` in `env`, built once per expression and environment (guards share definitions, and
         the gap explanations revisit the guards' parts)."""
-        key = (id(e), *((k, v.get_id() if isinstance(v, z3.AstRef) else v) for k, v in env.items()))
+        # Keyed on the environment's objects, not their Z3 ids (one C call each, most of the lookup's cost): they are
+        # the same objects wherever the same term is asked for (constants, variables and terms are each built once
+        # here), and each entry keeps its environment's objects alive, so an id is never reused by another object.
+        key = (id(e), *((k, id(v)) for k, v in env.items()))
         found = self._terms.get(key)
         if found is None:
-            found = self._terms[key] = self._term(e, env)
-        return found
+            found = self._terms[key] = (self._term(e, env), tuple(env.values()))
+        return found[0]
 
     def _term(self, e: Expr, env: dict[str, Any]) -> Any:
         kind = e.kind
