@@ -64,6 +64,7 @@ class FreeWorld:
         self.emails = dict(zip([*EMAILS, NONE], email_consts, strict=True))
         self.vars: dict[str, z3.ExprRef] = {}
         self._terms: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
+        self._names: dict[int, tuple[list[str], z3.ExprRef]] = {}
         self.background: list[z3.BoolRef] = []
         self.enums = {name: _vocabulary_sort(name, values) for name, values in vocab.enums.items()}
         for c in vocab.constraints:
@@ -204,6 +205,14 @@ class FreeWorld:
             return self.const(None, typ)
         return self.term(e, env)
 
+    def names(self, formula: z3.ExprRef) -> list[str]:
+        """The variables `formula` mentions, sorted; remembered per formula (the gap explanations ask again for the
+        same parts of guards). The formula is kept with the answer, so its id is not reused."""
+        found = self._names.get(formula.get_id())
+        if found is None:
+            found = self._names[formula.get_id()] = (sorted(constants([formula])), formula)
+        return found[0]
+
     def scope(self) -> dict[str, Any]:
         return {"org": None, "event": None, "email": self.emails["current"],
                 "sender": self.var("current.sender", PARTY), "parent": self.var("current.parent", "email"),
@@ -222,7 +231,7 @@ def _shown(value: z3.ExprRef) -> str:
 
 def _witness(world: FreeWorld, m: z3.ModelRef, formula: z3.ExprRef, limit: int = 10) -> tuple[str, ...]:
     shown = []
-    for name in sorted(constants([formula])):
+    for name in world.names(formula):
         value = m.eval(world.vars[name], model_completion=True)
         shown.append(f"{name} = {_shown(value)}")
     return tuple(shown[:limit]) + (("...",) if len(shown) > limit else ())
