@@ -15,7 +15,7 @@ import z3
 from .claims import Claim, Setting
 from .ir import Model
 from .prove import Verdict, holds_when, regions
-from .symbolic import SAT, UNSAT, Space, all_of, any_of, check, core_ids, new_solver
+from .symbolic import SAT, UNSAT, Space, all_of, any_of, check, core_ids, neg, new_solver
 
 
 class Consistency(NamedTuple):
@@ -75,9 +75,19 @@ def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
         if check(solver, *literals) == SAT:
             space = JointSpace([v.space for v in group if isinstance(v.space, Space)])
             base = [r for v in group for r in v.base]
-            everything = all_of([v.holds_region for v in group if v.holds_region is not None])
-            # Outside: where some claim does not hold (each claim's violating paths, within its scope).
-            bad = any_of([v.bad_region for v in group if v.bad_region is not None])
+            # Where each claim holds, and where it does not, within the scope: from its cubes where it has them (the
+            # same region in formulas far smaller than the rule paths' conditions, so the same cubes come out of
+            # cheaper queries), else from its rule paths.
+            inside, outside = [], []
+            for v in group:
+                if v.holds_simply is not None:
+                    inside.append(v.holds_simply)
+                    outside.append(neg(v.holds_simply))
+                else:
+                    assert v.holds_region is not None and v.bad_region is not None
+                    inside.append(v.holds_region)
+                    outside.append(v.bad_region)
+            everything, bad = all_of(inside), any_of(outside)
             cubes = holds_when(model, space, everything, everything, regions(base, everything, bad))
             shown = None if cubes is None else sorted(({space.label(s): vals for s, vals in c.items()} for c in cubes),
                                                       key=repr)

@@ -84,6 +84,9 @@ class Verdict(NamedTuple):
     base: tuple[z3.BoolRef, ...] = ()  # the scope's constraints
     bad_region: z3.BoolRef | None = None  # within base, the settings under which the claim does not hold
     others: tuple[PathRun, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
+    # holds_region again, in far smaller formulas: holds_when's cubes (exact where the premise can happen) or the
+    # paths where it cannot; None where there are no cubes (more than MAX_CUBES)
+    holds_simply: z3.BoolRef | None = None
 
 
 def portable(v: Verdict) -> Verdict:
@@ -98,6 +101,7 @@ def portable(v: Verdict) -> Verdict:
     space = v.space
     view = None if space is None else SpaceView(dict.fromkeys(space.vars), dict(space.defaults), frozenset(space.read))
     return v._replace(paths=[light(p, False) for p in v.paths], space=view, holds_region=None, base=(), bad_region=None,
+                      holds_simply=None,
                       counterexample=None if v.counterexample is None else light(v.counterexample, True),
                       others=tuple(light(p, True) for p in v.others))
 
@@ -536,14 +540,16 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1) -> Verdict:
     cubes = holds_when(model, space, good_region, holds_region, solvers) if good else []
     shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
                                               key=repr)
+    simply = None if cubes is None else any_of([*(_cube_formula(space, c) for c in cubes),
+                                                *(p.condition for p in infeasible)])
     if not bad:
         return Verdict(claim, "proved", at_defaults, shown, None, paths, rules, _confidence(model, rules), "", space,
-                       *extra)
+                       *extra, holds_simply=simply)
     cex = _minimal(model, claim, space, base, bad_region, solvers.outside)
     cex_rules = _rules(model, claim, [cex])
     others = _others(model, claim, space, base, bad_region, cex, examples - 1) if examples > 1 else ()
     return Verdict(claim, "violated", at_defaults, shown, cex, paths, rules, _confidence(model, cex_rules), "", space,
-                   *extra, others)
+                   *extra, others, simply)
 
 
 def _others(model: Model, claim: Claim, space: Space, base: list[z3.BoolRef], bad: z3.BoolRef, first: PathRun,
