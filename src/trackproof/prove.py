@@ -28,6 +28,7 @@ from .symbolic import (
     UNSAT,
     Builder,
     Space,
+    add,
     all_of,
     any_of,
     check,
@@ -177,10 +178,10 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
     scenario = _scenario(claim, settings)
     pins: list[z3.BoolRef] = []
     classes = []
-    for (owner, name), var in space.vars.items():
+    for owner, name in space.vars:
         if name == "kind":
             same = kind_class(claim, owner, settings[(owner, name)])
-            pins.append(any_of([var == space.const(k, "kind") for k in same]))
+            pins.append(any_of([space.equals((owner, name), k) for k in same]))
             classes.append((owner, same))
     sim = Simulator(model, scenario)
     sim.explain = explain
@@ -335,7 +336,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
     keep: set[str] | None = None if every_field else set(_reads(claim)[1])
     solver = new_solver()
     solver.set("rlimit", RLIMIT)
-    solver.add(base)
+    add(solver, base)
     # A run reads from Z3's model only the settings some condition mentions (the rest keep their defaults), so the
     # scope's own constraints count as mentioned from the start.
     space.constrained |= _mentioned(space, base)
@@ -355,7 +356,7 @@ def enumerate_paths(model: Model, claim: Claim, space: Space, base: list[z3.Bool
             if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
                 raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
         paths.append(path)
-        solver.add(z3.Not(path.condition))
+        add(solver, [neg(path.condition)])
     return paths, f"more than {MAX_PATHS} rule paths"
 
 
@@ -438,10 +439,10 @@ def regions(base: list[z3.BoolRef], good: z3.BoolRef, bad: z3.BoolRef) -> Region
     violating paths' conditions are exactly the scope minus where it holds: a disjunction Z3 takes in faster than
     the negation of the other paths)."""
     inside = new_solver()
-    inside.add([*base, good])
+    add(inside, [*base, good])
     outside = new_solver()
     outside.set("rlimit", RLIMIT)
-    outside.add([*base, bad])
+    add(outside, [*base, bad])
     return Regions(inside, outside, z3.Bool(f"!fresh{next(_fresh)}"))
 
 
@@ -603,7 +604,7 @@ def closest(model: Model, space: Space, region: list[z3.BoolRef],
     if solver is None:
         solver = new_solver()
         solver.set("rlimit", RLIMIT)
-        solver.add(region)
+        add(solver, region)
     changed = [neg(space.equals(s, space.defaults[s])) for s in order]
     bound = 0
     while True:

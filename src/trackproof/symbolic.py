@@ -68,6 +68,13 @@ def check(solver: z3.Solver, *assumptions: z3.BoolRef) -> int:
     return int(z3.Z3_solver_check_assumptions(solver.ctx.ref(), solver.solver, size, array))
 
 
+def add(solver: z3.Solver, formulas: list[z3.BoolRef]) -> None:
+    """solver.add(*formulas) through Z3's C API (z3's own add coerces each formula in Python first)."""
+    ctx, raw = solver.ctx.ref(), solver.solver
+    for f in formulas:
+        z3.Z3_solver_assert(ctx, raw, f.as_ast())
+
+
 def core_ids(solver: z3.Solver) -> set[int]:
     """The ids of the assumptions in the unsat core of the last check (which must have been UNSAT)."""
     ctx = solver.ctx.ref()
