@@ -206,29 +206,55 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         event = env.get("__event") or {}
         step = (id(e), env.get("email"), env.get("actor"), repr(sorted(event.items())), role)
         key = (prefix[0], *step)
-        if reads_settings_only(model, e, space.settings_only):
+        names = tuple(sorted((k, v) for k, v in env.items() if not k.startswith("__") and k not in ("org", "event")))
+        settings_only = reads_settings_only(model, e, space.settings_only)
+        if settings_only:
             # A term that reads only settings (no mail, no message, no member of a list) is the same after any
             # decisions: it depends on the kinds' classes, the names it is given, and which settings events changed
             # (and to what), not on the prefix. So it is built once per claim, not once per rule path.
-            names = tuple(sorted((k, v) for k, v in env.items()
-                                 if not k.startswith("__") and k not in ("org", "event")))
             changed = tuple(sorted((o, n, world.org[n] if o == "org" else world.parties[o].kind if n == "kind"
                                     else world.parties[o].settings.get(n)) for o, n in world.overwritten))
             cache_key: tuple[Any, ...] = ("settings", shape, *step, names, changed)
         else:
             cache_key = key
         found = space.terms.get(cache_key)
+        group = None if settings_only else (shape, *step, names)
+        if found is None and group is not None:
+            # The same expression at the same point of another run, after other decisions: its term is this one if
+            # everything its building read of the world reads the same here (asked without the reads counting as
+            # the run's: a read only settles which term this is).
+            world.on_read = None
+            try:
+                found = next((term for log, term in space.by_reads.get(group, ()) if _same(world, log, event)), None)
+            finally:
+                world.on_read = flush
+            if found is not None:
+                space.terms[cache_key] = found
         if found is None:
             builder.role = role
-            start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
-            term = builder.term(e, quiet(env))
+            reads = _Reads(world)
+            fields: list[tuple[str, str]] = []  # the fields set by effects that the building read
+            world.on_read = lambda message, field: fields.append((message, field))
+            saved = builder.world, builder._calls
+            # `reads` stands in for the world; a call's term built for another record would bring no reads here
+            builder.world, builder._calls = cast(World, reads), {}
+            try:
+                start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
+                term = builder.term(e, {**quiet(env), "__world": reads})
+            finally:
+                builder.world, builder._calls = saved
+                world.on_read = flush
             added = {k: v - before.get(k, set()) for k, v in builder.defs.items()}
-            found = (term, builder.pins[start:], {k: v for k, v in added.items() if v})
+            found = (term, builder.pins[start:], {k: v for k, v in added.items() if v}, tuple(dict.fromkeys(fields)))
             space.terms[cache_key] = found
+            if group is not None:
+                space.by_reads.setdefault(group, []).append((tuple(reads.log), found))
         else:
             builder.pins.extend(found[1])
             for k, v in found[2].items():
                 builder.defs.setdefault(k, set()).update(v)
+        for message, field in found[3]:  # what fixed those fields in this run joins the path condition
+            flush(message, field)
         builder.pins.append(eq(found[0], space.const(value, e.type)))
         prefix[0] = hash((key, repr(value)))
         email = env.get("email")
@@ -262,6 +288,63 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         pins += [space.equals(s, settings[s]) for s in reads]
     condition = all_of(pins + builder.pins)
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
+
+
+class _Reads:
+    """The world as the building of one term sees it: every read is kept with the value it gave, so that the term
+    can serve another run whose world gives the same values (run_path). Symbolic terms read the world only through
+    `get`, `members` (which reads nothing), `overwritten` and `org`, like the compiled expressions they evaluate."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.log: list[tuple[tuple[Any, ...], Any]] = []
+        self.overwritten = _Logged(self, "overwritten", lambda key: key in world.overwritten)
+        self.org = _Logged(self, "org", lambda key: world.org[key])
+
+    def get(self, owner: str, obj: Any, name: str, env: dict[str, Any]) -> Any:
+        value = self.world.get(owner, obj, name, env)
+        # a party's field may be its copy of the current email; an event's field is the event's (the same event
+        # wherever the term is reused)
+        self.log.append((("get", owner, obj, name, env.get("email") if owner == "party" else None), value))
+        return value
+
+    def members(self, coll: Any) -> tuple[Any, ...]:
+        return self.world.members(coll)
+
+
+class _Logged:
+    def __init__(self, reads: _Reads, what: str, look: Any) -> None:
+        self.reads, self.what, self.look = reads, what, look
+
+    def _read(self, key: Any) -> Any:
+        value = self.look(key)
+        self.reads.log.append(((self.what, key), value))
+        return value
+
+    def __contains__(self, key: Any) -> bool:
+        return bool(self._read(key))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._read(key)
+
+
+def _same(world: World, log: tuple[tuple[tuple[Any, ...], Any], ...], event: dict[str, Any]) -> bool:
+    """Whether every read in `log` gives the same value in `world` (a read of something this world does not have
+    gives no value)."""
+    try:
+        for (what, *key), value in log:
+            if what == "get":
+                owner, obj, name, email = key
+                now = world.get(owner, obj, name, {"email": email, "__event": event, "__assumed": None})
+            elif what == "overwritten":
+                now = key[0] in world.overwritten
+            else:
+                now = world.org[key[0]]
+            if now != value:
+                return False
+    except (KeyError, AttributeError):
+        return False
+    return True
 
 
 def reads_settings_only(model: Model, e: Expr, memo: dict[int, bool]) -> bool:

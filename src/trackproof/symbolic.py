@@ -186,8 +186,11 @@ class Space:
         self.settings_only: dict[int, bool] = {}  # expression id -> reads only settings (prove.reads_settings_only)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
         self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
-        # (decisions so far, expression, email, actor, event, role) -> (term, pins, definitions): see prove.run_path
-        self.terms: dict[tuple[Any, ...], tuple[z3.ExprRef, list[z3.BoolRef], dict[tuple[str, str], set[str]]]] = {}
+        # (decisions so far, expression, email, actor, event, role) -> (term, pins, definitions, fields read): see
+        # prove.run_path
+        self.terms: dict[tuple[Any, ...], Any] = {}
+        # (kinds' classes, the step, its names) -> (what the term's building read of the world, the cached entry)
+        self.by_reads: dict[tuple[Any, ...], list[tuple[Any, Any]]] = {}
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary
