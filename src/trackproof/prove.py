@@ -206,7 +206,6 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         event = env.get("__event") or {}
         step = (id(e), env.get("email"), env.get("actor"), repr(sorted(event.items())), role)
         key = (prefix[0], *step)
-        names = tuple(sorted((k, v) for k, v in env.items() if not k.startswith("__") and k not in ("org", "event")))
         settings_only = reads_settings_only(model, e, space.settings_only)
         if settings_only:
             # A term that reads only settings (no mail, no message, no member of a list) is the same after any
@@ -214,12 +213,13 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
             # (and to what), not on the prefix. So it is built once per claim, not once per rule path.
             changed = tuple(sorted((o, n, world.org[n] if o == "org" else world.parties[o].kind if n == "kind"
                                     else world.parties[o].settings.get(n)) for o, n in world.overwritten))
-            cache_key: tuple[Any, ...] = ("settings", shape, *step, names, changed)
+            cache_key: tuple[Any, ...] = ("settings", shape, *step, _names(env), changed)
         else:
             cache_key = key
         found = space.terms.get(cache_key)
-        group = None if settings_only else (shape, *step, names)
-        if found is None and group is not None:
+        group = None
+        if found is None and not settings_only:
+            group = (shape, *step, _names(env))
             # The same expression at the same point of another run, after other decisions: its term is this one if
             # everything its building read of the world reads the same here (asked without the reads counting as
             # the run's: a read only settles which term this is).
@@ -288,6 +288,11 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         pins += [space.equals(s, settings[s]) for s in reads]
     condition = all_of(pins + builder.pins)
     return PathRun(condition, feasible, outcomes, holds, settings, failure, builder.defs)
+
+
+def _names(env: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The names an environment gives (parties, emails), without the run's bookkeeping."""
+    return tuple(sorted((k, v) for k, v in env.items() if not k.startswith("__") and k not in ("org", "event")))
 
 
 class _Reads:
