@@ -219,21 +219,29 @@ class FreeWorld:
                 "actor": self.var("actor", PARTY)}
 
 
-def _shown(value: z3.ExprRef) -> str:
-    """A value of a Z3 model as text: true/false, or the enumeration value's name (without Z3's printer, which
-    costs more than the model check's queries)."""
-    if z3.is_true(value):
-        return "true"
-    if z3.is_false(value):
-        return "false"
-    return str(value.decl().name())
+def _evaluated(m: z3.ModelRef, term: z3.ExprRef) -> str:
+    """The value of `term` in `m` (completed) as text: true/false, or the enumeration value's name. Through Z3's C
+    API: m.eval, Z3's printer and the tests on the result cost several times the evaluation, and the gap
+    explanations evaluate a great many terms."""
+    ctx = m.ctx.ref()
+    result = (z3.Ast * 1)()
+    if not z3.Z3_model_eval(ctx, m.model, term.as_ast(), True, result):  # pragma: no cover
+        raise AssertionError("Z3 could not evaluate a term in a model")
+    out = result[0]
+    z3.Z3_inc_ref(ctx, out)
+    try:
+        truth = z3.Z3_get_bool_value(ctx, out)
+        if truth != z3.Z3_L_UNDEF:
+            return "true" if truth == z3.Z3_L_TRUE else "false"
+        return str(z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, z3.Z3_get_app_decl(ctx, out))))
+    finally:
+        z3.Z3_dec_ref(ctx, out)
 
 
 def _witness(world: FreeWorld, m: z3.ModelRef, formula: z3.ExprRef, limit: int = 10) -> tuple[str, ...]:
     shown = []
     for name in world.names(formula):
-        value = m.eval(world.vars[name], model_completion=True)
-        shown.append(f"{name} = {_shown(value)}")
+        shown.append(f"{name} = {_evaluated(m, world.vars[name])}")
     return tuple(shown[:limit]) + (("...",) if len(shown) > limit else ())
 
 
@@ -241,11 +249,11 @@ def _why_not(world: FreeWorld, env: dict[str, Any], m: z3.ModelRef, t: Transitio
     """The first part of t's guard that is false in the witness, with the values that make it so."""
     if t.guard is None:
         return f"{t.id}: (no guard)"
-    if t.side is not None and _shown(m.eval(world.var("current.side", "side"), model_completion=True)) != t.side:
+    if t.side is not None and _evaluated(m, world.var("current.side", "side")) != t.side:
         return f"{t.id}: only for the {t.side} side"
     for part in conjuncts(t.guard):
         term = world.term(part, env)
-        if z3.is_false(m.eval(term, model_completion=True)):
+        if _evaluated(m, term) == "false":
             values = _witness(world, m, term, limit=3)
             return f"{t.id}: `{part.text}` is false ({', '.join(values)})"
     return f"{t.id}: false"  # pragma: no cover - one part of a false conjunction is false
