@@ -65,6 +65,7 @@ class FreeWorld:
         self.vars: dict[str, z3.ExprRef] = {}
         self._terms: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]] = {}
         self._names: dict[int, tuple[list[str], z3.ExprRef]] = {}
+        self._attributes: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self.background: list[z3.BoolRef] = []
         self.enums = {name: _vocabulary_sort(name, values) for name, values in vocab.enums.items()}
         for c in vocab.constraints:
@@ -112,6 +113,15 @@ class FreeWorld:
 
     # --- terms -------------------------------------------------------------------------------------------------
     def attribute(self, owner: str, obj: z3.ExprRef | None, name: str, typ: str) -> Any:
+        """The term of a field of `obj` (a party or an email term), built once per object and field: guards read
+        the same fields of the same parties again and again. The entry keeps `obj` alive, so its id is not reused."""
+        key = (owner, id(obj), name, typ)
+        found = self._attributes.get(key)
+        if found is None:
+            found = self._attributes[key] = (self._attribute(owner, obj, name, typ), obj)
+        return found[0]
+
+    def _attribute(self, owner: str, obj: z3.ExprRef | None, name: str, typ: str) -> Any:
         if owner == "org":
             return self.var(f"org.{name}", typ)
         if owner == "event":
