@@ -14,6 +14,7 @@ the default discourage it); elsewhere, or with one job, the same tasks run in th
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -121,6 +122,9 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
     sys.stdout.flush()
     sys.stderr.flush()
     workers: dict[int, tuple[int, int, int]] = {}  # results fd -> (pid, tasks fd, item index being worked on)
+    # Objects this process has now are frozen out of garbage collection while the workers fork: otherwise a
+    # worker's collector walks them all and, writing to each, copies every page it shares with this process.
+    gc.freeze()
     try:
         for _ in range(min(jobs, len(items))):
             tasks_in, tasks_out = os.pipe()
@@ -129,6 +133,7 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 code = 1
                 try:
+                    gc.disable()  # a worker lives for one map: the little it leaves in cycles goes when it exits
                     os.close(tasks_out)
                     os.close(results_in)
                     for fd, (_, other, _) in workers.items():
@@ -141,6 +146,7 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
             os.close(tasks_in)
             os.close(results_out)
             workers[results_in] = (pid, tasks_out, -1)
+        gc.unfreeze()
         following = 0
         for fd, (pid, tasks_out, _) in list(workers.items()):
             workers[fd] = (pid, tasks_out, following)
@@ -176,6 +182,7 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
             code, message, loc, hint = errors[min(errors, key=first)]
             raise TrackproofError(code, message, Loc(*loc), hint)
     finally:
+        gc.unfreeze()
         # Closing its pipe ends a worker's loop (end of file); one still working (the map was abandoned, or another
         # worker failed) is stopped.
         for fd, (pid, tasks_out, index) in workers.items():
