@@ -235,14 +235,13 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
             reads = _Reads(world)
             fields: list[tuple[str, str]] = []  # the fields set by effects that the building read
             world.on_read = lambda message, field: fields.append((message, field))
-            saved = builder.world, builder._calls
-            # `reads` stands in for the world; a call's term built for another record would bring no reads here
-            builder.world, builder._calls = cast(World, reads), {}
+            saved = builder.world
+            builder.world = cast(World, reads)  # `reads` stands in for the world
             try:
                 start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
                 term = builder.term(e, {**quiet(env), "__world": reads})
             finally:
-                builder.world, builder._calls = saved
+                builder.world = saved
                 world.on_read = flush
             added = {k: v - before.get(k, set()) for k, v in builder.defs.items()}
             found = (term, builder.pins[start:], {k: v for k, v in added.items() if v}, tuple(dict.fromkeys(fields)))

@@ -287,7 +287,9 @@ class Builder:
                  version: Callable[[], int] | None = None) -> None:
         self.space = space
         self.version = version or (lambda: 0)  # changes whenever the world may have changed
-        self._calls: dict[tuple[Any, ...], z3.ExprRef] = {}
+        # a call's term in this world, with the pins, definitions and reads its building added
+        self._calls: dict[tuple[Any, ...], tuple[z3.ExprRef, list[z3.BoolRef], list[str], list[Any]]] = {}
+        self._defined: list[str] = []  # every definition a term has used, in order
         # (message id, role) -> definitions in its terms, every branch and not just the one taken; the role is
         # "guard", "action" or the email field an effect sets
         self.defs: dict[tuple[str, str], set[str]] = {}
@@ -362,7 +364,9 @@ class Builder:
             return result
         if kind == "call":
             current = env.get("email")
-            self.defs.setdefault((current[0] if current else "", self.role), set()).add(str(e.value))
+            where = (current[0] if current else "", self.role)
+            self.defs.setdefault(where, set()).add(str(e.value))
+            self._defined.append(str(e.value))
             definition = self.space.model.definitions[str(e.value)]
             inner = dict(env)
             values = []
@@ -373,10 +377,22 @@ class Builder:
             key = (e.value, tuple(values), env.get("email"), env.get("actor"), id(event) if event else 0,
                    self.version())
             found = self._calls.get(key)
+            log = getattr(self.world, "log", None)  # what a term's building read (prove.run_path)
             if found is None:
-                found = self.term(definition.body, inner)
+                marks = len(self.pins), len(self._defined), len(log) if log is not None else 0
+                term = self.term(definition.body, inner)
+                found = (term, self.pins[marks[0]:], self._defined[marks[1]:],
+                         log[marks[2]:] if log is not None else [])
                 self._calls[key] = found
-            return found
+            else:
+                # What building it added, added again: the term that uses it may be kept and used in another run,
+                # and must bring with it the pins, definitions and reads it rests on.
+                self.pins.extend(found[1])
+                self.defs.setdefault(where, set()).update(found[2])
+                self._defined.extend(found[2])
+                if log is not None:
+                    log.extend(found[3])
+            return found[0]
         raise AssertionError(kind)  # pragma: no cover
 
     def _junction(self, conjunction: bool, args: tuple[Expr, ...], env: dict[str, Any]) -> z3.ExprRef:
