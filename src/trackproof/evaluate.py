@@ -129,13 +129,18 @@ class Compiler:
         params = [p for p, _ in self.definitions[name].params]
         args = [self.compile(a) for a in e.args]
 
+        pairs = list(zip(params, args, strict=True))
+        body: list[Fn] = []  # the definition's closure, compiled on the first call (definitions may call each other)
+
         def call(env: Env) -> Any:
             inner = dict(env)
-            for p, a in zip(params, args, strict=True):
+            for p, a in pairs:
                 inner[p] = a(env)
             used = env.get("__used")
             if used is not None:
                 used.setdefault(name, None)
-            return self.definition(name)(inner)
+            if not body:
+                body.append(self.definition(name))
+            return body[0](inner)
 
         return call

@@ -254,7 +254,11 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
                 builder.defs.setdefault(k, set()).update(v)
         for message, field in found[3]:  # what fixed those fields in this run joins the path condition
             flush(message, field)
-        builder.pins.append(eq(found[0], space.const(value, e.type)))
+        pin_key = (id(found[0]), e.type, repr(value))  # found[0] is kept in space.terms: its id is not reused
+        pin = space.pins.get(pin_key)
+        if pin is None:
+            pin = space.pins[pin_key] = eq(found[0], space.const(value, e.type))
+        builder.pins.append(pin)
         prefix[0] = hash((key, repr(value)))
         email = env.get("email")
         if role in EFFECT_FIELDS and email is not None:  # held back until something reads the field

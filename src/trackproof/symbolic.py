@@ -191,6 +191,7 @@ class Space:
         self.terms: dict[tuple[Any, ...], Any] = {}
         # (kinds' classes, the step, its names) -> (what the term's building read of the world, the cached entry)
         self.by_reads: dict[tuple[Any, ...], list[tuple[Any, Any]]] = {}
+        self.pins: dict[tuple[Any, ...], z3.BoolRef] = {}  # (id of a kept term, type, value) -> "term == value"
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary

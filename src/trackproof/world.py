@@ -98,6 +98,31 @@ class Message:
         return self.sides.get("outgoing") or self.sides["incoming"]
 
 
+_FACTS: dict[int, tuple[Model, dict[str, Any], dict[str, Any]]] = {}
+
+
+def _vocabulary_facts(model: Model) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per model, built once (a world is made for every run): the settings whose documented default is uncertain,
+    and each field's value when there is nothing to read it from."""
+    found = _FACTS.get(id(model))
+    if found is None or found[0] is not model:
+        vocab = model.vocabulary
+        uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
+                     if a.default_confidence != "H" or a.queue_default_confidence != "H"}
+        null = {name: _null_value(model, a.type) for group in vocab.attributes.values() for name, a in group.items()}
+        found = _FACTS[id(model)] = (model, uncertain, null)
+    return found[1], found[2]
+
+
+def _null_value(model: Model, typ: str) -> Any:
+    if typ == "bool":
+        return False
+    values = model.vocabulary.enums.get(typ)
+    if values is not None and "none" in values:
+        return "none"
+    return () if typ.startswith("set[") else None
+
+
 class World:
     """Parties, org settings and messages, and the field lookups guards make on them."""
 
@@ -117,10 +142,7 @@ class World:
         self.on_read: Callable[[str, str], None] | None = None
         self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
         self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
-        self._uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
-                           if a.default_confidence != "H" or a.queue_default_confidence != "H"}
-        self._null = {name: self._null_value(a.type) for group in vocab.attributes.values()
-                      for name, a in group.items()}
+        self._uncertain, self._null = _vocabulary_facts(model)
 
     def _settings(self, p: Participant) -> dict[str, Any]:
         vocab = self.model.vocabulary
@@ -130,14 +152,6 @@ class World:
                 out[k] = a.default_for_queue if p.kind == "queue" and a.default_for_queue is not None else a.default
         out.update(p.settings)
         return out
-
-    def _null_value(self, typ: str) -> Any:
-        if typ == "bool":
-            return False
-        values = self.model.vocabulary.enums.get(typ)
-        if values is not None and "none" in values:
-            return "none"
-        return () if typ.startswith("set[") else None
 
     # --- mail mechanics -------------------------------------------------------------------------------------
     def matches(self, pid: str) -> tuple[str, ...]:
