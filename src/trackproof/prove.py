@@ -407,11 +407,7 @@ def _settings(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
     """Every free setting's value in `m`; one the model leaves open takes its default (any value would do).
     Only the settings some run read or a constraint mentions are read from `m`; the others keep their defaults."""
     out: dict[Setting, Any] = dict(space.defaults)
-    assigned = space.assigned(m)
-    for s in space.read | space.constrained:
-        value = assigned.get(space.label(s), assigned)
-        if value is not assigned:  # else left open by the model: any value, so the default
-            out[s] = value
+    out.update(space.assigned(m, space.read | space.constrained))  # one the model leaves open keeps its default
     return out
 
 

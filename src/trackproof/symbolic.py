@@ -11,7 +11,7 @@ Compiled from the same IR expressions as the simulator; nothing about Dynamics 3
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import z3
@@ -179,6 +179,8 @@ class Space:
         self.background: list[z3.BoolRef] = []
         self._atoms: dict[tuple[Setting, Any], z3.BoolRef] = {}
         self._consts: dict[tuple[str, Any], z3.ExprRef] = {}
+        self._decls: dict[Setting, tuple[Any, z3.ExprRef]] = {}  # a setting's Z3 declaration (and its variable)
+        self._names_by_id: dict[int, str] = {}
         self._declare()
         self.names = {name for _, name in self.vars}
         self.org_names = {name for owner, name in self.vars if owner == "org"}
@@ -260,22 +262,34 @@ class Space:
             self._atoms[key] = atom
         return atom
 
-    def assigned(self, model: z3.ModelRef) -> dict[str, Any]:
-        """Every constant `model` assigns, by name, as a Python value (a bool, or an enum value's name); the ones
-        it leaves open are absent. Read through Z3's C API: m.eval and printing the values cost more than the
-        prover's own queries."""
+    def assigned(self, model: z3.ModelRef, settings: Iterable[Setting]) -> dict[Setting, Any]:
+        """The values `model` gives `settings`, as Python values (a bool, or an enum value's name); a setting it
+        leaves open is absent. Read through Z3's C API, one setting at a time: m.eval and printing the values cost
+        more than the prover's own queries, and a model holds more than the settings asked for."""
         ctx, raw = model.ctx.ref(), model.model
-        out: dict[str, Any] = {}
-        for i in range(z3.Z3_model_get_num_consts(ctx, raw)):
-            decl = z3.Z3_model_get_const_decl(ctx, raw, i)
-            value = z3.Z3_model_get_const_interp(ctx, raw, decl)
-            name = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, decl))
+        out: dict[Setting, Any] = {}
+        for setting in settings:
+            decl = self._decls.get(setting)
+            if decl is None:
+                var = self.vars[setting]
+                decl = self._decls[setting] = (z3.Z3_get_app_decl(ctx, var.as_ast()), var)
+            value = z3.Z3_model_get_const_interp(ctx, raw, decl[0])
+            if not value:
+                continue
             truth = z3.Z3_get_bool_value(ctx, value)
             if truth != z3.Z3_L_UNDEF:
-                out[name] = truth == z3.Z3_L_TRUE
+                out[setting] = truth == z3.Z3_L_TRUE
             else:
-                out[name] = z3.Z3_get_symbol_string(ctx, z3.Z3_get_decl_name(ctx, z3.Z3_get_app_decl(ctx, value)))
+                out[setting] = self._value_names()[z3.Z3_get_ast_id(ctx, value)]
         return out
+
+    def _value_names(self) -> dict[int, str]:
+        """Every enumeration value of this space's sorts, by Z3 id."""
+        if not self._names_by_id:
+            for _, consts in self.enums.values():
+                for name, const in consts.items():
+                    self._names_by_id[const.get_id()] = name
+        return self._names_by_id
 
     def label(self, setting: Setting) -> str:
         return f"{setting[0]}.{setting[1]}"
