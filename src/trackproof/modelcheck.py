@@ -35,7 +35,6 @@ from .symbolic import (
     in_values,
     ite,
     neg,
-    new_solver,
 )
 
 PARTIES = ("p1", "p2", "p3")
@@ -275,7 +274,9 @@ def check_model(model: Model) -> list[Finding]:
     env = world.scope()
     guards: dict[int, z3.BoolRef] = {}
     findings: list[Finding] = []
-    solver = new_solver()
+    # Z3's solver for quantifier-free datatypes (the free world is enumerations, Booleans, equalities and ifs):
+    # about 10% faster here than the plain SMT core the prover's many small queries prefer (symbolic.new_solver).
+    solver = z3.SolverFor("QF_DT")
     solver.set("rlimit", 50_000_000)  # deterministic, unlike a timeout (see prove.RLIMIT)
     solver.add(world.background)
     for machine in model.machines.values():

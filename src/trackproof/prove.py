@@ -110,14 +110,19 @@ def portable(v: Verdict) -> Verdict:
 def _scenario(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
     base = claim.scenario
     org = dict(base.org)
-    parts: dict[str, Participant] = dict(base.participants)
+    kinds: dict[str, Any] = {}
+    changed: dict[str, dict[str, Any]] = {}
     for (owner, name), value in settings.items():
         if owner == "org":
             org[name] = value
         elif name == "kind":
-            parts[owner] = parts[owner]._replace(kind=value)
+            kinds[owner] = value
         else:
-            parts[owner] = parts[owner]._replace(settings={**parts[owner].settings, name: value})
+            changed.setdefault(owner, {})[name] = value
+    parts: dict[str, Participant] = dict(base.participants)
+    for owner in kinds.keys() | changed.keys():
+        p = parts[owner]
+        parts[owner] = p._replace(kind=kinds.get(owner, p.kind), settings={**p.settings, **changed.get(owner, {})})
     return base._replace(org=org, participants=parts)
 
 
