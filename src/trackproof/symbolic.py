@@ -158,6 +158,10 @@ def _vocabulary_sort(name: str, values: tuple[str, ...]) -> tuple[z3.DatatypeSor
     return found
 
 
+_VARS: dict[tuple[str, int], z3.ExprRef] = {}  # (name, sort id) -> the setting's variable (Space._var)
+_ATOMS: dict[tuple[int, Any], z3.BoolRef] = {}  # (id of a variable in _VARS, value) -> "variable == value"
+
+
 class Space:
     """The free settings of one claim as Z3 variables, their defaults, and the constraints between them."""
 
@@ -223,8 +227,15 @@ class Space:
             self.background.append(any_of([var == self.const(k, "kind") for k in choices]))
 
     def _var(self, setting: Setting, typ: str) -> z3.ExprRef:
+        """The setting's Z3 variable. Its sort is shared by every claim (vocabulary types, Booleans), and so is the
+        variable: made once per process, not once per claim."""
         name = f"{setting[0]}.{setting[1]}"
-        return z3.Bool(name) if typ == BOOL else z3.Const(name, self.enums[typ][0])
+        sort = z3.BoolSort() if typ == BOOL else self.enums[typ][0]
+        key = (name, sort.get_id())
+        found = _VARS.get(key)
+        if found is None:
+            found = _VARS[key] = z3.Bool(name) if typ == BOOL else z3.Const(name, sort)
+        return found
 
     def default(self, setting: Setting, attr: Attribute) -> Any:
         owner = setting[0]
@@ -258,7 +269,11 @@ class Space:
         if atom is None:
             var = self.vars[setting]
             typ = self.attrs[setting].type
-            atom = (var if value else z3.Not(var)) if typ == BOOL else var == self.const(value, typ)
+            shared = (id(var), value)  # the variable is kept in _VARS: its id is not reused
+            atom = _ATOMS.get(shared)
+            if atom is None:
+                atom = (var if value else neg(var)) if typ == BOOL else eq(var, self.const(value, typ))
+                _ATOMS[shared] = atom
             self._atoms[key] = atom
         return atom
 
