@@ -10,7 +10,6 @@ Compiled from the same IR expressions as the simulator; nothing about Dynamics 3
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -142,7 +141,6 @@ def constants(formulas: list[z3.ExprRef]) -> set[str]:
     return names
 
 
-_spaces = itertools.count()  # Z3 sort names are global: each Space gets fresh party and email sorts
 _SORTS: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
 
 
@@ -162,21 +160,31 @@ _VARS: dict[tuple[str, int], z3.ExprRef] = {}  # (name, sort id) -> the setting'
 _ATOMS: dict[tuple[int, Any], z3.BoolRef] = {}  # (id of a variable in _VARS, value) -> "variable == value"
 
 
+_NAMES: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
+
+
+def _names_sort(kind: str, names: tuple[str, ...]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
+    """The sort of a claim's participants (or emails): one per list of names, shared by the claims that name the
+    same ones (Z3's sort names are global, so each list gets its own name)."""
+    key = (kind, names)
+    found = _NAMES.get(key)
+    if found is None:
+        sort, consts = z3.EnumSort(f"{kind}!{len(_NAMES)}", list(names))
+        found = _NAMES[key] = (sort, dict(zip(names, consts, strict=True)))
+    return found
+
+
 class Space:
     """The free settings of one claim as Z3 variables, their defaults, and the constraints between them."""
 
     def __init__(self, model: Model, claim: Claim, emails: list[str]) -> None:
         self.model = model
         self.claim = claim
-        tag = f"{claim.id}!{next(_spaces)}"
         self.enums: dict[str, tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
         for name, values in model.vocabulary.enums.items():
             self.enums[name] = _vocabulary_sort(name, values)
-        pids = list(claim.scenario.participants)
-        sort, consts = z3.EnumSort(f"party!{tag}", [*pids, NONE])
-        self.enums[PARTY] = (sort, dict(zip([*pids, NONE], consts, strict=True)))
-        sort, consts = z3.EnumSort(f"email!{tag}", [*emails, NONE])
-        self.enums["email"] = (sort, dict(zip([*emails, NONE], consts, strict=True)))
+        self.enums[PARTY] = _names_sort("party", (*claim.scenario.participants, NONE))
+        self.enums["email"] = _names_sort("email", (*emails, NONE))
         self.vars: dict[Setting, z3.ExprRef] = {}
         self.attrs: dict[Setting, Attribute] = {}
         self.defaults: dict[Setting, Any] = {}
