@@ -220,10 +220,11 @@ class Simulator:
         self._effect_used = ()
         self._attempt_assumed = {}
         self._attempt_used = {}
-        if trigger not in self.machine.events:  # no rule reacts to this trigger at all
+        event = self.machine.events.get(trigger)
+        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
             return False
         self.engine.sim = self
-        fired = bool(self.machine.events[trigger].trigger(side, actor=actor, params=params or {}))
+        fired = bool(event.trigger(side, actor=actor, params=params or {}))
         if not fired and self._attempt:
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
                                    used=tuple(self._attempt_used), missed=tuple(self._attempt),
