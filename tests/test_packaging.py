@@ -20,4 +20,4 @@ def test_wheel_carries_the_model_the_claims_and_the_examples(tmp_path: Path) -> 
                  "trackproof/examples/sss-send-from-crm.yaml", "trackproof/py.typed", "trackproof/cli.py"):
         assert path in names, path
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "trackproof = trackproof.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "trackproof = trackproof.cli:entry" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -1,8 +1,6 @@
-"""`python -m trackproof`: the only place that calls sys.exit."""
+"""`python -m trackproof`: the same as the `trackproof` command (cli.entry, which ends the process)."""
 
-import sys
-
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
