@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +100,22 @@ def test_check_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "at least 1" in err and "Traceback" not in err
+
+
+def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
+    small = str(Path(__file__).parent / "claims" / "small.yaml")
+    code = ("import sys, time, trackproof.jobs as jobs; jobs.prove_claim = lambda *args: time.sleep(60); "
+            f"sys.argv = ['trackproof', 'check', {small!r}, '--jobs', '2', '--no-cache']; "
+            "from trackproof.cli import entry; entry()")
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    time.sleep(3)  # the workers are asleep in their first claim by then
+    os.killpg(run.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err and out == ""
+    with pytest.raises(ProcessLookupError):  # no worker left behind
+        os.killpg(run.pid, 0)
 
 
 def test_a_worker_killed_mid_proof_stops_the_run_instead_of_hanging() -> None:

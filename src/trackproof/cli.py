@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .diagram import Diagram
     from .swimlanes import Swimlanes
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 EPILOG = """exit codes:
   0  success: every scenario met its expectations / every claim is proved
@@ -26,6 +26,7 @@ EPILOG = """exit codes:
   2  bad input or usage (a file:line:col: error[CODE] message says where)
   3  some claim is unknown (the solver gave up; never reported as proved)
   4  internal error (a bug in trackproof: please report it)
+  130  interrupted (Ctrl-C); nothing half-written is left
 """
 
 
@@ -318,7 +319,11 @@ def entry() -> NoReturn:
     (files are written to a temporary file and renamed; the output streams are flushed here); what is left is the
     interpreter's teardown, freeing the model, the claims, Z3's context and every module one by one, which costs
     about a tenth of a `check`. Tests call main() and keep their interpreter."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # workers are stopped by then (jobs.fork_map); files are written whole or not at all
+        print("trackproof: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     with contextlib.suppress(OSError):  # e.g. piped into head, which has gone
         sys.stdout.flush()
         sys.stderr.flush()
