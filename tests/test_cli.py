@@ -102,6 +102,17 @@ def test_check_jobs_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]
     assert "at least 1" in err and "Traceback" not in err
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_an_error_not_a_silent_success() -> None:
+    # the command leaves without the interpreter's teardown (cli.entry): what is still buffered must not be lost
+    code = "import sys; sys.argv = ['trackproof', 'validate']; from trackproof.cli import entry; entry()"
+    with open("/dev/full", "w") as full:  # every write fails: no space left on device
+        done = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True,
+                              timeout=60, check=False, env={**os.environ, "PYTHONUNBUFFERED": ""})
+    assert done.returncode == 2, done.stderr
+    assert "error[E504]" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
     small = str(Path(__file__).parent / "claims" / "small.yaml")
     code = ("import sys, time, trackproof.jobs as jobs; jobs.prove_claim = lambda *args: time.sleep(60); "

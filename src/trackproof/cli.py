@@ -324,8 +324,14 @@ def entry() -> NoReturn:
     except KeyboardInterrupt:  # workers are stopped by then (jobs.fork_map); files are written whole or not at all
         print("trackproof: interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
-    with contextlib.suppress(OSError):  # e.g. piped into head, which has gone
+    try:
         sys.stdout.flush()
+    except BrokenPipeError:  # piped into a reader that has gone (e.g. head): nobody is left to tell
+        pass
+    except OSError as exc:  # what is still buffered cannot be written (a full disk): never a silent success
+        print(f"output: error[E504]: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_INPUT
+    with contextlib.suppress(OSError):
         sys.stderr.flush()
     os._exit(code)
 

@@ -109,7 +109,10 @@ def _serve(function: Callable[[Any], Any], items: list[Any], tasks_in: int, resu
             reply = ("input", (err.code, err.message, tuple(err.loc), err.hint))
         except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
             reply = ("crash", f"{type(exc).__name__}: {exc}")
-        data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is a bug, reported as such
+            data = pickle.dumps(("crash", f"cannot send a result back: {type(exc).__name__}: {exc}"))
         _write_all(results_out, struct.pack("q", len(data)) + data)
 
 
@@ -129,11 +132,15 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
         for _ in range(min(jobs, len(items))):
             tasks_in, tasks_out = os.pipe()
             results_in, results_out = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to be had: these pipes go, the workers already forked are stopped below
+                for fd in (tasks_in, tasks_out, results_in, results_out):
+                    os.close(fd)
+                raise
             if pid == 0:  # pragma: no cover - the child's coverage is not collected
                 code = 1
                 try:
-                    gc.disable()  # a worker lives for one map: the little it leaves in cycles goes when it exits
                     os.close(tasks_out)
                     os.close(results_in)
                     for fd, (_, other, _) in workers.items():

@@ -235,41 +235,47 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
                 world.on_read = flush
             if found is not None:
                 space.terms[cache_key] = found
+        email = env.get("email")
         if found is None:
             builder.role = role
             reads = _Reads(world)
-            fields: list[tuple[str, str]] = []  # the fields set by effects that the building read
-            world.on_read = lambda message, field: fields.append((message, field))
+            world.on_read = None  # the fields it reads are flushed below, from its reads, as for a term reused
             saved = builder.world
             builder.world = cast(World, reads)  # `reads` stands in for the world
             try:
-                start, before = len(builder.pins), {k: set(v) for k, v in builder.defs.items()}
+                start, named = len(builder.pins), len(builder.defined)
                 term = builder.term(e, {**quiet(env), "__world": reads})
             finally:
                 builder.world = saved
                 world.on_read = flush
-            added = {k: v - before.get(k, set()) for k, v in builder.defs.items()}
-            found = (term, builder.pins[start:], {k: v for k, v in added.items() if v}, tuple(dict.fromkeys(fields)))
+            # the fields set by effects that the term read, its definitions' terms included (their reads are
+            # replayed into the log when they are reused)
+            fields = tuple(dict.fromkeys((key[2][0], key[3]) for key, _ in reads.log
+                                         if key[0] == "get" and key[1] == "email" and key[2] is not None
+                                         and key[3] in EFFECT_FIELDS))
+            found = (term, builder.pins[start:], tuple(builder.defined[named:]), fields)
             space.terms[cache_key] = found
             if group is not None:
                 space.by_reads.setdefault(group, []).append((tuple(reads.log), found))
         else:
             builder.pins.extend(found[1])
-            for k, v in found[2].items():
-                builder.defs.setdefault(k, set()).update(v)
-        for message, field in found[3]:  # what fixed those fields in this run joins the path condition
-            flush(message, field)
+            builder.defs.setdefault((email[0] if email else "", role), set()).update(found[2])
+            builder.defined.extend(found[2])
         pin_key = (id(found[0]), e.type, repr(value))  # found[0] is kept in space.terms: its id is not reused
         pin = space.pins.get(pin_key)
         if pin is None:
             pin = space.pins[pin_key] = eq(found[0], space.const(value, e.type))
         builder.pins.append(pin)
         prefix[0] = hash((key, repr(value)))
-        email = env.get("email")
         if role in EFFECT_FIELDS and email is not None:  # held back until something reads the field
             held = builder.pins[start_of_record:]
             del builder.pins[start_of_record:]
             pending.setdefault((email[0], role), []).extend(held)
+        # What fixed the fields the term read joins this run's path condition now, not held back with this
+        # record's own field: the value recorded depends on them whether or not anything reads that field (a
+        # review found a Regarding that rested on a token whose pins were held back, then dropped, with another).
+        for message, field in found[3]:
+            flush(message, field)
 
     sim.recorder = record
     failure = ""
@@ -281,6 +287,7 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
             raise
         outcomes, feasible, failure = {}, False, f"{err.message} (at {err.loc})"
     sim.world.on_read = None
+    sim.recorder = None  # the run, its builder and `record` no longer hold each other (no cycle left to collect)
     for message, field in list(pending):  # the fields the caller reports are part of the outcome
         if keep is None or field in keep:
             flush(message, field)
@@ -373,14 +380,16 @@ def reads_settings_only(model: Model, e: Expr, memo: dict[int, bool]) -> bool:
         found = True
     elif kind == "attr":
         groups = model.vocabulary.groups
+        # the party must be a name given: a party computed from settings is evaluated on this run's values and
+        # pinned to them, which the settings-only key does not hold
         found = e.owner == "org" or (e.owner == "party" and (str(e.value) in groups["party"] or
                                                              str(e.value) in groups["mailbox"])
-                                     and reads_settings_only(model, e.args[0], memo))
+                                     and e.args[0].kind in ("var", "const"))
     elif kind in ("quant", "first") or (kind == "cmp" and e.args[1].type == PARTY_SET):
         found = False
-    elif kind == "call":
-        found = reads_settings_only(model, model.definitions[str(e.value)].body, memo) and all(
-            reads_settings_only(model, a, memo) for a in e.args)
+    elif kind == "call":  # arguments too are evaluated on this run's values: only names given or constants
+        found = all(a.kind in ("var", "const") for a in e.args) and reads_settings_only(
+            model, model.definitions[str(e.value)].body, memo)
     else:
         found = all(reads_settings_only(model, a, memo) for a in e.args)
     memo[key] = found

@@ -25,6 +25,11 @@ from .world import World
 
 NONE = "!none"
 
+# Z3 takes SIGINT over while it solves and answers "unknown (canceled)": a Ctrl-C meant for the whole command, or a
+# signal reaching only the workers, would turn into an unknown verdict (or an internal error), not an interruption.
+# Left to Python, SIGINT interrupts between queries, which here take milliseconds.
+z3.set_param("ctrl_c", False)
+
 
 _CONSTANT_IDS: dict[bool, int] = {}
 
@@ -327,7 +332,7 @@ class Builder:
         self.version = version or (lambda: 0)  # changes whenever the world may have changed
         # a call's term in this world, with the pins, definitions and reads its building added
         self._calls: dict[tuple[Any, ...], tuple[z3.ExprRef, list[z3.BoolRef], list[str], list[Any]]] = {}
-        self._defined: list[str] = []  # every definition a term has used, in order
+        self.defined: list[str] = []  # every definition the terms used, in order (prove.run_path slices it)
         # (message id, role) -> definitions in its terms, every branch and not just the one taken; the role is
         # "guard", "action" or the email field an effect sets
         self.defs: dict[tuple[str, str], set[str]] = {}
@@ -404,7 +409,7 @@ class Builder:
             current = env.get("email")
             where = (current[0] if current else "", self.role)
             self.defs.setdefault(where, set()).add(str(e.value))
-            self._defined.append(str(e.value))
+            self.defined.append(str(e.value))
             definition = self.space.model.definitions[str(e.value)]
             inner = dict(env)
             values = []
@@ -417,9 +422,9 @@ class Builder:
             found = self._calls.get(key)
             log = getattr(self.world, "log", None)  # what a term's building read (prove.run_path)
             if found is None:
-                marks = len(self.pins), len(self._defined), len(log) if log is not None else 0
+                marks = len(self.pins), len(self.defined), len(log) if log is not None else 0
                 term = self.term(definition.body, inner)
-                found = (term, self.pins[marks[0]:], self._defined[marks[1]:],
+                found = (term, self.pins[marks[0]:], self.defined[marks[1]:],
                          log[marks[2]:] if log is not None else [])
                 self._calls[key] = found
             else:
@@ -427,7 +432,7 @@ class Builder:
                 # and must bring with it the pins, definitions and reads it rests on.
                 self.pins.extend(found[1])
                 self.defs.setdefault(where, set()).update(found[2])
-                self._defined.extend(found[2])
+                self.defined.extend(found[2])
                 if log is not None:
                     log.extend(found[3])
             return found[0]
