@@ -36,7 +36,7 @@ class JointSpace(Space):
         self.enums = first.enums
         self.vars, self.attrs, self.defaults = {}, {}, {}
         self.read: set[Setting] = set()
-        self._atoms, self._consts, self._decls, self._names_by_id = {}, {}, {}, {}
+        self._atoms, self._consts = {}, {}
         for space in spaces:
             for setting, var in space.vars.items():
                 self.vars.setdefault(setting, var)

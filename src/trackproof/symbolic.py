@@ -149,34 +149,27 @@ def constants(formulas: list[z3.ExprRef]) -> set[str]:
 _SORTS: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
 
 
+_VALUE_NAMES: dict[int, str] = {}  # Z3 id of a value of a sort in _SORTS -> its name (Space.assigned)
+
+
 def _vocabulary_sort(name: str, values: tuple[str, ...]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
-    """One Z3 sort per vocabulary type, shared by every claim, so that `X.filter` is one variable in all of them
-    (which is what lets `check` ask whether a set of claims can hold together)."""
+    """One Z3 sort per list of values, shared by every claim: per vocabulary type, so that `X.filter` is one
+    variable in all of them (which is what lets `check` ask whether a set of claims can hold together), and per
+    list of a claim's participants or emails (named "party" or "email"). Z3's sort names are global, so each gets
+    its own."""
     key = (name, values)
     found = _SORTS.get(key)
     if found is None:
         sort, consts = z3.EnumSort(f"{name}!{len(_SORTS)}", list(values))
         found = (sort, dict(zip(values, consts, strict=True)))
         _SORTS[key] = found
+        _VALUE_NAMES.update((const.get_id(), value) for value, const in found[1].items())
     return found
 
 
 _VARS: dict[tuple[str, int], z3.ExprRef] = {}  # (name, sort id) -> the setting's variable (Space._var)
+_DECLS: dict[int, Any] = {}  # id of a variable in _VARS -> its Z3 declaration (Space.assigned)
 _ATOMS: dict[tuple[int, Any], z3.BoolRef] = {}  # (id of a variable in _VARS, value) -> "variable == value"
-
-
-_NAMES: dict[tuple[str, tuple[str, ...]], tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
-
-
-def _names_sort(kind: str, names: tuple[str, ...]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
-    """The sort of a claim's participants (or emails): one per list of names, shared by the claims that name the
-    same ones (Z3's sort names are global, so each list gets its own name)."""
-    key = (kind, names)
-    found = _NAMES.get(key)
-    if found is None:
-        sort, consts = z3.EnumSort(f"{kind}!{len(_NAMES)}", list(names))
-        found = _NAMES[key] = (sort, dict(zip(names, consts, strict=True)))
-    return found
 
 
 class Space:
@@ -188,16 +181,14 @@ class Space:
         self.enums: dict[str, tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]] = {}
         for name, values in model.vocabulary.enums.items():
             self.enums[name] = _vocabulary_sort(name, values)
-        self.enums[PARTY] = _names_sort("party", (*claim.scenario.participants, NONE))
-        self.enums["email"] = _names_sort("email", (*emails, NONE))
+        self.enums[PARTY] = _vocabulary_sort("party", (*claim.scenario.participants, NONE))
+        self.enums["email"] = _vocabulary_sort("email", (*emails, NONE))
         self.vars: dict[Setting, z3.ExprRef] = {}
         self.attrs: dict[Setting, Attribute] = {}
         self.defaults: dict[Setting, Any] = {}
         self.background: list[z3.BoolRef] = []
         self._atoms: dict[tuple[Setting, Any], z3.BoolRef] = {}
         self._consts: dict[tuple[str, Any], z3.ExprRef] = {}
-        self._decls: dict[Setting, tuple[Any, z3.ExprRef]] = {}  # a setting's Z3 declaration (and its variable)
-        self._names_by_id: dict[int, str] = {}
         self._declare()
         self.names = {name for _, name in self.vars}
         self.org_names = {name for owner, name in self.vars if owner == "org"}
@@ -248,6 +239,7 @@ class Space:
         found = _VARS.get(key)
         if found is None:
             found = _VARS[key] = z3.Bool(name) if typ == BOOL else z3.Const(name, sort)
+            _DECLS[id(found)] = z3.Z3_get_app_decl(found.ctx.ref(), found.as_ast())
         return found
 
     def default(self, setting: Setting, attr: Attribute) -> Any:
@@ -297,27 +289,15 @@ class Space:
         ctx, raw = model.ctx.ref(), model.model
         out: dict[Setting, Any] = {}
         for setting in settings:
-            decl = self._decls.get(setting)
-            if decl is None:
-                var = self.vars[setting]
-                decl = self._decls[setting] = (z3.Z3_get_app_decl(ctx, var.as_ast()), var)
-            value = z3.Z3_model_get_const_interp(ctx, raw, decl[0])
+            value = z3.Z3_model_get_const_interp(ctx, raw, _DECLS[id(self.vars[setting])])
             if not value:
                 continue
             truth = z3.Z3_get_bool_value(ctx, value)
             if truth != z3.Z3_L_UNDEF:
                 out[setting] = truth == z3.Z3_L_TRUE
             else:
-                out[setting] = self._value_names()[z3.Z3_get_ast_id(ctx, value)]
+                out[setting] = _VALUE_NAMES[z3.Z3_get_ast_id(ctx, value)]
         return out
-
-    def _value_names(self) -> dict[int, str]:
-        """Every enumeration value of this space's sorts, by Z3 id."""
-        if not self._names_by_id:
-            for _, consts in self.enums.values():
-                for name, const in consts.items():
-                    self._names_by_id[const.get_id()] = name
-        return self._names_by_id
 
     def label(self, setting: Setting) -> str:
         return f"{setting[0]}.{setting[1]}"
