@@ -116,6 +116,35 @@ def _serve(function: Callable[[Any], Any], items: list[Any], tasks_in: int, resu
         _write_all(results_out, struct.pack("q", len(data)) + data)
 
 
+def _fork_worker(function: Callable[[Any], Any], items: list[Any],
+                 workers: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """A worker forked from this process, serving `items`: (the fd its results come from, its pid, the fd its
+    tasks go to). It closes the pipes of the `workers` forked before it, so that each pipe has one reader."""
+    tasks_in, tasks_out = os.pipe()
+    results_in, results_out = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had: these pipes go, the workers already forked are stopped by the caller
+        for fd in (tasks_in, tasks_out, results_in, results_out):
+            os.close(fd)
+        raise
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            os.close(tasks_out)
+            os.close(results_in)
+            for fd, (_, other, _) in workers.items():
+                os.close(fd)
+                os.close(other)
+            _serve(function, items, tasks_in, results_out)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(tasks_in)
+    os.close(results_out)
+    return results_in, pid, tasks_out
+
+
 def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
              first: Callable[[int], Any] = lambda index: index) -> Iterator[tuple[int, Any]]:
     """(index, function(items[index])) for every item, in the order workers finish them, on `jobs` processes forked
@@ -125,35 +154,16 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
     sys.stdout.flush()
     sys.stderr.flush()
     workers: dict[int, tuple[int, int, int]] = {}  # results fd -> (pid, tasks fd, item index being worked on)
-    # Objects this process has now are frozen out of garbage collection while the workers fork: otherwise a
-    # worker's collector walks them all and, writing to each, copies every page it shares with this process.
-    gc.freeze()
     try:
-        for _ in range(min(jobs, len(items))):
-            tasks_in, tasks_out = os.pipe()
-            results_in, results_out = os.pipe()
-            try:
-                pid = os.fork()
-            except OSError:  # no process to be had: these pipes go, the workers already forked are stopped below
-                for fd in (tasks_in, tasks_out, results_in, results_out):
-                    os.close(fd)
-                raise
-            if pid == 0:  # pragma: no cover - the child's coverage is not collected
-                code = 1
-                try:
-                    os.close(tasks_out)
-                    os.close(results_in)
-                    for fd, (_, other, _) in workers.items():
-                        os.close(fd)
-                        os.close(other)
-                    _serve(function, items, tasks_in, results_out)
-                    code = 0
-                finally:
-                    os._exit(code)
-            os.close(tasks_in)
-            os.close(results_out)
-            workers[results_in] = (pid, tasks_out, -1)
-        gc.unfreeze()
+        # Objects this process has now are frozen out of garbage collection while the workers fork: otherwise a
+        # worker's collector walks them all and, writing to each, copies every page it shares with this process.
+        gc.freeze()
+        try:
+            for _ in range(min(jobs, len(items))):
+                results_in, pid, tasks_out = _fork_worker(function, items, workers)
+                workers[results_in] = (pid, tasks_out, -1)
+        finally:
+            gc.unfreeze()
         following = 0
         for fd, (pid, tasks_out, _) in list(workers.items()):
             workers[fd] = (pid, tasks_out, following)
@@ -189,7 +199,6 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
             code, message, loc, hint = errors[min(errors, key=first)]
             raise TrackproofError(code, message, Loc(*loc), hint)
     finally:
-        gc.unfreeze()
         # Closing its pipe ends a worker's loop (end of file); one still working (the map was abandoned, or another
         # worker failed) is stopped.
         for fd, (pid, tasks_out, index) in workers.items():

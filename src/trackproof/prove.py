@@ -554,7 +554,8 @@ def holds_when(model: Model, space: Space, good: z3.BoolRef, holds: z3.BoolRef,
                solvers: Regions) -> list[dict[Setting, list[Any]]] | None:
     """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when);
     None when that takes more than MAX_CUBES cubes (a list that long is not a readable condition, and a shorter
-    one would not be exact). `solvers`: regions(base, good, holds)."""
+    one would not be exact). `solvers`: regions() of the scope, `good` and where the claim does not hold; `holds`
+    (good, or where the premise cannot happen) only says which settings may matter."""
     finder, implies, fresh = solvers
     cubes: list[dict[Setting, list[Any]]] = []
     # A setting neither region mentions cannot matter: it is dropped without asking the solver.
