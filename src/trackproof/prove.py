@@ -190,19 +190,19 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
             classes.append((owner, same))
     sim = Simulator(model, scenario)
     sim.explain = explain
-    builder = Builder(space, sim.world, sim.compiler, lambda: sim.version)
+    world = sim.world
+    builder = Builder(space, world, sim.compiler, lambda: sim.version)
 
     # identifies the decisions recorded so far in this run: equal prefixes, equal worlds (the kinds' classes shape
     # the world before any decision)
     shape = hash(tuple(classes))
     prefix = [shape]
-    world = sim.world
     pending: dict[tuple[str, str], list[z3.BoolRef]] = {}
 
     def flush(message: str, field: str) -> None:
         builder.pins.extend(pending.pop((message, field), []))
 
-    sim.world.on_read = flush
+    world.on_read = flush
 
     def record(e: Any, env: dict[str, Any], value: Any, role: str) -> None:
         """Pin `e` to the value the simulator saw. Runs of one claim share prefixes (the same decisions, so the same
@@ -286,14 +286,14 @@ def run_path(model: Model, claim: Claim, space: Space, settings: dict[Setting, A
         if err.code != "E404":
             raise
         outcomes, feasible, failure = {}, False, f"{err.message} (at {err.loc})"
-    sim.world.on_read = None
+    world.on_read = None
     sim.recorder = None  # the run, its builder and `record` no longer hold each other (no cycle left to collect)
     for message, field in list(pending):  # the fields the caller reports are part of the outcome
         if keep is None or field in keep:
             flush(message, field)
     holds = False
     if feasible:
-        env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
+        env = outcome_env(outcomes, world, scenario.participants, (k for k in outcomes if "." not in k))
         holds = bool(sim.compiler.compile(claim.conclusion)(env))
         # The conclusion may read settings or kinds itself (`C.kind == 'contact'`, `org.two_activities`), not only
         # outcomes: each setting it may read is pinned to this run's value, so the path's condition fixes them and
