@@ -46,7 +46,7 @@ def main() -> int:
         warm = best_of([*command, "check"], args.repeat)
     forum = ROOT / "proofs" / "forum-claims.yaml"
     forum_time = best_of([*command, "check", "--no-cache", str(forum)], args.repeat)
-    from trackproof.jobs import default_jobs
+    from trackproof.parallel import default_jobs
 
     print(f"floor (import z3, transitions, yaml): {floor * 1000:.0f} ms; cores available: {default_jobs()}")
     print(f"trackproof check (proofs/ and the model), cold: {everything * 1000:.0f} ms = {everything / floor:.1f}x "
@@ -54,10 +54,10 @@ def main() -> int:
     print(f"trackproof check, warm (unchanged since the last run): {warm * 1000:.0f} ms = {warm / floor:.1f}x")
     print(f"trackproof check --no-cache proofs/forum-claims.yaml: {forum_time * 1000:.0f} ms")
 
-    from trackproof.brute import assignments, domain, evaluate
-    from trackproof.claims import load_claims
-    from trackproof.loader import load_model
-    from trackproof.prove import prove_claim
+    from trackproof.prove.brute import assignments, domain, evaluate
+    from trackproof.prove.rulepaths import prove_claim
+    from trackproof.spec.claims import load_claims
+    from trackproof.spec.loader import load_model
 
     model = load_model()
     brute_total = 0.0

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from trackproof.cli import main
-from trackproof.ir import Model
-from trackproof.loader import load_model
-from trackproof.paths import default_model_dir
-from trackproof.scenario import load_scenario
-from trackproof.simulate import Outcome, simulate
+from trackproof.simulate.engine import Outcome, simulate
+from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
+from trackproof.spec.scenario import load_scenario
+from trackproof.spec.shipped import default_model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ["TRACKPROOF_SELF_CHECK"] = "1"  # the prover checks every run's path condition against its settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trackproof import jobs
+from trackproof import parallel as jobs
 
 from .conftest import ROOT, cli
 
@@ -47,12 +47,12 @@ def test_a_hit_gives_the_same_bytes_without_proving(capsys: pytest.CaptureFixtur
 def test_model_check_is_cached_too(capsys: pytest.CaptureFixture[str], cache: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     first = cli(capsys, "check", "--model", "--format", "json")
-    from trackproof import check
+    from trackproof.prove import modelcheck
 
     def refuse(*args: object) -> object:
         raise AssertionError("model checked again although nothing changed")
 
-    monkeypatch.setattr(check, "check_model", refuse)
+    monkeypatch.setattr(modelcheck, "check_model", refuse)
     assert cli(capsys, "check", "--model", "--format", "json")[:2] == first[:2]
 
 

@@ -68,10 +68,18 @@ def test_run_never_imports_z3() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_python_dash_m_and_help_lists_exit_codes() -> None:
-    result = subprocess.run([sys.executable, "-m", "trackproof", "run", "--help"], capture_output=True, text=True,
+def _exit_codes(*command: str) -> set[int]:
+    result = subprocess.run([sys.executable, "-m", "trackproof", *command, "--help"], capture_output=True, text=True,
                             check=True)
-    assert "exit codes:" in result.stdout and "2  bad input" in result.stdout
+    listed = result.stdout.split("exit codes:\n", 1)[1]
+    return {int(line.split()[0]) for line in listed.splitlines() if line.strip()}
+
+
+def test_python_dash_m_and_help_lists_the_exit_codes_each_command_can_give() -> None:
+    assert _exit_codes("run") == {0, 1, 2, 4, 130}
+    assert _exit_codes("check") == {0, 1, 2, 3, 4, 130}
+    assert _exit_codes("diagrams") == _exit_codes("gaps") == _exit_codes("diff") == {0, 2, 4, 130}
+    assert _exit_codes() == {0, 1, 2, 3, 4, 130}
 
 
 def test_validate_reports_the_model(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +123,7 @@ def test_output_that_cannot_be_written_is_an_error_not_a_silent_success() -> Non
 
 def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
     small = str(Path(__file__).parent / "claims" / "small.yaml")
-    code = ("import sys, time, trackproof.jobs as jobs; jobs.prove_claim = lambda *args: time.sleep(60); "
+    code = ("import sys, time, trackproof.parallel as jobs; jobs.prove_claim = lambda *args: time.sleep(60); "
             f"sys.argv = ['trackproof', 'check', {small!r}, '--jobs', '2', '--no-cache']; "
             "from trackproof.cli import entry; entry()")
     run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -131,7 +139,7 @@ def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
 
 def test_a_worker_killed_mid_proof_stops_the_run_instead_of_hanging() -> None:
     small = str(Path(__file__).parent / "claims" / "small.yaml")
-    code = ("import os, trackproof.jobs as jobs; jobs.prove_claim = lambda *args: os._exit(9); "
+    code = ("import os, trackproof.parallel as jobs; jobs.prove_claim = lambda *args: os._exit(9); "
             "from trackproof.cli import main; "
             f"raise SystemExit(main(['check', {small!r}, '--jobs', '2', '--no-cache']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

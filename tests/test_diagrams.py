@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.diagram import Diagram, edge_key, machine_diagram
-from trackproof.diagrams import EXTENSIONS, default_diagrams, highlighted, settings_example
-from trackproof.dot import edges_of, nodes_of, to_dot
-from trackproof.ir import Model
-from trackproof.loader import load_model
-from trackproof.mermaid import to_mermaid
-from trackproof.render import available, dot_digest, stamp, to_svg
+from trackproof.render.diagrams import EXTENSIONS, default_diagrams, highlighted, settings_example
+from trackproof.render.dot import edges_of, nodes_of, to_dot
+from trackproof.render.mermaid import to_mermaid
+from trackproof.render.model import Diagram, edge_key, machine_diagram
+from trackproof.render.svg import available, dot_digest, stamp, to_svg
+from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
 
 from .conftest import EXAMPLES, ROOT, cli
 
@@ -102,7 +102,7 @@ def test_check_counterexample_can_be_highlighted(model: Model, tmp_path: Path,
 
 def test_wasm_renderer_needs_no_system_graphviz(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    from trackproof.render import choose
+    from trackproof.render.svg import choose
 
     assert choose("auto") == "wasm"
     svg = to_svg(to_dot(default_diagrams(model)[0]), "wasm")
@@ -143,7 +143,7 @@ def test_svgs_drawn_from_the_same_dot_are_kept(capsys: pytest.CaptureFixture[str
     stale = out / "none.svg"
     stale.write_text(stale.read_text(encoding="utf-8").replace("drawn from DOT sha256 ", "drawn from DOT sha256 0"),
                      encoding="utf-8")
-    from trackproof import render
+    from trackproof.render import svg as render
 
     drawn: list[int] = []
     real = render.to_svgs

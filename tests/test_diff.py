@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.diff import diff
-from trackproof.ir import Model
-from trackproof.report import compare
-from trackproof.scenario import load_scenario
-from trackproof.simulate import simulate
+from trackproof.explore.diff import diff
+from trackproof.report.run import compare
+from trackproof.simulate.engine import simulate
+from trackproof.spec.ir import Model
+from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 
@@ -49,7 +49,7 @@ def test_two_modes_can_be_compared(model: Model) -> None:
 
 def _alternatives() -> list[tuple[str, object]]:
     """Every organisation-level setting with a value other than its documented default."""
-    from trackproof.loader import load_model
+    from trackproof.spec.loader import load_model
 
     model = load_model()
     out: list[tuple[str, object]] = []

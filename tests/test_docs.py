@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import pytest
 
-from trackproof.ir import Attribute
-from trackproof.loader import load_model
-from trackproof.scenario import EVENTS
+from trackproof.spec.ir import Attribute
+from trackproof.spec.loader import load_model
+from trackproof.spec.scenario import EVENTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "scenarios.md"
 SETTING_GROUPS = ("org", "mailbox", "party")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.ir import Model
-from trackproof.report import compare
-from trackproof.scenario import load_scenario
-from trackproof.simulate import simulate
+from trackproof.report.run import compare
+from trackproof.simulate.engine import simulate
+from trackproof.spec.ir import Model
+from trackproof.spec.scenario import load_scenario
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 

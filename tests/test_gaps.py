@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.claims import Claim, load_claims
-from trackproof.gaps import Gaps, _matches, find_gaps, signature
-from trackproof.ir import Model
-from trackproof.report import compare
-from trackproof.scenario import load_scenario
-from trackproof.simulate import simulate
+from trackproof.explore.gaps import Gaps, _matches, find_gaps, signature
+from trackproof.report.run import compare
+from trackproof.simulate.engine import simulate
+from trackproof.spec.claims import Claim, load_claims
+from trackproof.spec.ir import Model
+from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.ir import Model
-from trackproof.loader import load_model
-from trackproof.modelcheck import check_model
+from trackproof.prove.modelcheck import check_model
+from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
 
 from .conftest import cli
 

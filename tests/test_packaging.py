@@ -17,7 +17,7 @@ def test_wheel_carries_the_model_the_claims_and_the_examples(tmp_path: Path) -> 
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ("trackproof/model/vocabulary.yaml", "trackproof/model/machines/server_side_sync.yaml",
                  "trackproof/proofs/forum-claims.yaml", "trackproof/proofs/invariants.yaml",
-                 "trackproof/examples/sss-send-from-crm.yaml", "trackproof/py.typed", "trackproof/cli.py"):
+                 "trackproof/examples/sss-send-from-crm.yaml", "trackproof/py.typed", "trackproof/cli/__init__.py"):
         assert path in names, path
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "trackproof = trackproof.cli:entry" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trackproof.errors import TrackproofError
-from trackproof.ir import Model
-from trackproof.loader import load_model
-from trackproof.scenario import load_scenario
-from trackproof.simulate import simulate
+from trackproof.simulate.engine import simulate
+from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
+from trackproof.spec.scenario import load_scenario
 
 MODEL = load_model()
 PEOPLE = {"X": "user", "Y": "user", "Q": "queue", "C": "contact", "U": "unknown"}

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 import z3
 
-from trackproof import prove
-from trackproof.brute import brute_force, domain, verdict_of
-from trackproof.checkreport import scenario_yaml
-from trackproof.claims import Claim, load_claims
-from trackproof.ir import Model
-from trackproof.prove import Verdict, prove_claim
-from trackproof.report import compare
-from trackproof.scenario import load_scenario
-from trackproof.simulate import simulate
+from trackproof.prove import rulepaths as prove
+from trackproof.prove.brute import brute_force, domain, verdict_of
+from trackproof.prove.rulepaths import Verdict, prove_claim
+from trackproof.report.check import scenario_yaml
+from trackproof.report.run import compare
+from trackproof.simulate.engine import simulate
+from trackproof.spec.claims import Claim, load_claims
+from trackproof.spec.ir import Model
+from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 
@@ -214,7 +214,7 @@ def test_check_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from trackproof import prove
+    from trackproof.prove import rulepaths as prove
 
     monkeypatch.setattr(prove, "enumerate_paths", lambda *args, **kwargs: ([], "Z3 gave up: timeout"))
     status, out, _ = cli(capsys, "check", str(SMALL))
@@ -239,7 +239,7 @@ def test_bad_claim_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, text
 
 
 def test_contradicting_claims_give_a_minimal_set(model: Model) -> None:
-    from trackproof.consistency import consistency
+    from trackproof.prove.consistency import consistency
 
     verdicts = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "contradiction.yaml", model)]
     [joint] = consistency(model, verdicts)
@@ -250,7 +250,7 @@ def test_contradicting_claims_give_a_minimal_set(model: Model) -> None:
 def test_the_conflicting_set_does_not_depend_on_z3s_core(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deleting claims in their order from all of them: the last two conflict, and so do the two before; the
     set named is the last two (the first is dropped first), whichever solver and seed find the core."""
-    from trackproof import consistency as module
+    from trackproof.prove import consistency as module
 
     verdicts = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "two-conflicts.yaml", model)]
     [joint] = module.consistency(model, verdicts)
@@ -265,7 +265,7 @@ def test_the_conflicting_set_does_not_depend_on_z3s_core(model: Model, monkeypat
 
 
 def test_consistent_claims_say_when_they_all_hold(model: Model, forum: dict[str, tuple[Claim, Verdict]]) -> None:
-    from trackproof.consistency import consistency
+    from trackproof.prove.consistency import consistency
 
     sss = [v for cid, (_, v) in forum.items() if cid.startswith("SSS")]
     [joint] = consistency(model, sss)
@@ -314,7 +314,7 @@ def test_holds_when_too_long_to_state_is_unknown_not_truncated(model: Model, mon
 def test_more_counterexamples_each_break_the_claim_another_minimal_way(model: Model) -> None:
     """--examples: every counterexample violates the claim (brute force agrees), none changes all the settings
     another one changes, and undoing any one of its changes no longer breaks the claim (each set is minimal)."""
-    from trackproof.brute import evaluate
+    from trackproof.prove.brute import evaluate
 
     claim = next(c for c in load_claims(FORUM, model) if c.id == "SSS-2")
     verdict = prove_claim(model, claim, examples=4)
@@ -358,11 +358,11 @@ def test_z3_terms_agree_with_the_simulator_on_every_conclusion(model: Model, cla
     """The prover's compilation of expressions to Z3 (symbolic.Builder) against the simulator's, on conclusions
     that read every kind of outcome, absent parties (`E1.accepted_by.kind` with no acceptor) and overwritten kinds:
     under each rule path's own settings, the term must evaluate to what the simulator computed."""
-    from trackproof.claims import OUTCOME
-    from trackproof.outcomes import outcome_env
-    from trackproof.prove import _scenario
-    from trackproof.simulate import Simulator
-    from trackproof.symbolic import Builder, quiet
+    from trackproof.prove.rulepaths import _scenario
+    from trackproof.prove.symbolic import Builder, quiet
+    from trackproof.simulate.engine import Simulator
+    from trackproof.simulate.outcomes import outcome_env
+    from trackproof.spec.claims import OUTCOME
 
     claim = next(c for c in load_claims(CONCLUSIONS, model) if c.id == claim_id)
     nodes, stack = [], [claim.conclusion]

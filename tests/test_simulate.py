@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from trackproof.simulate import Outcome
+from trackproof.simulate.engine import Outcome
 
 Play = Callable[[str], dict[str, Outcome]]
 

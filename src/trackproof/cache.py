@@ -22,9 +22,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from . import __version__
-from .ir import Model
+from .spec.ir import Model
 
-_ENGINE = ("ir.py", "expr.py", "loader.py", "vocab.py", "checks.py", "yamlsrc.py", "errors.py", "cache.py")
+_ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/structure.py", "spec/yamlsrc.py",
+           "errors.py", "cache.py")
 T = TypeVar("T")
 
 
@@ -67,7 +68,10 @@ def engine_key() -> str:
     import z3
 
     here = os.path.dirname(os.path.abspath(__file__))
-    files = [os.path.join(here, n) for n in sorted(os.listdir(here)) if n.endswith((".py", ".yaml"))]
+    files = []
+    for folder, dirs, names in os.walk(here):
+        dirs[:] = sorted(d for d in dirs if d != "model" and not d.startswith((".", "__")))
+        files += [os.path.join(folder, n) for n in sorted(names) if n.endswith((".py", ".yaml"))]
     return "\n".join([__version__, sys.version, z3.get_version_string(), f"transitions {transitions.__version__}",
                       f"PyYAML {yaml.__version__}", *_stats(files)])
 
@@ -147,12 +151,12 @@ def cached(kind: str, key: str | None, compute: Callable[[], T]) -> T:
 
 def load_model_cached(root: str | os.PathLike[str] | None = None) -> Model:
     """The model under `root` (default: the shipped one), from the cache when the files are unchanged."""
-    from .paths import default_model_dir
+    from .spec.shipped import default_model_dir
 
     directory = os.fspath(root) if root is not None else default_model_dir()
 
     def fresh() -> Model:
-        from .loader import load_model
+        from .spec.loader import load_model
 
         return load_model(directory)
 

@@ -1,0 +1,58 @@
+"""What every command shares: exit codes, the options every command takes, writing the output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..files import write_atomic
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+#: What each exit code means, in --help; each command lists the codes it can give.
+EXIT_TEXT = {
+    EXIT_OK: "success",
+    EXIT_FAILED: "a finding",
+    EXIT_INPUT: "bad input or usage (a file:line:col: error[CODE] message says where)",
+    EXIT_UNKNOWN: "some claim is unknown (the solver gave up; never reported as proved)",
+    EXIT_INTERNAL: "internal error (a bug in trackproof: please report it)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or a termination signal); nothing half-written is left",
+}
+
+
+def epilog(exits: dict[int, str]) -> str:
+    """The exit codes a command can give, for its --help; `exits` says what 0 and 1 mean for it."""
+    lines = ["exit codes:"]
+    for code in sorted({EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, *exits}):
+        lines.append(f"  {code:<3} {exits.get(code, EXIT_TEXT[code])}")
+    return "\n".join(lines) + "\n"
+
+
+def whole_number(text: str) -> int:
+    """A whole number, at least 1 (--jobs, --examples)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number, at least 1, not {text!r}")
+    return value
+
+
+def add_output(p: argparse.ArgumentParser, formats: tuple[str, ...], help_text: str) -> None:
+    p.add_argument("--format", choices=formats, default="text", help=help_text)
+    p.add_argument("-o", "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output")
+
+
+def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("-j", "--jobs", type=whole_number, metavar="N",
+                   help=f"{what} on N processes (default: the cores available; 1: in this process only). The output "
+                        "is the same whatever N")
+
+
+def emit(text: str, output: str | None) -> None:
+    """The command's result: to `output` (atomically) or to standard output."""
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,32 @@
+"""`trackproof validate`: load the model (and any scenario files) and report problems."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import EXIT_OK
+
+HELP = "load the model (and any scenario files) and report problems"
+EXITS = {0: "the model (and every file) is valid"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="*", metavar="FILE", help="scenario files to validate too")
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..simulate.engine import simulate
+    from ..spec.loader import load_model
+    from ..spec.scenario import load_scenario
+
+    model = load_model(args.model_dir)
+    for f in args.files:
+        simulate(model, load_scenario(f, model))
+    n_rules = len({t.id for t in model.transitions})
+    print(f"model: {len(model.machines)} machines, {len(model.states)} states, {n_rules} rules, "
+          f"{len(model.definitions)} definitions: OK")
+    for note in model.notes:
+        print(f"  note: {note}")
+    for f in args.files:
+        print(f"{f}: OK")
+    return EXIT_OK

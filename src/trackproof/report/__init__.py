@@ -1,0 +1,1 @@
+"""Results as people and tools read them: text, JSON, JUnit, SARIF, ITF. Formatting only: nothing here decides."""

@@ -1,0 +1,191 @@
+"""Verdicts as text a consultant reads, as the JSON contract, and counterexamples as scenario files.
+
+The JSON shape is a documented contract (docs/claims.md): {"claims": [...], "summary": {...}}; change it only by
+adding keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..prove.consistency import Consistency
+from ..prove.modelcheck import Finding
+from ..prove.rulepaths import PathRun, Verdict
+from ..simulate.scenario_file import scenario_text, value_text
+from ..spec.ir import Model
+from .itf import itf, trace
+from .run import describe_event
+
+
+def condition_text(cubes: list[dict[str, list[Any]]] | None) -> str:
+    """holds_when as a short readable condition: a disjunction of conjunctions over value sets."""
+    if cubes is None:
+        return "unknown"
+    if not cubes:
+        return "never"
+    if any(not c for c in cubes):
+        return "always"
+    parts = []
+    for cube in cubes:
+        lits = []
+        for name, values in cube.items():
+            if values == [True]:
+                lits.append(name)
+            elif values == [False]:
+                lits.append(f"not {name}")
+            elif len(values) == 1:
+                lits.append(f"{name} is {value_text(values[0])}")
+            else:
+                lits.append(f"{name} in {{{', '.join(value_text(v) for v in values)}}}")
+        parts.append(" and ".join(lits))
+    return " or ".join(f"({p})" if len(cubes) > 1 and " and " in p else p for p in parts)
+
+
+def changed_settings(verdict: Verdict, run: PathRun) -> dict[str, Any]:
+    space = verdict.space
+    assert space is not None
+    return {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
+
+
+def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
+    """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
+    assert verdict.space is not None
+    index = next((i for i, other in enumerate(verdict.others) if other is run), None)
+    which = "Counterexample" if index is None else f"Counterexample {index + 2}"
+    title = f"{which} to {verdict.claim.id}"
+    return scenario_text(verdict.claim, verdict.space.defaults, run.settings, run.outcomes, title)
+
+
+def sentences(verdict: Verdict, run: PathRun) -> list[str]:
+    """The counterexample in numbered business sentences."""
+    out = []
+    changed = changed_settings(verdict, run)
+    fixed = {f"{o}.{n}": v for (o, n), v in verdict.claim.fixed.items()}
+    setup = {**fixed, **changed}
+    if setup:
+        out.append("Settings: " + ", ".join(f"{k} = {value_text(v)}" for k, v in setup.items())
+                   + "; everything else at Dynamics 365's defaults.")
+    else:
+        out.append("Settings: Dynamics 365's defaults.")
+    out += [describe_event(e) for e in verdict.claim.scenario.events]
+    for key, o in run.outcomes.items():
+        state = f"stored as {o.status}" if o.stored else "not stored"
+        why = o.reason.split(" At event ")[0]
+        if o.why_not:
+            why += f" At event {o.why_not_event} no rule could fire: " + "; ".join(
+                f"{rule} needs {detail.split(': ', 1)[-1]}" for rule, detail in o.why_not[:3])
+        out.append(f"Outcome: {key} is {state}. {why}")
+    return [f"{i}. {s}" for i, s in enumerate(out, 1)]
+
+
+def rule_entries(model: Model, rules: tuple[str, ...]) -> list[dict[str, Any]]:
+    out = []
+    for r in rules:
+        prov = model.rule(r).provenance
+        out.append({"id": r, "implements": list(prov.implements), "confidence": prov.confidence,
+                    "sources": [{"key": k, "title": model.sources[k].title, "url": model.sources[k].url}
+                                for k in prov.sources],
+                    "reason": prov.reason})
+    return out
+
+
+def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
+    def example(run: PathRun) -> dict[str, Any]:
+        return {"settings": changed_settings(v, run), "sentences": sentences(v, run),
+                "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
+
+    cex = example(v.counterexample) if v.counterexample is not None else None
+    space = v.space
+    return {
+        "id": v.claim.id, "text": v.claim.text, "reading": v.claim.reading, "verdict": v.verdict,
+        "holds_under_defaults": v.holds_under_defaults, "holds_when": condition_text(v.holds_when),
+        "holds_when_cubes": v.holds_when, "counterexample": cex,
+        "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
+        "confidence": v.confidence, "reason": v.reason,
+        "coverage": {"rule_paths": len(v.paths), "settings_in_scope": len(space.vars) if space else 0,
+                     "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"},
+        "location": str(v.claim.loc),
+    }
+
+
+def to_text(model: Model, verdicts: list[Verdict]) -> str:
+    lines: list[str] = []
+    for v in verdicts:
+        head = f"{v.claim.id}: {v.verdict.upper()}"
+        if v.verdict in ("proved", "violated"):
+            head += f" (confidence {v.confidence})"
+        lines.append(head)
+        lines.append(f'  "{v.claim.text}"')
+        if v.claim.reading:
+            lines.append(f"  Read as: {v.claim.reading}")
+        if v.verdict == "unknown":
+            lines.append(f"  The solver gave up: {v.reason}. This is not a proof.")
+        if v.verdict == "vacuous":
+            lines.append(f"  The premise can never happen, so nothing is proved: {v.reason}")
+        if v.holds_under_defaults is not None and v.verdict != "vacuous":
+            lines.append(f"  Under Dynamics 365's defaults: {'holds' if v.holds_under_defaults else 'does NOT hold'}.")
+        if v.verdict in ("proved", "violated"):
+            lines.append(f"  Holds when: {condition_text(v.holds_when)}")
+        if v.counterexample is not None:
+            lines.append("  Counterexample (fewest changes from the defaults):")
+            lines += [f"    {s}" for s in sentences(v, v.counterexample)]
+        for run in v.others:  # the same events: only the settings and the outcome differ
+            lines.append("  Also fails for another reason (other settings changed):")
+            lines += [f"    {s}" for s in sentences(v, run)
+                      if s.split(". ", 1)[1].startswith(("Settings:", "Outcome:"))]
+        weak = [f"{r} ({model.rule(r).provenance.confidence})" for r in v.rules
+                if model.rule(r).provenance.confidence != "H"]
+        lines.append(f"  Rules: {', '.join(v.rules)}")
+        if weak:
+            lines.append(f"  Rests on rules of lower confidence: {', '.join(weak)}")
+        if v.space is not None and v.verdict != "unknown":
+            lines.append(f"  Exact: {len(v.paths)} rule paths cover all {len(v.space.vars)} free settings "
+                         f"for the premise's {len(v.claim.scenario.events)} events.")
+        lines.append("")
+    counts = summary(verdicts)
+    lines.append("Summary: " + ", ".join(f"{n} {k}" for k, n in counts.items() if k != "total")
+                 + f" of {counts['total']} claims.")
+    return "\n".join(lines) + "\n"
+
+
+def summary(verdicts: list[Verdict]) -> dict[str, int]:
+    out = {k: sum(1 for v in verdicts if v.verdict == k) for k in ("proved", "violated", "vacuous", "unknown")}
+    out["total"] = len(verdicts)
+    return out
+
+
+def model_text(findings: list[Finding]) -> str:
+    lines = ["", "Model consistency (every guard over a free world: all settings and facts free, three parties):"]
+    faults = [f for f in findings if f.kind != "gap"]
+    if not faults:
+        lines.append("  No overlapping rules, no shadowed or dead rules, no unreachable states.")
+    for f in faults:
+        where = f"{f.machine}: {f.state}" + (f" on {f.trigger}" if f.trigger else "")
+        what = {"overlap": "can both fire", "shadowed": "never fires: rules tried before it always fire first",
+                "dead": "can never fire", "unreachable": "is unreachable"}[f.kind]
+        subject = " and ".join(f.rules) if f.rules else "the state"
+        lines.append(f"  {f.kind.upper()} {where}: {subject} {what}" + (f" (e.g. {', '.join(f.witness)})"
+                                                                          if f.witness else ""))
+    gaps = [f for f in findings if f.kind == "gap"]
+    if gaps:
+        lines.append("  Where nothing happens (the email stays as it is), per machine, state and trigger:")
+        for f in gaps:
+            lines.append(f"  - {f.machine}: {f.state} on {f.trigger}, for example when")
+            lines += [f"      {why}" for why in f.witness]
+    return "\n".join(lines) + "\n"
+
+
+def consistency_text(verdicts: list[Verdict], joint: list[Consistency]) -> str:
+    if not joint:
+        return ""
+    by_id = {v.claim.id: v for v in verdicts}
+    lines = ["", "Can the claims that share a setup all hold at once?"]
+    for c in joint:
+        setup = ", ".join(f"{k} = {value_text(v)}" for k, v in c.setup.items()) or "no fixed settings"
+        lines.append(f"  {', '.join(c.claims)} ({setup}):")
+        if c.consistent:
+            lines.append(f"    yes, all of them hold when {condition_text(c.together_when)}.")
+        else:
+            lines.append(f"    no: {', '.join(c.conflict)} cannot all hold under any settings (a minimal set):")
+            lines += [f"    - {cid} holds only when {condition_text(by_id[cid].holds_when)}" for cid in c.conflict]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,365 @@
+"""Play a scenario through the model: `transitions` machines generated from the IR, one model object per activity
+side, guards and effects compiled from the model's expressions.
+
+What this module decides is only the order of things (which sides a trigger reaches, in which order) and how mail
+moves (copies arriving in Inboxes). Whether anything is sent, tracked, correlated or linked is decided by the
+transitions of model/ alone. It never imports z3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from transitions import EventData, Machine
+
+from ..errors import Loc, TrackproofError
+from ..spec.expr import BOOL, PARTY, Expr, conjuncts
+from ..spec.ir import Model, Transition
+from ..spec.scenario import Event, Scenario
+from .evaluate import Compiler
+from .explain import Explainer
+from .world import Copy, Message, Side, Step, World
+
+SIDES = ("outgoing", "incoming")
+
+
+class Outcome(NamedTuple):
+    key: str
+    message: str
+    side: str
+    stored: bool
+    status: str | None
+    direction: str | None
+    regarding: str | None
+    accepted_by: str | None
+    correlated_to: str | None
+    reason: str
+    rules: tuple[str, ...]
+    confidence: str
+    steps: tuple[Step, ...]
+    assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
+    why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
+    why_not_event: int = 0
+
+
+#: Called with (expression, environment, concrete result, role) for every guard part ("guard"), effect (the field it
+#: sets) and action condition ("action") the simulator evaluates; the prover builds a run's path condition from it.
+Recorder = Callable[[Expr, dict[str, Any], Any, str], None]
+
+
+class Engine:
+    """What one model compiles to, built once and shared by every run: the expression closures and one
+    `transitions` Machine whose callbacks act on the simulator currently running (`sim`)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.compiler = Compiler(model.definitions)
+        self.explainer = Explainer(model, self.compiler)
+        self.sim: Simulator | None = None
+        self.decisions: dict[str, Expr] = {}  # definitions the engine evaluates itself, as call expressions
+        self.shared = {n for n, a in model.vocabulary.groups["email"].items() if a.shared}
+        self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
+                               send_event=True, ignore_invalid_triggers=True)
+        for t in model.transitions:
+            self.machine.add_transition(t.trigger, t.source, t.dest, conditions=[self._condition(t)],
+                                        before=[self._effects(t)], after=[self._actions(t)])
+
+    def current(self) -> Simulator:
+        assert self.sim is not None
+        return self.sim
+
+    def _condition(self, t: Transition) -> Callable[[EventData], bool]:
+        parts = [(c, self.compiler.compile(c)) for c in conjuncts(t.guard)] if t.guard else []
+
+        def condition(ev: EventData) -> bool:
+            sim, side = self.current(), _side(ev)
+            if t.side is not None and side.side != t.side:
+                return False
+            env = sim._env(side, ev.kwargs)
+            for part, fn in parts:
+                if not fn(env):
+                    # The prover needs only whether the rule fired (the rule path), not which part stopped it.
+                    if sim.recorder is not None and t.guard is not None:
+                        sim.recorder(t.guard, env, False, "guard")
+                    why = ""
+                    if sim.explain:
+                        quiet = {**env, "__used": None, "__assumed": None}
+                        why = f"{part.text}: {self.explainer.why_false(part, quiet)}"
+                    sim._attempt.append((t.id, why))
+                    sim._attempt_assumed.update(env["__assumed"])
+                    sim._attempt_used.update(env["__used"])
+                    return False
+            if sim.recorder is not None and t.guard is not None:
+                sim.recorder(t.guard, env, True, "guard")
+            sim._fired = Step(sim._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
+                              tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
+            return True
+
+        return condition
+
+    def _effects(self, t: Transition) -> Callable[[EventData], None]:
+        sets = [(e.target, self.compiler.compile(e.value)) for e in t.effects]
+
+        def apply(ev: EventData) -> None:
+            sim, side = self.current(), _side(ev)
+            env = sim._env(side, ev.kwargs)
+            values = {target: fn(env) for target, fn in sets}
+            if sim.recorder is not None:
+                for effect in t.effects:
+                    sim.recorder(effect.value, env, values[effect.target], effect.target)
+            sim._effect_used = tuple(env["__used"])
+            for target, value in values.items():
+                if target == "correlated_to" and value is not None:
+                    value = value[0]
+                if target in self.shared:
+                    side.message.shared[target] = value
+                else:
+                    side.fields[target] = value
+
+        return apply
+
+    def _actions(self, t: Transition) -> Callable[[EventData], None]:
+        acts = [(a.name, self.compiler.compile(a.when) if a.when else None) for a in t.actions]
+
+        def run(ev: EventData) -> None:
+            sim, side = self.current(), _side(ev)
+            fired = sim._fired
+            assert fired is not None
+            actor = ev.kwargs.get("actor")
+            names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
+                     "regarding": side.fields.get("regarding")}
+            sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
+            side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
+                                   fired.used, sim._effect_used, assumed=fired.assumed))
+            for (name, when), action in zip(acts, t.actions, strict=True):
+                if when is not None:
+                    env = sim._env(side, ev.kwargs)
+                    holds = bool(when(env))
+                    if sim.recorder is not None and action.when is not None:
+                        sim.recorder(action.when, env, holds, "action")
+                    if not holds:
+                        continue
+                if name == "deliver":
+                    sim._deliver(side.message)
+                elif name == "create_records":
+                    sim._create_records(side)
+                elif name == "drop_unresolved":
+                    sim._drop_unresolved(side.message)
+
+        return run
+
+
+_ENGINES: dict[int, tuple[Model, Engine]] = {}
+
+
+def engine(model: Model) -> Engine:
+    """The engine of `model`, built on first use."""
+    found = _ENGINES.get(id(model))
+    if found is None or found[0] is not model:
+        found = (model, Engine(model))
+        _ENGINES[id(model)] = found
+    return found[1]
+
+
+class Simulator:
+    """One run of one scenario. Runs are sequential: the shared engine acts on the simulator that runs now."""
+
+    def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
+        self.model = model
+        self.recorder = recorder
+        # Whether a rule that did not fire says why in words (the outcome's reason); the prover's runs that are
+        # never shown skip the words, not the rule.
+        self.explain = True
+        self.scenario = scenario
+        self.world = World(model, scenario)
+        self.engine = engine(model)
+        self.compiler = self.engine.compiler
+        self.machine = self.engine.machine
+        self.event: Event | None = None
+        self._attempt: list[tuple[str, str]] = []
+        self._fired: Step | None = None
+        self._effect_used: tuple[str, ...] = ()
+        self._attempt_assumed: dict[str, str] = {}
+        self._attempt_used: dict[str, None] = {}
+        self.version = 0  # bumped by every trigger: what the world looked like may have changed
+        self._check_constraints(None)
+
+    def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
+        msg = side.message
+        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {}, "__assumed": {},
+                "__world": self.world,
+                "email": (msg.id, side.side), "sender": msg.sender,
+                "parent": (msg.parent, None) if msg.parent else None,
+                "actor": kwargs.get("actor")}
+
+    def decide(self, definition: str, party: str) -> bool:
+        """Evaluate one of the model's definitions of one party, for the engine's own bookkeeping (recorded for
+        the prover like any guard, since what follows depends on it)."""
+        found = self.engine.decisions.get(definition)
+        if found is None:
+            d = self.model.definitions[definition]
+            loc = d.loc
+            arg = Expr("var", PARTY, loc, "p", "p")
+            found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
+        env: dict[str, Any] = {"org": None, "event": None, "email": None, "sender": None, "parent": None,
+                               "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
+                               "__world": self.world}
+        value = bool(self.compiler.compile(found)(env))
+        if self.recorder is not None:
+            self.recorder(found, env, value, "guard")
+        return value
+
+    def _index(self) -> int:
+        return self.event.number if self.event else 0
+
+    def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
+        self.version += 1
+        self._attempt = []
+        self._fired = None
+        self._effect_used = ()
+        self._attempt_assumed = {}
+        self._attempt_used = {}
+        event = self.machine.events.get(trigger)
+        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
+            return False
+        self.engine.sim = self
+        fired = bool(event.trigger(side, actor=actor, params=params or {}))
+        if not fired and self._attempt:
+            side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
+                                   used=tuple(self._attempt_used), missed=tuple(self._attempt),
+                                   assumed=tuple(self._attempt_assumed.items())))
+        return fired
+
+    # --- mail mechanics ----------------------------------------------------------------------------------------
+    def _deliver(self, msg: Message) -> None:
+        for copy in msg.copies.values():
+            copy.folder = "sent_items" if copy.role == "sender" else "inbox"
+        msg.shared["delivered"] = True
+        if "incoming" in msg.sides:
+            self.fire(msg.sides["incoming"], "deliver")
+
+    def _create_records(self, side: Side) -> None:
+        msg = side.message
+        for pid in (msg.sender, *self.world.recipients(msg)):
+            party = self.world.parties[pid]
+            if party.kind == "unknown":
+                party.kind = "contact"
+                self.world.overwritten.add((pid, "kind"))  # the prover reads the new kind, not the free setting
+                side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
+                                       f"The unknown address {party.address} became a contact ({pid}).", ()))
+        msg.sender = self.world.resolve_sender(msg.author)
+
+    def _drop_unresolved(self, msg: Message) -> None:
+        def keep(pids: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(p for p in pids if self.world.parties[p].kind != "unknown")
+
+        msg.to, msg.cc, msg.bcc = keep(msg.to), keep(msg.cc), keep(msg.bcc)
+
+    def _check_constraints(self, event: Event | None) -> None:
+        for c in self.model.vocabulary.constraints:
+            fn = self.compiler.compile(c.expr)
+            for pid, party in self.world.parties.items():
+                if not party.is_mailbox:
+                    continue
+                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None, "__world": self.world}):
+                    loc = event.loc if event else self.scenario.participants[pid].loc
+                    raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
+
+    # --- events ------------------------------------------------------------------------------------------------
+    def run(self, observer: Callable[[Simulator, Event], None] | None = None) -> list[Outcome]:
+        """Play every event; `observer` is called after each one (run --watch)."""
+        from .events import play
+
+        try:
+            for event in self.scenario.events:
+                self.event = event
+                self.version += 1
+                play(self, event)
+                if observer is not None:
+                    observer(self, event)
+        finally:
+            self.event = None
+        return [self.outcome(side) for msg in self.world.messages.values() for side in
+                (msg.sides[s] for s in SIDES if s in msg.sides)]
+
+    def outcomes_now(self) -> dict[str, Outcome]:
+        """The outcome of every activity side so far."""
+        return {side.key: self.outcome(side) for msg in self.world.messages.values()
+                for side in (msg.sides[s] for s in SIDES if s in msg.sides)}
+
+    def new_side(self, msg: Message, name: str) -> Side:
+        # The machine's events are triggered on the side directly (Event.trigger), so the side is not added to the
+        # machine as a model: add_model binds a method per trigger and state to each model, which cost more than
+        # the run itself, and the shared machine would have to forget every side again after the run.
+        side = Side(msg, name)
+        self.machine.set_state(self.model.initial, model=side)
+        msg.sides[name] = side
+        return side
+
+    def add_copy(self, msg: Message, pid: str, role: str) -> None:
+        if pid not in msg.copies and self.world.parties[pid].is_mailbox:
+            msg.copies[pid] = Copy(role)
+
+    # --- outcomes ----------------------------------------------------------------------------------------------
+    def outcome(self, side: Side) -> Outcome:
+        state = self.model.states[side.state]
+        rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
+        deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
+        fired = [s for s in side.steps if s.rule]
+        assumed: dict[str, str] = {}
+        for s in fired:
+            for r in (str(s.rule), *s.used):
+                rules.setdefault(r, None)
+                deciding.setdefault(r, None)
+            for d in s.effect_used:
+                rules.setdefault(d, None)
+            assumed.update(s.assumed)
+        misses = [s for s in side.steps if s.missed and s.source == side.state]
+        why_not: tuple[tuple[str, str], ...] = ()
+        why_not_event = 0
+        if state.stored and fired:
+            reason = fired[-1].sentence
+        else:
+            reason = state.says
+            if misses:
+                why_not, why_not_event = misses[-1].missed, misses[-1].event
+                last = misses[-1]
+                why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
+                reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
+                for rid in (*(r for r, _ in last.missed), *last.used):
+                    rules.setdefault(rid, None)
+                    deciding.setdefault(rid, None)
+                assumed.update(last.assumed)
+        levels = [self._confidence(r) for r in deciding] + list(assumed.values())
+        confidence = min(levels, key="LMH".index) if levels else "H"
+        f = side.fields
+        return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
+                       f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
+                       f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
+                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())),
+                       why_not, why_not_event)
+
+    def _describe_assumption(self, key: str, level: str) -> str:
+        owner, _, name = key.partition(".")
+        value = self.world.org[name] if owner == "org" else self.world.parties[owner].settings[name]
+        return f"{key} = {value!r} (documented default of confidence {level})"
+
+    def _confidence(self, rule_id: str) -> str:
+        return self.model.rule(rule_id).provenance.confidence
+
+
+def _side(ev: EventData) -> Side:
+    side = ev.model
+    assert isinstance(side, Side)
+    return side
+
+
+def simulate(model: Model, scenario: Scenario) -> list[Outcome]:
+    """Play `scenario` and return the outcome of every activity side, in the order the emails were created."""
+    return Simulator(model, scenario).run()
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)

@@ -1,0 +1,270 @@
+"""What each kind of scenario event does: create a message, run a sync cycle, start a legacy client, act by hand.
+
+Each handler validates the event against the world (the email exists, the actor holds a copy, ...) and then fires
+triggers on the activity sides; the rules that decide what follows are in model/.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import TrackproofError
+from ..spec.scenario import Event
+from .engine import SIDES, event_error
+from .world import Message, Side
+
+if TYPE_CHECKING:
+    from .engine import Simulator
+
+ORIGINS = ("crm", "outlook", "outside")
+MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
+
+
+def _party(sim: Simulator, event: Event, key: str) -> str:
+    pid = event.params.get(key)
+    if not isinstance(pid, str) or pid not in sim.world.parties:
+        raise event_error(event, key, f"unknown participant {pid!r}", "E401")
+    return pid
+
+
+def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
+    raw = event.params.get(key) or []
+    items = raw if isinstance(raw, list) else [raw]
+    item_locs = getattr(raw, "locs", None) or []  # a list read from a file knows where each item is
+    for i, pid in enumerate(items):
+        if not isinstance(pid, str) or pid not in sim.world.parties:
+            message = f"unknown participant {pid!r} in '{key}'"
+            if i < len(item_locs):
+                raise TrackproofError("E401", message, item_locs[i])
+            raise event_error(event, key, message, "E401")
+    return tuple(items)
+
+
+def _message(sim: Simulator, event: Event, key: str = "email") -> Message:
+    eid = event.params.get(key)
+    msg = sim.world.messages.get(str(eid))
+    if msg is None:
+        raise event_error(event, key, f"unknown email {eid!r}: no earlier 'send' event has that id", "E405")
+    return msg
+
+
+def _bool(event: Event, key: str, default: bool) -> bool:
+    value = event.params.get(key, default)
+    if not isinstance(value, bool):
+        raise event_error(event, key, f"'{key}' is true or false", "E402")
+    return value
+
+
+def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
+    """Where the author composes the message (crm, outlook, outside), checked against who the author is."""
+    party = sim.world.parties[author]
+    via = event.params.get("via", None if party.is_mailbox else "outside")
+    if via not in ORIGINS:
+        raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
+    if via == "outside" and party.is_mailbox:
+        raise event_error(event, "via", f"{author} is a Dynamics {party.kind}: it sends via crm or outlook")
+    if via != "crm" and party.is_mailbox and party.kind != "user":
+        raise event_error(event, "via", "only a user sends from Outlook")
+    if via != "outside" and not party.is_mailbox:
+        raise event_error(event, "via", f"{author} is not a Dynamics user or queue: it can only send via outside")
+    if _bool(event, "draft", False) and via != "crm":
+        raise event_error(event, "draft", "only an email composed in Dynamics 365 (via: crm) is saved as a draft")
+    return str(via)
+
+
+def _send(sim: Simulator, event: Event) -> None:
+    world, p = sim.world, event.params
+    eid = p["id"]
+    if not isinstance(eid, str) or not eid.replace("_", "").replace("-", "").isalnum():
+        raise event_error(event, "id", "an email id is a word of letters, digits, - or _ (E1, reply-2)", "E402")
+    if eid in world.messages or "." in eid:
+        raise event_error(event, "id", f"email id '{eid}' is already used (or contains a dot)", "E404")
+    author = _party(sim, event, "from")
+    is_mailbox = world.parties[author].is_mailbox
+    via = _origin(sim, event, author, eid)
+    to, cc, bcc = _parties(sim, event, "to"), _parties(sim, event, "cc"), _parties(sim, event, "bcc")
+    if not (to or cc or bcc):
+        raise event_error(event, "id", f"{eid} has no recipient", "E404")
+    parent = None
+    if "reply_to" in p and "forward_of" in p:
+        raise event_error(event, "forward_of", "an email replies to or forwards one email, not both")
+    for key in ("reply_to", "forward_of"):
+        if key in p:
+            parent_msg = _message(sim, event, key)
+            if not parent_msg.shared.get("delivered"):
+                state = parent_msg.main.state
+                raise event_error(event, key, f"{author} cannot answer {parent_msg.id}: it never left its sender "
+                                  f"(it is {state})")
+            if author not in (parent_msg.author, *world.recipients(parent_msg), *parent_msg.bcc,
+                              *_dl_members(sim, parent_msg)):
+                raise event_error(event, key, f"{author} never received {parent_msg.id}")
+            parent = parent_msg.id
+    regarding = _party(sim, event, "regarding") if "regarding" in p else None
+    flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
+             "subject_changed": _bool(event, "subject_changed", False),
+             "long_subject": _bool(event, "long_subject", False),
+             "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
+    msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
+                  len(world.messages))
+    world.messages[eid] = msg
+    if via != "crm" and parent is not None:
+        # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
+        if world.on_read is not None:
+            world.on_read(parent, "has_token")
+        msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
+    sim.add_copy(msg, author, "sender")
+    for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
+        for pid in pids:
+            for match in world.matches(pid):
+                sim.add_copy(msg, match, role)
+    for member in _dl_members(sim, msg):
+        sim.add_copy(msg, member, "dl")
+    outgoing = sim.new_side(msg, "outgoing") if is_mailbox else None
+    if any(c.role != "sender" for c in msg.copies.values()) or outgoing is None:
+        sim.new_side(msg, "incoming")
+    params = {"regarding": regarding}
+    if outgoing is not None:
+        sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
+    if via != "crm":
+        sim._deliver(msg)
+
+
+def _dl_members(sim: Simulator, msg: Message) -> list[str]:
+    out: list[str] = []
+    for pid in (*msg.to, *msg.cc, *msg.bcc):
+        out.extend(sim.world.parties[pid].members)
+    return out
+
+
+def _held_side(sim: Simulator, event: Event, msg: Message, actor: str) -> Side:
+    copy = msg.copies.get(actor)
+    if copy is None or copy.folder == "none":
+        raise event_error(event, "by", f"{actor} holds no copy of {msg.id} in a mailbox")
+    side = msg.sides.get("outgoing" if copy.role == "sender" else "incoming")
+    if side is None:  # pragma: no cover - a copy always belongs to a side
+        raise event_error(event, "by", f"{actor}'s copy of {msg.id} belongs to no activity")
+    return side
+
+
+def _manual(sim: Simulator, event: Event) -> None:
+    msg = _message(sim, event)
+    actor = _party(sim, event, "by")
+    side = _held_side(sim, event, msg, actor)
+    copy = msg.copies[actor]
+    params: dict[str, Any] = {}
+    if event.kind == "track":
+        via = event.params.get("via", "app_for_outlook")
+        if via not in sim.model.vocabulary.enums["via"]:
+            raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
+                              "E402")
+        params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
+    elif event.kind == "categorize":
+        copy.categorized = True
+    elif event.kind == "uncategorize":
+        copy.categorized = False
+    elif event.kind == "move":
+        folder = event.params["to"]
+        if folder not in MOVE_FOLDERS:
+            raise event_error(event, "to", f"'{folder}' is not a folder to move to ({', '.join(MOVE_FOLDERS)})",
+                              "E402")
+        if folder == "tracked_folder" and "regarding" not in event.params:
+            raise event_error(event, "to", "a tracked folder is mapped to a record: give 'regarding'", "E404")
+        copy.moved_back = folder == "inbox" and copy.folder != "inbox"
+        copy.folder = folder
+        copy.folder_record = _party(sim, event, "regarding") if folder == "tracked_folder" else None
+    sim.fire(side, event.kind, actor=actor, params=params)
+
+
+def _delete(sim: Simulator, event: Event) -> None:
+    msg = _message(sim, event)
+    where = event.params.get("in", "outlook")
+    if where == "crm":
+        wanted = event.params.get("side")
+        if wanted is not None and wanted not in msg.sides:
+            raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
+        for name in SIDES:
+            if name in msg.sides and wanted in (None, name):
+                sim.fire(msg.sides[name], "delete_crm")
+        return
+    if where != "outlook":
+        raise event_error(event, "in", "delete 'in: outlook' (with 'by') or 'in: crm'", "E402")
+    actor = _party(sim, event, "by")
+    side = _held_side(sim, event, msg, actor)
+    msg.copies[actor].folder = "deleted"
+    sim.fire(side, "delete_outlook", actor=actor)
+
+
+def _set(sim: Simulator, event: Event) -> None:
+    from ..spec.vocab import check_setting_value
+
+    vocab = sim.model.vocabulary
+    for key, value in event.params.items():
+        owner, _, name = str(key).partition(".")
+        loc = event.locs.get(key, event.loc)
+        if owner == "org":
+            attr = vocab.groups["org"].get(name)
+            target = sim.world.org
+        elif owner in sim.world.parties:
+            party = sim.world.parties[owner]
+            attr = vocab.groups["mailbox"].get(name) if party.is_mailbox else None
+            attr = attr or (vocab.groups["party"].get(name) if name != "kind" else None)
+            target = party.settings
+        else:
+            raise TrackproofError("E402", f"'{key}': write org.<setting> or <participant>.<setting>", loc)
+        if attr is None:
+            raise TrackproofError("E402", f"unknown setting '{name}' in '{key}'", loc)
+        check_setting_value(attr, value, vocab.enums, loc)
+        target[name] = value
+        sim.world.explicit.add((owner, name))
+        sim.world.overwritten.add((owner, name))
+    sim._check_constraints(event)
+
+
+def _sync(sim: Simulator, event: Event) -> None:
+    for msg in list(sim.world.messages.values()):
+        for name in SIDES:
+            if name in msg.sides:
+                sim.fire(msg.sides[name], "sync")
+    # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
+    processed = {pid for pid, party in sim.world.parties.items()
+                 if party.is_mailbox and sim.decide("sss_incoming", pid)}
+    sim.world.advance_watermarks(processed)
+
+
+def _outlook(sim: Simulator, event: Event) -> None:
+    user = _party(sim, event, "user")
+    party = sim.world.parties[user]
+    if party.kind != "user":
+        raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
+    sim.world.overwritten.add((user, "outlook_running"))
+    if event.kind == "outlook_stop":
+        party.settings["outlook_running"] = False
+        return
+    party.settings["outlook_running"] = True
+    for msg in list(sim.world.messages.values()):
+        for name in SIDES:
+            if name in msg.sides:
+                sim.fire(msg.sides[name], "outlook_sync", actor=user)
+
+
+def _resend(sim: Simulator, event: Event) -> None:
+    msg = _message(sim, event)
+    if "outgoing" not in msg.sides or msg.origin != "crm":
+        raise event_error(event, "email", f"{msg.id} was not composed in Dynamics 365")
+    sim.fire(msg.sides["outgoing"], "send", actor=msg.author, params={"regarding": msg.regarding})
+
+
+def _reset(sim: Simulator, event: Event) -> None:
+    pid = _party(sim, event, "mailbox")
+    if not sim.world.parties[pid].is_mailbox:
+        raise event_error(event, "mailbox", f"{pid} has no mailbox")
+    sim.world.reset_processing(pid)
+
+
+HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,
+            "untrack": _manual, "categorize": _manual, "uncategorize": _manual, "move": _manual, "delete": _delete,
+            "set": _set, "resend": _resend, "reset_processing_date": _reset}
+
+
+def play(sim: Simulator, event: Event) -> None:
+    HANDLERS[event.kind](sim, event)

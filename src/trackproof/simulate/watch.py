@@ -1,0 +1,42 @@
+"""`trackproof run --watch EXPR`: evaluate an expression over the emails' outcomes after every event of a scenario,
+to see when (and why) something changes. The expression language is that of claim conclusions (docs/claims.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Loc
+from ..spec import expr as X
+from ..spec.claims import OUTCOME, outcome_vocabulary
+from ..spec.ir import Model
+from ..spec.scenario import Event, Scenario
+from ..spec.yamlsrc import Origin
+from .engine import Simulator
+from .outcomes import outcome_env
+
+
+def parse_watch(model: Model, scenario: Scenario, source: str) -> X.Expr:
+    ids = [str(e.params["id"]) for e in scenario.events if e.kind == "send" and "id" in e.params]
+    names = {"org": "org", **{p: X.PARTY for p in scenario.participants}, **{i: OUTCOME for i in ids}}
+    sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
+    where = Loc("<--watch>", 1, 1)
+    return X.parse(source, outcome_vocabulary(model.vocabulary), sigs, names,
+                   Origin("<--watch>", [(1, 1)], [len(source)]), where)
+
+
+def _shown(value: Any) -> Any:
+    return value[0] if isinstance(value, tuple) else value
+
+
+def watch(model: Model, scenario: Scenario, expression: X.Expr) -> list[tuple[int, Any]]:
+    """The expression's value after each event."""
+    values: list[tuple[int, Any]] = []
+
+    def observe(sim: Simulator, event: Event) -> None:
+        outcomes = sim.outcomes_now()
+        env = outcome_env(outcomes, sim.world, scenario.participants,
+                          (str(e.params["id"]) for e in scenario.events if e.kind == "send" and "id" in e.params))
+        values.append((event.number, _shown(sim.compiler.compile(expression)(env))))
+
+    Simulator(model, scenario).run(observe)
+    return values

@@ -1,0 +1,172 @@
+"""Claim files: what someone believes about Dynamics 365 email, in a form the prover can decide.
+
+A claim is a scope (which settings are fixed, which range freely), a premise (participants and a sequence of events,
+written exactly as in a scenario file) and a conclusion (an expression over the outcome of each email). The claim
+says: for every setting in scope, if the events can happen, the conclusion holds at the end. See docs/claims.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+from ..errors import Loc, TrackproofError
+from ..spec import expr as X
+from .ir import Attribute, Model, Vocabulary
+from .scenario import Scenario, parse_event, parse_participants
+from .vocab import check_setting_value
+from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
+
+OUTCOME = "outcome"
+STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
+DIRECTION = ("none", "incoming", "outgoing")
+Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
+
+
+class Claim(NamedTuple):
+    id: str
+    text: str
+    reading: str
+    file: str
+    loc: Loc
+    scenario: Scenario  # the premise, with the fixed settings applied
+    fixed: dict[Setting, Any]
+    free: tuple[Setting, ...] | None  # None: every setting not fixed ranges freely
+    kinds: dict[str, tuple[str, ...]]  # participants whose kind ranges over several values
+    assume: X.Expr | None  # a further premise over the settings
+    conclusion: X.Expr
+
+
+def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
+    """The vocabulary of conclusions: email ids name outcomes with the fields `trackproof run` reports."""
+    def attr(name: str, typ: str) -> Attribute:
+        return Attribute(name, typ, OUTCOME, Loc("<outcome>", 0, 0))
+
+    outcome = {a.name: a for a in (
+        attr("stored", "bool"), attr("status", "activity_status"), attr("direction", "activity_direction"),
+        attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
+        attr("incoming", OUTCOME))}
+    enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
+    return vocab._replace(enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
+
+
+def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> Attribute | None:
+    groups = model.vocabulary.groups
+    if owner == "org":
+        return groups["org"].get(name)
+    if kind in ("user", "queue") and name in groups["mailbox"]:
+        return groups["mailbox"][name]
+    return groups["party"].get(name) if name != "kind" else None
+
+
+def _setting_key(model: Model, key: str, loc: Loc, kinds: dict[str, str]) -> tuple[Setting, Attribute]:
+    owner, _, name = key.partition(".")
+    if owner != "org" and owner not in kinds:
+        raise TrackproofError("E401", f"unknown participant '{owner}' in '{key}'", loc)
+    attr = setting_attribute(model, owner, name, kinds.get(owner))
+    if attr is None:
+        raise TrackproofError("E402", f"unknown setting '{key}': write org.<setting> or <participant>.<setting>", loc)
+    return (owner, name), attr
+
+
+def _kind_choices(model: Model, raw_parts: Mapping) -> dict[str, tuple[str, ...]]:
+    """Participants whose kind is a list: the kinds it ranges over (the first stands in for loading)."""
+    kinds: dict[str, tuple[str, ...]] = {}
+    known = model.vocabulary.enums["kind"]
+    for pid, pspec in raw_parts.items():
+        if not (isinstance(pspec, Mapping) and isinstance(pspec.get("kind"), list)):
+            continue
+        choices = tuple(str(k) for k in pspec["kind"])
+        if not choices:
+            raise TrackproofError("E104", "a list of kinds needs at least one kind", pspec.locs["kind"])
+        for k in choices:
+            if k not in known:
+                raise TrackproofError("E207", f"'{k}' is not a kind of participant", pspec.locs["kind"],
+                                      "kinds: " + ", ".join(known))
+            if (k in ("user", "queue")) != (choices[0] in ("user", "queue")):
+                raise TrackproofError("E207", f"kinds of '{pid}' must all be mailbox kinds or all not: {k}",
+                                      pspec.locs["kind"])
+        kinds[str(pid)] = choices
+        pspec["kind"] = choices[0]
+    return kinds
+
+
+def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
+    check_keys(spec, {"id", "text", "reading", "scope", "participants", "events", "assume", "conclusion"},
+               {"id", "text", "participants", "events", "conclusion"}, "a claim")
+    raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
+    kinds = _kind_choices(model, raw_parts)
+    participants = parse_participants(model, raw_parts)
+    simple = {pid: p.kind for pid, p in participants.items()}
+    fixed: dict[Setting, Any] = {}
+    free: tuple[Setting, ...] | None = None
+    org: dict[str, Any] = {}
+    if "scope" in spec:
+        scope = expect_mapping(spec["scope"], spec.locs["scope"], "scope")
+        check_keys(scope, {"fixed", "free"}, set(), "scope")
+        raw_fixed = expect_mapping(scope.get("fixed") or Mapping(), scope.locs.get("fixed", scope.loc), "fixed")
+        for key, value in raw_fixed.items():
+            where = raw_fixed.key_locs[key]
+            setting, attr = _setting_key(model, str(key), where, simple)
+            check_setting_value(attr, value, model.vocabulary.enums, raw_fixed.locs[key])
+            fixed[setting] = value
+        if "free" in scope:
+            items = expect_sequence(scope["free"], scope.locs["free"], "free")
+            chosen: list[Setting] = []
+            for k, loc_k in zip(items, items.locs, strict=True):
+                owner, _, name = str(k).partition(".")
+                if name == "kind":  # a participant's kind ranges over the list given with the participant
+                    if owner not in kinds:
+                        raise TrackproofError("E402", f"'{k}': give {owner} a list of kinds to let its kind range",
+                                              loc_k)
+                    continue
+                chosen.append(_setting_key(model, str(k), loc_k, simple)[0])
+            free = tuple(chosen)
+    # Settings written on a participant are fixed, as in a scenario (scope.fixed says the same thing elsewhere).
+    for pid, p in participants.items():
+        for name, value in p.settings.items():
+            fixed.setdefault((pid, name), value)
+    for (owner, name), value in fixed.items():
+        if owner == "org":
+            org[name] = value
+        else:
+            p = participants[owner]
+            participants[owner] = p._replace(settings={**p.settings, name: value})
+    events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
+    events = tuple(parse_event(raw, ev_loc, i + 1) for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs,
+                                                                                       strict=True)))
+    ids = [str(e.params["id"]) for e in events if e.kind == "send" and "id" in e.params]
+    vocab = outcome_vocabulary(model.vocabulary)
+    sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
+    names = {"org": "org", **{pid: X.PARTY for pid in participants}, **{eid: OUTCOME for eid in ids}}
+    conclusion = X.parse(spec["conclusion"], vocab, sigs, names, spec.origins.get("conclusion"),
+                         spec.locs["conclusion"])
+    if conclusion.type != X.BOOL:
+        raise TrackproofError("E204", "a conclusion must be true or false", spec.locs["conclusion"])
+    assume = None
+    if "assume" in spec:
+        assume = X.parse(spec["assume"], model.vocabulary, sigs, {"org": "org", **{p: X.PARTY for p in participants}},
+                         spec.origins.get("assume"), spec.locs["assume"])
+        if assume.type != X.BOOL:
+            raise TrackproofError("E204", "'assume' must be true or false", spec.locs["assume"])
+    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {})
+    text = " ".join(str(spec["text"]).split())
+    return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
+                 free, kinds, assume, conclusion)
+
+
+def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
+    name = os.fspath(path)
+    doc = expect_mapping(load_file(name), Loc(name, 1, 1), "a claim file")
+    check_keys(doc, {"claims", "title", "description"}, {"claims"}, "a claim file")
+    items = expect_sequence(doc["claims"], doc.locs["claims"], "claims")
+    if not items:
+        raise TrackproofError("E104", "a claim file needs at least one claim", doc.locs["claims"])
+    claims = [_claim(model, expect_mapping(raw, loc, "a claim"), loc, name) for raw, loc in zip(items, items.locs,
+                                                                                               strict=True)]
+    seen: dict[str, Loc] = {}
+    for c in claims:
+        if c.id in seen:
+            raise TrackproofError("E307", f"claim id '{c.id}' is used twice (first at {seen[c.id]})", c.loc)
+        seen[c.id] = c.loc
+    return claims

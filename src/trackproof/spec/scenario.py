@@ -1,0 +1,174 @@
+"""Scenario files: settings that differ from the defaults, participants, a sequence of events, expectations.
+
+This module reads and validates a scenario into frozen data (`Scenario`); simulate.py plays it. Everything a
+scenario names is checked here against the model's vocabulary, with the file, line and column of the mistake.
+The format is documented in docs/scenarios.md.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+from ..errors import Loc, TrackproofError
+from .ir import Model
+from .vocab import check_setting_value
+from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
+
+MAILBOX_KINDS = ("user", "queue")
+EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
+#: Each event kind with its allowed and required parameters (an event is a one-key mapping).
+EVENTS: dict[str, tuple[set[str], set[str]]] = {
+    "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject_changed",
+              "in_reply_to_kept", "long_subject", "regarding", "draft"}, {"id", "from"}),
+    "resend": ({"email"}, {"email"}),
+    "sync": (set(), set()),
+    "outlook_start": ({"user"}, {"user"}),
+    "outlook_stop": ({"user"}, {"user"}),
+    "track": ({"email", "by", "via", "regarding"}, {"email", "by"}),
+    "untrack": ({"email", "by"}, {"email", "by"}),
+    "categorize": ({"email", "by"}, {"email", "by"}),
+    "uncategorize": ({"email", "by"}, {"email", "by"}),
+    "move": ({"email", "by", "to", "regarding"}, {"email", "by", "to"}),
+    "delete": ({"email", "by", "in", "side"}, {"email"}),
+    "set": (set(), set()),
+    "reset_processing_date": ({"mailbox"}, {"mailbox"}),
+}
+#: The parameter an event written as `- outlook_start: X` (a bare value) stands for.
+SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox"}
+
+
+class Participant(NamedTuple):
+    id: str
+    kind: str
+    address: str
+    settings: dict[str, Any]
+    members: tuple[str, ...]
+    loc: Loc
+
+
+class Event(NamedTuple):
+    number: int  # 1-based position in the scenario
+    kind: str
+    params: dict[str, Any]
+    locs: dict[str, Loc]
+    loc: Loc
+
+
+class Scenario(NamedTuple):
+    path: str
+    name: str
+    description: str
+    org: dict[str, Any]
+    participants: dict[str, Participant]
+    events: tuple[Event, ...]
+    expect: dict[str, dict[str, tuple[Any, Loc]]]
+    expect_locs: dict[str, Loc]
+
+
+def parse_settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: str) -> dict[str, Any]:
+    vocab = model.vocabulary
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        attr = next((vocab.groups[g][key] for g in groups if key in vocab.groups[g]), None)
+        if attr is None:
+            known = sorted(k for g in groups for k in vocab.groups[g])
+            raise TrackproofError("E402", f"unknown setting '{key}' for {what}", raw.key_locs[key],
+                                  "settings: " + ", ".join(known))
+        check_setting_value(attr, value, vocab.enums, raw.locs[key])
+        out[key] = value
+    return out
+
+
+def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
+    out: dict[str, Participant] = {}
+    kinds = model.vocabulary.enums["kind"]
+    for pid, spec in raw.items():
+        if not str(pid).replace("_", "").replace("-", "").isalnum():
+            raise TrackproofError("E402", f"participant id '{pid}' must be letters, digits, - or _", raw.key_locs[pid])
+        spec = spec if spec is not None else _empty(raw.locs[pid])
+        spec = expect_mapping(spec, raw.locs[pid], f"participant '{pid}'")
+        kind = spec.get("kind", "unknown")
+        if kind not in kinds:
+            raise TrackproofError("E207", f"'{kind}' is not a kind of participant", spec.locs.get("kind", spec.loc),
+                                  "kinds: " + ", ".join(kinds))
+        rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members")})
+        rest.locs, rest.key_locs = spec.locs, spec.key_locs
+        groups = ("mailbox", "party") if kind in MAILBOX_KINDS else ("party",)
+        settings = parse_settings(model, rest, groups, f"a {kind} participant")
+        members: tuple[str, ...] = ()
+        if "members" in spec:
+            if kind != "distribution_list":
+                raise TrackproofError("E402", "only a distribution_list has members", spec.key_locs["members"])
+            members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
+        out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
+                                    settings, members, raw.key_locs[pid])
+    for p in out.values():
+        for m in p.members:
+            if m not in out:
+                raise TrackproofError("E401", f"unknown participant '{m}' in members of '{p.id}'", p.loc)
+    return out
+
+
+def _empty(loc: Loc) -> Mapping:
+    m = Mapping()
+    m.loc, m.locs, m.key_locs, m.origins = loc, {}, {}, {}
+    return m
+
+
+def parse_event(raw: Any, loc: Loc, index: int) -> Event:
+    if isinstance(raw, str):
+        raw_map = _empty(loc)
+        raw_map[raw] = None
+        raw_map.locs[raw] = loc
+        raw_map.key_locs[raw] = loc
+        raw = raw_map
+    spec = expect_mapping(raw, loc, "an event")
+    if len(spec) != 1:
+        raise TrackproofError("E104", "an event is one key, such as '- sync' or '- send: {...}'", loc)
+    kind = next(iter(spec))
+    if kind not in EVENTS:
+        raise TrackproofError("E106", f"unknown event '{kind}'", spec.key_locs[kind], "events: " + ", ".join(EVENTS))
+    body = spec[kind]
+    body_loc = spec.locs[kind]
+    if kind in SHORT_FORM and isinstance(body, str):
+        return Event(index, kind, {SHORT_FORM[kind]: body}, {SHORT_FORM[kind]: body_loc}, spec.key_locs[kind])
+    body = expect_mapping(body if body is not None else _empty(body_loc), body_loc, f"the '{kind}' event")
+    allowed, required = EVENTS[kind]
+    if kind != "set":
+        check_keys(body, allowed, required, f"the '{kind}' event")
+    return Event(index, kind, dict(body), dict(body.locs), spec.key_locs[kind])
+
+
+def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
+    """Read and validate a scenario file."""
+    name = os.fspath(path)
+    doc = expect_mapping(load_file(path), Loc(name, 1, 1), "a scenario")
+    check_keys(doc, {"name", "description", "settings", "participants", "events", "expect"},
+               {"participants", "events"}, "a scenario")
+    org: dict[str, Any] = {}
+    if "settings" in doc:
+        settings = expect_mapping(doc["settings"], doc.locs["settings"], "settings")
+        check_keys(settings, {"org"}, set(), "settings")
+        if "org" in settings:
+            raw_org = expect_mapping(settings["org"], settings.locs["org"], "org settings")
+            org = parse_settings(model, raw_org, ("org",), "the organisation")
+    raw_participants = expect_mapping(doc["participants"], doc.locs["participants"], "participants")
+    participants = parse_participants(model, raw_participants)
+    seq: Sequence = expect_sequence(doc["events"], doc.locs["events"], "events")
+    events = tuple(parse_event(raw, loc, i + 1) for i, (raw, loc) in enumerate(zip(seq, seq.locs, strict=True)))
+    expect: dict[str, dict[str, tuple[Any, Loc]]] = {}
+    expect_locs: dict[str, Loc] = {}
+    if "expect" in doc:
+        raw_expect = expect_mapping(doc["expect"], doc.locs["expect"], "expect")
+        for eid, fields in raw_expect.items():
+            fields = expect_mapping(fields, raw_expect.locs[eid], f"the expectation for '{eid}'")
+            for key in fields:
+                if key not in EXPECT_FIELDS:
+                    raise TrackproofError("E406", f"'{key}' is not an outcome field", fields.key_locs[key],
+                                          "fields: " + ", ".join(EXPECT_FIELDS))
+            expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
+            expect_locs[str(eid)] = raw_expect.key_locs[eid]
+    title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
+    return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
+                    org, participants, events, expect, expect_locs)

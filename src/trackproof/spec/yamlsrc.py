@@ -1,0 +1,195 @@
+"""YAML reading that keeps every value's file, line and column.
+
+PyYAML's composer (through libyaml when available) gives nodes with marks; this module turns them into plain dicts,
+lists and scalars, with the locations kept beside them in `Mapping.locs` / `Sequence.locs`. It refuses duplicate
+keys (which YAML parsers silently accept) and never constructs arbitrary Python objects.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import yaml
+
+from ..errors import Loc, TrackproofError
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+_BOOL_TRUE = {"true", "yes", "on"}
+
+
+class Origin:
+    """Where each character of a string scalar came from, so that an expression's error points into the file.
+
+    `segments` are the (line, column) starts of the scalar's content lines; folded text joins them with one
+    character, which is how YAML folds plain and `>` scalars.
+    """
+
+    __slots__ = ("file", "lengths", "segments")
+
+    def __init__(self, file: str, segments: list[tuple[int, int]], lengths: list[int]) -> None:
+        self.file = file
+        self.segments = segments
+        self.lengths = lengths
+
+    def loc_at(self, offset: int) -> Loc:
+        for (line, col), length in zip(self.segments, self.lengths, strict=True):
+            if offset <= length:
+                return Loc(self.file, line, col + offset)
+            offset -= length + 1
+        line, col = self.segments[-1]
+        return Loc(self.file, line, col + self.lengths[-1])
+
+
+class Mapping(dict[str, Any]):
+    """A YAML mapping; `loc` is where it starts, `locs[key]` where each value starts, `key_locs[key]` each key.
+
+    `origins[key]` maps the characters of a string value back to the file."""
+
+    loc: Loc
+    locs: dict[str, Loc]
+    key_locs: dict[str, Loc]
+    origins: dict[str, Origin]
+
+
+class Sequence(list[Any]):
+    """A YAML sequence; `loc` is where it starts, `locs[i]` where item i starts."""
+
+    loc: Loc
+    locs: list[Loc]
+
+
+def _loc(path: str, mark: Any) -> Loc:
+    return Loc(path, mark.line + 1, mark.column + 1)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag, value = node.tag, node.value
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":bool"):
+        return value.lower() in _BOOL_TRUE
+    if tag.endswith(":int"):
+        try:
+            return int(value.replace("_", ""), 0)
+        except ValueError:
+            return value
+    if tag.endswith(":float"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _origin(path: str, lines: list[str], node: yaml.ScalarNode) -> Origin:
+    start, end = node.start_mark, node.end_mark
+    style = node.style
+    following = []  # the content lines after the first: (line, column, length) of each non-blank one
+    for idx in range(start.line + 1, min(end.line + 1, len(lines))):
+        text = lines[idx]
+        if text.strip():
+            following.append((idx + 1, len(text) - len(text.lstrip()) + 1, len(text.strip())))
+    if style in ("|", ">") and following:
+        return Origin(path, [(a, b) for a, b, _ in following], [c for _, _, c in following])
+    quote = 1 if style in ("'", '"') else 0
+    if start.line == end.line or start.line >= len(lines):
+        return Origin(path, [(start.line + 1, start.column + 1 + quote)], [max(end.column - start.column, 1)])
+    segs = [(start.line + 1, start.column + 1 + quote), *((a, b) for a, b, _ in following)]
+    lens = [len(lines[start.line]) - start.column - quote, *(c for _, _, c in following)]
+    return Origin(path, segs, lens)
+
+
+def _convert(path: str, node: yaml.Node, lines: list[str]) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        seq = Sequence(_convert(path, item, lines) for item in node.value)
+        seq.loc = _loc(path, node.start_mark)
+        seq.locs = [_loc(path, item.start_mark) for item in node.value]
+        return seq
+    if isinstance(node, yaml.MappingNode):
+        mapping = Mapping()
+        mapping.loc = _loc(path, node.start_mark)
+        mapping.locs = {}
+        mapping.key_locs = {}
+        mapping.origins = {}
+        for key_node, value_node in node.value:
+            key_loc = _loc(path, key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise TrackproofError("E104", "a mapping key must be a plain word", key_loc)
+            key = str(key_node.value)
+            if key in mapping:
+                raise TrackproofError("E103", f"duplicate key '{key}'", key_loc,
+                                      f"'{key}' is already given at line {mapping.key_locs[key].line}")
+            mapping[key] = _convert(path, value_node, lines)
+            if isinstance(value_node, yaml.ScalarNode) and isinstance(mapping[key], str):
+                mapping.origins[key] = _origin(path, lines, value_node)
+            mapping.locs[key] = _loc(path, value_node.start_mark)
+            mapping.key_locs[key] = key_loc
+        return mapping
+    raise TrackproofError("E102", "unsupported YAML node", _loc(path, node.start_mark))  # pragma: no cover
+
+
+def load_text(text: str, path: str) -> Any:
+    """Parse YAML text; errors carry `path` and the position libyaml reports."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _loc(path, mark) if mark is not None else Loc(path, 1, 1)
+        raise TrackproofError("E102", f"malformed YAML: {exc.problem or exc.context}", loc) from None
+    except yaml.YAMLError as exc:
+        raise TrackproofError("E102", f"malformed YAML: {exc}", Loc(path, 1, 1)) from None
+    if node is None:
+        empty = Mapping()
+        empty.loc, empty.locs, empty.key_locs, empty.origins = Loc(path, 1, 1), {}, {}, {}
+        return empty
+    return _convert(path, node, text.splitlines())
+
+
+def load_file(path: str | os.PathLike[str]) -> Any:
+    """Read and parse a YAML file."""
+    name = str(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TrackproofError("E101", f"cannot read file: {reason}", Loc(name, 0, 0)) from None
+    return load_text(text, name)
+
+
+def expect_mapping(value: Any, loc: Loc, what: str) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise TrackproofError("E104", f"{what} must be a mapping", loc)
+    return value
+
+
+def expect_sequence(value: Any, loc: Loc, what: str) -> Sequence:
+    if not isinstance(value, Sequence):
+        raise TrackproofError("E104", f"{what} must be a list", loc)
+    return value
+
+
+def as_list(value: Any, loc: Loc) -> tuple[list[Any], list[Loc]]:
+    """A scalar or a list, as a list with its item locations."""
+    if isinstance(value, Sequence):
+        return list(value), list(value.locs)
+    return [value], [loc]
+
+
+def check_keys(mapping: Mapping, allowed: set[str], required: set[str], what: str) -> None:
+    """Refuse unknown keys and report missing ones, each at its own location."""
+    for key in mapping:
+        if key not in allowed:
+            near = sorted(allowed)
+            raise TrackproofError("E106", f"unknown key '{key}' in {what}", mapping.key_locs[key],
+                                  "allowed keys: " + ", ".join(near))
+    for key in sorted(required):
+        if key not in mapping:
+            raise TrackproofError("E105", f"{what} needs the key '{key}'", mapping.loc)
