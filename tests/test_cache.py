@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trackproof import parallel as jobs
+from trackproof.prove import batch
 
 from .conftest import ROOT, cli
 
@@ -28,7 +28,7 @@ def _no_proofs(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> object:
         raise AssertionError("proved again although nothing changed")
 
-    monkeypatch.setattr(jobs, "prove_claim", refuse)
+    monkeypatch.setattr(batch, "prove_claim", refuse)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif"])

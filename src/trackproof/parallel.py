@@ -1,11 +1,5 @@
-"""Proving a claim file on several cores (`check --jobs N`).
-
-Claims are independent, except that the claims sharing a setup are asked together whether they can all hold
-(consistency.py), which needs their Z3 regions in one process. So a task is such a group (or a lone claim); tasks go
-to worker processes forked after the model and the claims are loaded, the costliest first, and each sends back its
-verdicts without Z3 objects (prove.portable) and its consistency answer. The output does not depend on the number of
-workers: every verdict, holds_when and counterexample is chosen canonically from its region (ADR 003), and results
-are put back in the claims' order.
+"""Work on several cores: a function mapped over items on worker processes forked from this one (`check --jobs`,
+`gaps --jobs`). It knows nothing of claims or models: what to run is the caller's (prove/batch.py).
 
 Workers are forked (Linux only: fork is the cheap way to share a loaded model, and the platforms where fork is not
 the default discourage it); elsewhere, or with one job, the same tasks run in this process.
@@ -25,12 +19,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import Loc, TrackproofError
-from .prove.consistency import Consistency, consistency, setup_key
-from .prove.rulepaths import Verdict, portable, prove_claim
-from .spec.claims import Claim
-from .spec.ir import Model
-
-Result = tuple[list[Verdict], list[Consistency]]  # a task's verdicts (in its order) and consistency answer
 
 
 class WorkerDied(RuntimeError):
@@ -43,29 +31,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def weight(claim: Claim) -> int:
-    """A rough guess of what proving `claim` costs, only to hand out the costliest tasks first (so that no worker
-    is left with a long one at the end): rule paths multiply with the mailboxes on the message (each brings its
-    own settings) and with the events. Measured on the shipped claims it orders them as their times do."""
-    mailboxes = sum(1 for p in claim.scenario.participants.values() if p.kind in ("user", "queue"))
-    return max(1, mailboxes) ** 2 * len(claim.scenario.events)
-
-
-def tasks(claims: list[Claim]) -> list[list[int]]:
-    """Claim indices grouped by setup (consistency asks each group together), the costliest first (weight)."""
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, claim in enumerate(claims):
-        groups.setdefault(setup_key(claim), []).append(i)
-    return sorted(groups.values(), key=lambda g: (-sum(weight(claims[i]) for i in g), g[0]))
-
-
-def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> Result:
-    """A task's verdicts, in the task's order, and its consistency answer. Nothing in it depends on where the
-    claims sit in the list (the cache keeps it for the same claims in any order)."""
-    verdicts = [prove_claim(model, claims[i], examples) for i in task]
-    return verdicts, consistency(model, verdicts)
 
 
 def can_fork() -> bool:
@@ -223,88 +188,3 @@ def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) ->
     return [out[i] for i in range(len(items))]
 
 
-def file_digests(claims: list[Claim]) -> dict[str, str]:
-    """The SHA-256 of each claim file's bytes, read once."""
-    import hashlib
-
-    out = {}
-    for path in dict.fromkeys(c.file for c in claims):
-        with open(path, "rb") as handle:
-            out[path] = hashlib.sha256(handle.read()).hexdigest()
-    return out
-
-
-def task_key(base: str, claims: list[Claim], task: list[int], digests: dict[str, str]) -> str:
-    """What a task's results depend on besides `base` (the model and the engine): its claims, parsed, and the bytes
-    of their files (a comment or a reading changes nothing in the parsed claim but is shown in the output)."""
-    files = sorted({claims[i].file for i in task})
-    return "\n".join([base, *(f"{path}:{digests[path]}" for path in files), *(repr(claims[i]) for i in task)])
-
-
-def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], Any] | None = None,
-              on_done: Callable[[Claim], None] | None = None,
-              key: str | None = None, examples: int = 1) -> tuple[list[Verdict], list[Consistency], Any]:
-    """Every claim's verdict (in the claims' order), the consistency of each group that shares a setup (in the
-    order of the group's first claim), and what `also` returned. `also` is one more task (the model check), run
-    before any proof in a process that has run nothing else: the first task of a worker, or of this process when
-    there are no workers, so its Z3 state is the same either way; what it returns must pickle. With a cache `key`
-    (cache.py), a task whose claims are unchanged is not proved again. `examples`: counterexamples per violated
-    claim (prove_claim)."""
-    from . import cache
-
-    results: dict[int, Result] = {}  # task number -> its result
-    work = tasks(claims)
-    digests = file_digests(claims) if key is not None else {}
-    keys: list[str | None] = [task_key(f"{key}\nexamples={examples}", claims, task, digests) if key is not None
-                              else None for task in work]
-
-    def done(number: int, result: Result, fresh: bool) -> None:
-        results[number] = result
-        tkey = keys[number]
-        if fresh and tkey is not None:
-            cache.store("check", tkey, result)
-        for i in work[number]:
-            if on_done is not None:
-                on_done(claims[i])
-
-    todo = []
-    for number, tkey in enumerate(keys):
-        found = cache.load("check", tkey) if tkey is not None else None
-        if isinstance(found, tuple) and len(found) == 2 and len(found[0]) == len(work[number]):
-            done(number, found, False)
-        else:
-            todo.append(number)
-    extra = None
-    jobs = min(jobs, len(todo) + (also is not None))
-    if jobs <= 1 or not can_fork():
-        extra = also() if also is not None else None
-        for number in sorted(todo, key=lambda n: work[n][0]):  # claim order: bad input stops at the first claim
-            verdicts, joint = _prove(model, claims, work[number], examples)
-            done(number, ([portable(v) for v in verdicts] if keys[number] is not None else verdicts, joint), True)
-    else:
-        # `also` first, so that it is the first task of its worker; then the groups, costliest first.
-        items: list[int | None] = ([None] if also is not None else []) + todo
-
-        def run(item: int | None) -> Any:
-            if item is None:
-                assert also is not None
-                return also()
-            verdicts, joint = _prove(model, claims, work[item], examples)
-            return [portable(v) for v in verdicts], joint
-
-        # bad input: the error of the first claim, whatever order the workers finished in
-        def claim_order(position: int) -> int:
-            item = items[position]
-            return -1 if item is None else work[item][0]
-
-        for position, payload in fork_map(run, items, jobs, claim_order):
-            item = items[position]
-            if item is None:
-                extra = payload
-            else:
-                done(item, payload, True)
-    by_index = {i: v for number, (verdicts, _) in results.items() for i, v in zip(work[number], verdicts, strict=True)}
-    verdicts = [by_index[i] for i in range(len(claims))]
-    place = {c.id: i for i, c in enumerate(claims)}
-    joint = sorted((c for _, js in results.values() for c in js), key=lambda c: min(place[cid] for cid in c.claims))
-    return [v._replace(claim=claims[i]) for i, v in enumerate(verdicts)], joint, extra

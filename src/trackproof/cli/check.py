@@ -76,7 +76,7 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
     model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
     claim, each for another reason."""
     from ..cache import cached
-    from ..parallel import prove_all
+    from ..prove.batch import prove_all
     from ..prove.modelcheck import check_model
     from ..report.check import summary
     from ..spec.claims import load_claims
