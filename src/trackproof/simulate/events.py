@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TrackproofError
+from ..errors import Loc, TrackproofError
 from ..spec.scenario import Event
-from .engine import SIDES, event_error
-from .world import Message, Side
+from .world import SIDES, Message, Side
 
 if TYPE_CHECKING:
     from .engine import Simulator
 
 ORIGINS = ("crm", "outlook", "outside")
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    """A TrackproofError at the event parameter `key` (or the event)."""
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
 
 
@@ -109,8 +114,8 @@ def _send(sim: Simulator, event: Event) -> None:
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
-        if world.on_read is not None:
-            world.on_read(parent, "has_token")
+        if world.hooks is not None:
+            world.hooks.read(parent, "has_token")
         msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
@@ -126,7 +131,7 @@ def _send(sim: Simulator, event: Event) -> None:
     if outgoing is not None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
-        sim._deliver(msg)
+        sim.deliver(msg)
 
 
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
@@ -217,7 +222,7 @@ def _set(sim: Simulator, event: Event) -> None:
         target[name] = value
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
-    sim._check_constraints(event)
+    sim.check_constraints(event)
 
 
 def _sync(sim: Simulator, event: Event) -> None:
