@@ -22,7 +22,7 @@ from .events import play
 from .explain import Explainer
 from .hooks import Hooks
 from .mail import SIDES, Copy, Message, Side, Step
-from .outcomes import Outcome
+from .outcomes import Outcome, outcome_of
 from .world import World
 
 
@@ -205,9 +205,11 @@ class Simulator:
         rule at an earlier try, with nothing it read changed since, is not tried again: no rule can fire now either,
         and the "why not" of the first try stands (so a sync costs the sides where something happened)."""
         event = self.machine.events.get(trigger)
-        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
-            return False
         world = self.world
+        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
+            if not params:
+                world.sleep(side, (trigger, actor), frozenset({("msg", side.message.id)}))
+            return False
         key = (trigger, actor, repr(params) if params else "")
         tried = side.misses.get(key)
         if tried is not None and tried[0] == side.state and world.unchanged_since(tried[1], tried[2]):
@@ -232,6 +234,8 @@ class Simulator:
             world.touch(("msg", side.message.id))
         elif self._attempt:
             side.misses[key] = (side.state, clock, frozenset(reads))
+            if not params:
+                world.sleep(side, (trigger, actor), side.misses[key][2])
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
                                    used=tuple(self._attempt_used), missed=tuple(self._attempt),
                                    assumed=tuple(self._attempt_assumed.items())))
@@ -309,12 +313,12 @@ class Simulator:
                     observer(self, event)
         finally:
             self.event = None
-        return [self.outcome(side) for msg in self.world.messages.values() for side in
+        return [outcome_of(self.model, self.world, side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
 
     def outcomes_now(self) -> dict[str, Outcome]:
         """The outcome of every activity side so far."""
-        return {side.key: self.outcome(side) for msg in self.world.messages.values()
+        return {side.key: outcome_of(self.model, self.world, side) for msg in self.world.messages.values()
                 for side in (msg.sides[s] for s in SIDES if s in msg.sides)}
 
     def new_side(self, msg: Message, name: str) -> Side:
@@ -324,59 +328,39 @@ class Simulator:
         side = Side(msg, name)
         self.machine.set_state(self.model.initial, model=side)
         msg.sides[name] = side
+        self.world.add_side(side)
         self.world.touch(("msg", msg.id))
         return side
+
+    def broadcast(self, trigger: str, actor: str | None = None) -> None:
+        """`trigger` to every side in the order they were made (a sync cycle, a legacy client's pass), leaving alone
+        the sides whose last try found no rule and read nothing that changed since (they cannot react): what a
+        cycle costs is the sides where something can happen. A side that something changes during the pass is
+        tried in it when its turn is still to come, as a plain pass in order would."""
+        import heapq
+
+        world = self.world
+        key = (trigger, actor)
+        queue = sorted(world.awake_sides(key))
+        world.woken = []
+        try:
+            done = -1
+            while queue:
+                position = heapq.heappop(queue)
+                if position <= done:
+                    continue
+                done = position
+                self.fire(world.sides[position], trigger, actor=actor)
+                for woken in world.woken:
+                    if woken > done:
+                        heapq.heappush(queue, woken)
+                world.woken.clear()
+        finally:
+            world.woken = None
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None:
         if pid not in msg.copies and self.world.parties[pid].is_mailbox:
             self.world.add_copy(msg, pid, Copy(role))
-
-    # --- outcomes ----------------------------------------------------------------------------------------------
-    def outcome(self, side: Side) -> Outcome:
-        state = self.model.states[side.state]
-        rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
-        deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
-        fired = [s for s in side.steps if s.rule]
-        assumed: dict[str, str] = {}
-        for s in fired:
-            for r in (str(s.rule), *s.used):
-                rules.setdefault(r, None)
-                deciding.setdefault(r, None)
-            for d in s.effect_used:
-                rules.setdefault(d, None)
-            assumed.update(s.assumed)
-        misses = [s for s in side.steps if s.missed and s.source == side.state]
-        why_not: tuple[tuple[str, str], ...] = ()
-        why_not_event = 0
-        if state.stored and fired:
-            reason = fired[-1].sentence
-        else:
-            reason = state.says
-            if misses:
-                why_not, why_not_event = misses[-1].missed, misses[-1].event
-                last = misses[-1]
-                why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
-                reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
-                for rid in (*(r for r, _ in last.missed), *last.used):
-                    rules.setdefault(rid, None)
-                    deciding.setdefault(rid, None)
-                assumed.update(last.assumed)
-        levels = [self._confidence(r) for r in deciding] + list(assumed.values())
-        confidence = min(levels, key="LMH".index) if levels else "H"
-        f = side.fields
-        return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
-                       f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
-                       f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())),
-                       why_not, why_not_event)
-
-    def _describe_assumption(self, key: str, level: str) -> str:
-        owner, _, name = key.partition(".")
-        value = self.world.org[name] if owner == "org" else self.world.parties[owner].settings[name]
-        return f"{key} = {value!r} (documented default of confidence {level})"
-
-    def _confidence(self, rule_id: str) -> str:
-        return self.model.rule(rule_id).provenance.confidence
 
 
 def _side(ev: EventData) -> Side:

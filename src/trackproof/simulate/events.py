@@ -35,6 +35,8 @@ class Simulator(Protocol):
 
     def check_constraints(self, event: Event | None) -> None: ...
 
+    def broadcast(self, trigger: str, actor: str | None = None) -> None: ...
+
 ORIGINS = ("crm", "outlook", "outside")
 
 
@@ -249,10 +251,7 @@ def _set(sim: Simulator, event: Event) -> None:
 
 
 def _sync(sim: Simulator, event: Event) -> None:
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "sync")
+    sim.broadcast("sync")
     # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
     processed = {pid for pid, party in sim.world.parties.items()
                  if party.is_mailbox and sim.decide("sss_incoming", pid, (pid, "watermark"))}
@@ -270,10 +269,7 @@ def _outlook(sim: Simulator, event: Event) -> None:
         party.settings["outlook_running"] = False
         return
     party.settings["outlook_running"] = True
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "outlook_sync", actor=user)
+    sim.broadcast("outlook_sync", actor=user)
 
 
 def _resend(sim: Simulator, event: Event) -> None:

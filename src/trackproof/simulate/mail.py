@@ -56,9 +56,10 @@ class Step:
 class Side:
     """One activity of a message (outgoing or incoming): the object a `transitions` machine drives."""
 
-    def __init__(self, message: Message, side: str) -> None:
+    def __init__(self, message: Message, side: str, position: int = 0) -> None:
         self.message = message
         self.side = side
+        self.position = position  # the order sides were made in: a sync cycle goes through them in it
         self.state = ""
         self.fields: dict[str, Any] = {}
         self.steps: list[Step] = []

@@ -84,6 +84,12 @@ class World:
         # ("msg", id)); an attempt that read nothing changed since needs no second try (Simulator.fire).
         self.clock = 0
         self.stamps: dict[Any, int] = {}
+        self.sides: list[Side] = []  # every activity side, in the order they were made
+        # Broadcast triggers (a sync cycle, a legacy client's pass): per (trigger, actor), the positions of the sides
+        # that may react (the others' last try found no rule and read nothing changed since), and who watches what
+        self.awake: dict[tuple[str, Any], set[int]] = {}
+        self.watchers: dict[Any, list[tuple[int, tuple[str, Any]]]] = {}
+        self.woken: list[int] | None = None  # sides woken during the broadcast under way
         self.reading: set[Any] | None = None  # the objects read by the attempt under way, when asked
         self.kinds: dict[str, tuple[str, ...]] = {}  # the kinds a participant may have, where they range (prover)
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
@@ -117,10 +123,39 @@ class World:
 
     # --- mail mechanics -------------------------------------------------------------------------------------
     def touch(self, *keys: Any) -> None:
-        """Something about these objects changed ("org", ("party", id), ("msg", id))."""
+        """Something about these objects changed ("org", ("party", id), ("msg", id)): the sides whose last try of a
+        broadcast trigger read them may react again."""
         self.clock += 1
         for key in keys:
             self.stamps[key] = self.clock
+            for position, trigger in self.watchers.pop(key, ()):
+                awake = self.awake.get(trigger)
+                if awake is not None and position not in awake:
+                    awake.add(position)
+                    if self.woken is not None:
+                        self.woken.append(position)
+
+    def add_side(self, side: Side) -> None:
+        side.position = len(self.sides)
+        self.sides.append(side)
+        for awake in self.awake.values():
+            awake.add(side.position)
+
+    def sleep(self, side: Side, trigger: tuple[str, Any], reads: frozenset[Any]) -> None:
+        """`side` found no rule for a broadcast `trigger` after reading `reads`: leave it be until one changes."""
+        awake = self.awake.get(trigger)
+        if awake is None:
+            return
+        awake.discard(side.position)
+        for key in reads:
+            self.watchers.setdefault(key, []).append((side.position, trigger))
+
+    def awake_sides(self, trigger: tuple[str, Any]) -> set[int]:
+        """The positions of the sides that may react to a broadcast trigger (all of them the first time)."""
+        found = self.awake.get(trigger)
+        if found is None:
+            found = self.awake[trigger] = set(range(len(self.sides)))
+        return found
 
     def unchanged_since(self, clock: int, keys: frozenset[Any]) -> bool:
         """Whether none of these objects changed after `clock`."""
@@ -198,13 +233,13 @@ class World:
             return tuple(p for p, c in msg.copies.items() if c.role == "sender")
         return tuple(p for p, c in msg.copies.items() if c.role != "sender")
 
-    def ancestors(self, msg: Message) -> list[Message]:
-        out: list[Message] = []
+    def ancestors(self, msg: Message) -> Iterator[Message]:
+        """The messages `msg` answers, nearest first."""
         cur = msg.parent
         while cur is not None:
-            out.append(self.messages[cur])
-            cur = self.messages[cur].parent
-        return out
+            found = self.messages[cur]
+            yield found
+            cur = found.parent
 
     def stored(self, side: Side) -> bool:
         return self.model.states[side.state].stored
@@ -213,7 +248,14 @@ class World:
         return any(self.stored(s) for s in msg.sides.values())
 
     def stored_ancestor(self, msg: Message) -> Message | None:
-        return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
+        """The nearest earlier message of the conversation that is stored (the ancestors looked at until then are
+        what the answer read)."""
+        for a in self.ancestors(msg):
+            if self.reading is not None:
+                self.reading.add(("msg", a.id))
+            if self.message_stored(a):
+                return a
+        return None
 
     def add_copy(self, msg: Message, pid: str, copy: Copy) -> None:
         msg.copies[pid] = copy
@@ -313,8 +355,6 @@ class World:
         reading = self.reading
         if reading is not None:
             reading.add(("msg", msg.id))
-            if name in ("stored_ancestor", "thread_stored"):
-                reading.update(("msg", a.id) for a in self.ancestors(msg))
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
         if name in self._effect_fields:
@@ -337,7 +377,7 @@ class World:
             found = self.stored_ancestor(msg)
             return (found.id, None) if found else None
         if name == "thread_stored":
-            return any(self.message_stored(a) for a in self.ancestors(msg))
+            return self.stored_ancestor(msg) is not None
         if name == "sibling_stored":
             return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
         if name == "sender":
