@@ -25,6 +25,7 @@ from ..spec.ir import Model
 from .reuse import Entry, Point, TermReuse
 from .scope import Space
 from .terms import Builder, ReadLog, quiet
+from .z3api import is_value
 
 
 def _names(env: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -74,7 +75,8 @@ class PathRecorder:
             self.reuse.keep(point, self.world, entry, reads)
         else:
             self._rest_on(entry, env, role)
-        self.builder.pins.append(self.reuse.pin(entry, expr.type, value, self.space))
+        if not is_value(entry.term):  # a value's pin says nothing (it was built from what the run saw)
+            self.builder.pins.append(self.reuse.pin(entry, expr.type, value, self.space))
         self.prefix = hash((point.prefix, id(expr), point.email, point.actor, point.event, role, repr(value)))
         if held is not None:  # held back until something reads the fact it decides
             self.hold(*held, self.builder.pins[start:])

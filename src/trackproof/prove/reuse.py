@@ -101,7 +101,7 @@ class TermCache:
 
     @staticmethod
     def _group(point: Point) -> tuple[Any, ...]:
-        return (point.shape, id(point.expr), point.email, point.actor, point.event, point.role, point.names)
+        return (id(point.expr), point.email, point.actor, point.event, point.role, point.names)
 
     def find(self, point: Point, world: World, event: dict[str, Any]) -> Entry | None:
         key = self._key(point, world)

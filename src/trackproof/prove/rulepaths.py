@@ -125,12 +125,16 @@ def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, A
     sim.world.kinds = claim.kinds
     builder = Builder(space, ReadLog(sim.world), sim.compiler, lambda: sim.version)
     recorder = PathRecorder(model, space, setup.reuse, sim.world, builder, hash(tuple(classes)))
-    # A kind's class shapes the world; a mailbox's at once (its settings), another's only where the mail mechanics
-    # read it (an unknown address, a list): held until then.
+    # A kind's class shapes the world only where the mail mechanics read it (an unknown address, a list, who may
+    # send from Outlook): held until then. A mailbox's settings the scope leaves at their defaults differ by kind
+    # (a queue's filter), so there the class is pinned at once.
     pins: list[z3.BoolRef] = []
+    mailbox = model.vocabulary.groups["mailbox"]
     for owner, same in classes:
         pin = any_of([space.equals((owner, "kind"), k) for k in same])
-        if same[0] in model.vocabulary.mailbox_kinds:
+        defaults = same[0] in model.vocabulary.mailbox_kinds and any(
+            (owner, n) not in space.vars and (owner, n) not in claim.fixed for n in mailbox)
+        if defaults:
             pins.append(pin)
         else:
             recorder.hold(owner, "kind", [pin])

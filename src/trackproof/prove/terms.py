@@ -24,7 +24,7 @@ from ..simulate.world import World
 from ..spec.claims import Setting
 from ..spec.expr import BOOL, NULL, PARTY, PARTY_SET, Expr
 from .scope import Space
-from .z3api import all_of, any_of, constant_id, eq, ite, neg
+from .z3api import all_of, any_of, constant_id, eq, is_value, ite, neg
 
 Read = tuple[tuple[Any, ...], Any]  # what was read (its kind and key), and the value it gave
 
@@ -126,7 +126,9 @@ class Builder:
     def _concrete(self, e: Expr, env: dict[str, Any]) -> Any:
         value = self.compiler.compile(e)(env)
         if e.kind not in ("var", "const"):
-            self.pins.append(self.term(e, env) == self.space.const(value, e.type))
+            term = self.term(e, env)
+            if not is_value(term):
+                self.pins.append(eq(term, self.space.const(value, e.type)))
         return value
 
     def term(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:

@@ -85,6 +85,7 @@ def _bool(event: Event, key: str, default: bool) -> bool:
 def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
     """Where the author composes the message (crm, outlook, outside), checked against who the author is."""
     party = sim.world.parties[author]
+    sim.world.read_kind(author)  # who may send from where depends on the author's kind
     via = event.params.get("via", None if party.is_mailbox else "outside")
     if via not in ORIGINS:
         raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
@@ -261,6 +262,7 @@ def _sync(sim: Simulator, event: Event) -> None:
 def _outlook(sim: Simulator, event: Event) -> None:
     user = _party(sim, event, "user")
     party = sim.world.parties[user]
+    sim.world.read_kind(user)
     if party.kind != "user":
         raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
     sim.world.overwritten.add((user, "outlook_running"))

@@ -185,6 +185,11 @@ class World:
         unresolved = self.model.vocabulary.kind_roles["unresolved"]
         return any(k in unresolved for k in choices)
 
+    def read_kind(self, pid: str) -> None:
+        """The mail mechanics are about to read `pid`'s kind (told to the hooks)."""
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+
     def unresolved(self, pid: str) -> bool:
         """Whether `pid` is an address no record matches (the mail mechanics read its kind: told to the hooks)."""
         if self.hooks is not None:
