@@ -437,3 +437,13 @@ def test_z3api_agrees_with_z3s_own_functions() -> None:
     assert z3api.check(solver, z3.Not(a)) == z3api.SAT
     model = solver.model()
     assert z3api.model_value(model, z3api.declaration(b)) is True
+
+
+def test_a_claim_with_too_many_rule_paths_is_unknown_and_says_what_to_narrow(model: Model,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = next(c for c in load_claims(FORUM, model) if c.id == "SSS-2")
+    monkeypatch.setattr(rulepaths, "MAX_PATHS", 2)
+    verdict = prove_claim(model, claim).verdict
+    assert verdict.verdict == "unknown" and verdict.holds_when is None and verdict.counterexample is None
+    assert "more than 2 rule paths: narrow the claim" in verdict.reason and "scope.fixed" in verdict.reason
+    assert any(name in verdict.reason for name in ("X.filter", "org.use_correlation"))

@@ -267,7 +267,7 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
             node.done = True
             continue
         if len(paths) == MAX_PATHS:
-            return paths, f"more than {MAX_PATHS} rule paths"
+            return paths, too_many(space, paths)
         settings = settings_of(space, solver.model())
         path = run_path(model, claim, setup, settings, keep, explain)
         _self_check(claim, space, settings, path)
@@ -275,6 +275,18 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
         if not tree.insert(path.pins, node):  # pragma: no cover - never seen: the runs are deterministic
             add(solver, [neg(path.condition)])
     return paths, ""
+
+
+def too_many(space: Space, paths: list[PathRun]) -> str:
+    """Why the enumeration stopped, with the part of the claim to narrow: the settings the rule paths found so far
+    split on most (fix some of them in `scope.fixed`, or leave fewer free in `scope.free`)."""
+    counts: dict[Setting, int] = {}
+    for p in paths[:500]:
+        for s in mentioned(space, [p.condition]):
+            counts[s] = counts.get(s, 0) + 1
+    top = sorted(counts, key=lambda s: (-counts[s], list(space.vars).index(s)))[:6]
+    return (f"more than {MAX_PATHS} rule paths: narrow the claim, e.g. fix some of the settings its paths split on "
+            f"most ({', '.join(space.label(s) for s in top)}) in scope.fixed, or list fewer in scope.free")
 
 
 def _self_check(claim: Claim, space: Space, settings: dict[Setting, Any], path: PathRun) -> None:
