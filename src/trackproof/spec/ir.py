@@ -34,6 +34,8 @@ class Attribute(NamedTuple):
     users_only: bool = False
     field: bool = False  # written by transition effects
     shared: bool = False  # a field of the message, shared by its sides
+    where: str = ""  # where a setting is found in Dynamics 365 (a page, a record, an OrgDBOrgSetting)
+    where_sources: tuple[str, ...] = ()  # the documents that say so
 
 
 class Constraint(NamedTuple):
@@ -54,6 +56,7 @@ class Vocabulary(NamedTuple):
     sender_order: tuple[str, ...]
     resolution_rules: tuple[str, ...]
     constraints: tuple[Constraint, ...] = ()
+    value_labels: dict[str, dict[str, str]] = {}  # noqa: RUF012 - type -> value -> the name Dynamics 365 shows
 
 
 class Provenance(NamedTuple):
