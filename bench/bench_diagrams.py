@@ -1,6 +1,6 @@
 """Benchmark `trackproof diagrams` (every default diagram, all formats) with Graphviz's `dot` and with the WebAssembly
 renderer, in one run, next to the import floor `python -c "import transitions, yaml"`.
-Target (issue #4): all diagrams in under 3x the floor with `dot`. Also, for ADR 007: what importing the `graphviz`
+Target (issue #4): all diagrams in under 3x the floor with `dot`. Also, for ADR 008: what importing the `graphviz`
 package adds to the floor, and one `dot` process per diagram (what trackproof does: deterministic) against one
 process drawing every diagram in a row (what ADR 004 did: its SVG changed from run to run).
 Usage: python bench/bench_diagrams.py [--repeat N]

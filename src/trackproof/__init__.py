@@ -1,13 +1,14 @@
 """trackproof: will this email end up in Dynamics 365? A model of the documented rules, a simulator and proofs.
 
-The Python API (docs/api.md), the same answers as the commands, as the records of their JSON:
+The folders are the stages of the pipeline, and imports go down it only (docs/architecture.md):
+spec (files -> IR) -> simulate (runs) -> prove (Z3) -> explore (gaps, diff) -> render (diagrams) -> report -> cli,
+and at the top the Python API (api.py, docs/api.md): the same answers as the commands, as the records of their JSON:
     trackproof.run("examples/sss-send-from-crm.yaml")       # [{"scenario": ..., "emails": {...}}]
     trackproof.check("proofs/forum-claims.yaml")            # {"claims": [...], "consistency": [...], ...}
     trackproof.gaps("proofs/forum-claims.yaml")             # {"missed": [...], ...}
     trackproof.diagram("server_side_sync")                  # shown inline in Jupyter
-Importing trackproof loads none of it: each function loads what it needs when called (api.py), so a script that
-only runs scenarios never loads Z3. The layout (docs/architecture.md): errors, files, parallel < spec < cache <
-simulate < prove < explore < render < report < cli, api.
+Importing trackproof loads none of it: each function loads what it needs when called, so a script that only runs
+scenarios never loads Z3.
 """
 
 from __future__ import annotations

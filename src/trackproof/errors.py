@@ -1,13 +1,13 @@
 """Error codes, locations and compiler-style messages.
 
-Every message trackproof prints about bad input lives here, with a stable code. A `SpecError` carries a source
-location; `format_error` renders it as ``file:line:col: error[CODE]: message`` followed by the offending line and a
-caret, the way compilers do. This module is not a logger and does no I/O beyond reading the offending line.
+Every message trackproof prints about bad input lives here, with a stable code. A `TrackproofError` carries a
+source location; `format_error` renders it as ``file:line:col: error[CODE]: message`` followed by the offending
+line and a caret, the way compilers do. This module is not a logger and does no I/O beyond reading the offending line.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 #: Stable error codes. Never renumber; add new ones at the end of their block. Documented in docs/errors.md.
 CODES: dict[str, str] = {
@@ -50,7 +50,8 @@ CODES: dict[str, str] = {
 }
 
 
-class Loc(NamedTuple):
+@dataclass(frozen=True)
+class Loc:
     """A position in a source file (1-based line and column)."""
 
     file: str

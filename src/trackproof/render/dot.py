@@ -2,7 +2,7 @@
 bytes). The package does the quoting and the layout of the text; this module only says what the graph holds and
 how it looks (style.yaml). It is not the renderer: svg.py turns the text into pictures.
 
-The `graphviz` package is imported here and in svg.py only (docs/adr/007-graphviz-package.md).
+The `graphviz` package is imported here and in svg.py only (docs/adr/008-graphviz-package.md).
 """
 
 from __future__ import annotations

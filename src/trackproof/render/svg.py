@@ -3,7 +3,7 @@
 loud; `--renderer dot|wasm` forces one and fails with an install hint when it is missing.
 With `dot`, each diagram is drawn by its own run of the program through the `graphviz` package (`graphviz.pipe`):
 one `dot` process drawing several graphs carries state from one to the next, and its SVG then changes from run to
-run (docs/adr/007-graphviz-package.md). The runs are made side by side, a few at a time.
+run (docs/adr/008-graphviz-package.md). The runs are made side by side, a few at a time.
 Each SVG carries the SHA-256 of the DOT it was drawn from, so a test can tell a stale picture.
 """
 

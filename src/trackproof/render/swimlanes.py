@@ -12,32 +12,35 @@ from __future__ import annotations
 import itertools
 import os
 import textwrap
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import graphviz
 
-from ..report.run import describe_event
-from ..simulate.engine import Outcome
+from ..simulate.narrate import describe_event
+from ..simulate.outcomes import Outcome
 from ..spec.scenario import Event, Scenario
 from .dot import attributes, digraph, style, text
 
 CRM = "dynamics"
 
 
-class Message(NamedTuple):
+@dataclass(frozen=True)
+class Message:
     source: str
     target: str
     label: str
 
 
-class Row(NamedTuple):
+@dataclass(frozen=True)
+class Row:
     title: str  # the event, in a sentence (or "Outcome")
     actor: str  # the lane the event belongs to
     messages: tuple[Message, ...]
     notes: tuple[tuple[str, str], ...]  # (lane, text): what changed there
 
 
-class Swimlanes(NamedTuple):
+@dataclass(frozen=True)
+class Swimlanes:
     name: str
     title: str
     lanes: tuple[tuple[str, str], ...]  # (id, label), participants in the scenario's order, then Dynamics 365

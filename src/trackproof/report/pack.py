@@ -188,7 +188,7 @@ def _trace_figure(model: Model, claim: str, steps: list[dict[str, Any]]) -> Figu
     for guards in (False, True):
         d = trace_diagram(model, trace, title + ("" if guards else " (simplified)"), guards)
         name = stem(f"{claim}-counterexample" + ("" if guards else "-simple"))
-        pictures.append(Picture(name, d.title, to_dot(d._replace(name=name))))
+        pictures.append(Picture(name, d.title, to_dot(replace(d, name=name))))
     return Figure(anchor("figure", claim), title, pictures[0], pictures[1], _left_out(trace_machine(model, trace)))
 
 

@@ -6,17 +6,41 @@ triggers on the activity sides; the rules that decide what follows are in model/
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..errors import TrackproofError
+from ..errors import Loc, TrackproofError
+from ..spec.ir import Model
 from ..spec.scenario import Event
-from .engine import SIDES, event_error
-from .world import Message, Side
+from .world import SIDES, Message, Side, World
 
-if TYPE_CHECKING:
-    from .engine import Simulator
+
+class Simulator(Protocol):
+    """What an event needs of the run it happens in (engine.Simulator): the world, and the mail mechanics and
+    triggers the engine carries out."""
+
+    model: Model
+    world: World
+
+    def fire(self, side: Side, trigger: str, actor: str | None = None,
+             params: dict[str, Any] | None = None) -> bool: ...
+
+    def deliver(self, msg: Message) -> None: ...
+
+    def new_side(self, msg: Message, name: str) -> Side: ...
+
+    def add_copy(self, msg: Message, pid: str, role: str) -> None: ...
+
+    def decide(self, definition: str, party: str) -> bool: ...
+
+    def check_constraints(self, event: Event | None) -> None: ...
 
 ORIGINS = ("crm", "outlook", "outside")
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    """A TrackproofError at the event parameter `key` (or the event)."""
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
 
 
@@ -109,8 +133,8 @@ def _send(sim: Simulator, event: Event) -> None:
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
-        if world.on_read is not None:
-            world.on_read(parent, "has_token")
+        if world.hooks is not None:
+            world.hooks.read(parent, "has_token")
         msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
@@ -126,7 +150,7 @@ def _send(sim: Simulator, event: Event) -> None:
     if outgoing is not None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
-        sim._deliver(msg)
+        sim.deliver(msg)
 
 
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
@@ -217,7 +241,7 @@ def _set(sim: Simulator, event: Event) -> None:
         target[name] = value
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
-    sim._check_constraints(event)
+    sim.check_constraints(event)
 
 
 def _sync(sim: Simulator, event: Event) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .ir import Attribute, Model
-from .scenario import EVENTS, EXPECT_FIELDS, MAILBOX_KINDS, SHORT_FORM
+from .scenario import EVENTS, EXPECT_FIELDS, SHORT_FORM
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 KINDS = ("scenario", "claims", "settings")
@@ -68,7 +68,7 @@ def _participant(model: Model, kind_list: bool) -> dict[str, Any]:
     common = {"kind": kind, "address": {"type": "string", "description": "its email address"},
               "members": {"type": "array", "items": {"type": "string"},
                           "description": "a distribution list's members (participant ids)"}}
-    mailbox_kinds = list(MAILBOX_KINDS)
+    mailbox_kinds = list(model.vocabulary.mailbox_kinds)
     not_mailbox = {"not": {"required": ["kind"], "properties": {"kind": {"enum": mailbox_kinds}}}}
     if kind_list:
         not_mailbox = {"not": {"required": ["kind"], "properties": {"kind": {"anyOf": [
