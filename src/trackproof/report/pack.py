@@ -276,10 +276,18 @@ def _picture(d: Diagram) -> Picture:
     return Picture(d.name, d.title, to_dot(d))
 
 
-def _rules_and_sources(check: dict[str, Any]) -> tuple[tuple[Rule, ...], tuple[Source, ...]]:
+def _rules_and_sources(model: Model, check: dict[str, Any], settings: tuple[SettingRow, ...],
+                       ) -> tuple[tuple[Rule, ...], tuple[Source, ...]]:
+    """The rules the answers rest on, and every document they cite, with the documents that say where the named
+    settings are."""
     rules: dict[str, Rule] = {}
     sources: dict[str, tuple[str, str]] = {}
     cited: dict[str, dict[str, None]] = {}
+    for row in settings:
+        for key in row.sources:
+            if key in model.sources:
+                sources.setdefault(key, (model.sources[key].title, model.sources[key].url))
+                cited.setdefault(key, {})[f"where “{row.short}” is"] = None
     for c in check["claims"]:
         for r in c.get("rules", []):
             keys = tuple(s["key"] for s in r["sources"])
@@ -340,7 +348,8 @@ def compose(model: Model, claim_files: list[str], check: dict[str, Any], gaps: d
     answers = tuple(_answer(model, c) for c in check["claims"])
     cexs = tuple(_counterexample(model, c) for c in check["claims"] if c.get("counterexample"))
     faults, nothing = _findings(check)
-    rules, sources = _rules_and_sources(check)
+    settings = _named_settings(model, check, gaps)
+    rules, sources = _rules_and_sources(model, check, settings)
     coverage = (f"{gaps['classes']} behaviour classes in scope (every rule path of the catalogue's situations, in "
                 f"the claims' setups); {gaps['covered']} covered by a claim, {gaps['classes'] - gaps['covered']} "
                 f"missed, shown as {len(gaps['missed'])} scenarios (classes of one situation with the same outcome "
@@ -348,7 +357,7 @@ def compose(model: Model, claim_files: list[str], check: dict[str, Any], gaps: d
     setups = tuple(f"Setup {i}: {_setup_words(model, s)}" for i, s in enumerate(gaps.get("setups", []), 1))
     return Pack(title or "Review pack", tuple(claim_files), _summary(answers), answers, cexs, coverage, setups,
                 _missed(model, gaps), tuple(gaps.get("rules_untouched", [])), _joint(model, check), faults, nothing,
-                _modes(model), _named_settings(model, check, gaps), sources, rules, tuple(model.notes))
+                _modes(model), settings, sources, rules, tuple(model.notes))
 
 
 def draw(pack: Pack, render: Callable[[list[str]], list[str]]) -> Pack:
