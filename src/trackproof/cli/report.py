@@ -74,7 +74,17 @@ def build(model: Model, files: list[str], jobs: int, cache_key: str | None, rend
 
     def drawn(dots: list[str]) -> list[str]:  # the same DOT by the same renderer: the same SVG, kept
         key = None if cache_key is None else identity(chosen) + "\n" + dot_digest("".join(dots))
-        return cached("svg", key, lambda: render(dots))
+        fresh: list[bool] = []
+
+        def compute() -> list[str]:
+            fresh.append(True)
+            return render(dots)
+
+        svgs = cached("svg", key, compute)
+        if not fresh:
+            print(f"trackproof: {len(dots)} SVG drawn earlier from the same DOT by the {chosen} renderer (from the "
+                  "cache)", file=sys.stderr)
+        return svgs
 
     return draw(pack, drawn)
 
