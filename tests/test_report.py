@@ -201,3 +201,5 @@ def test_bad_input_to_report(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     status, _, err = cli(capsys, "report", str(bad), "-o", str(tmp_path / "out"))
     assert status == 2 and f"{bad}:" in err and "error[" in err
     assert not (tmp_path / "out").exists()
+    status, _, err = cli(capsys, "report", FORUM, "-o", str(bad))
+    assert status == 2 and "error[E504]" in err and "not a folder" in err

@@ -143,6 +143,8 @@ def execute(args: argparse.Namespace) -> int:
     from .check import cache_key
 
     formats = _formats(args.format)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):  # said before any work, not after it
+        raise TrackproofError("E504", f"'{args.out}' is not a folder", hint="-o names the folder of the pack")
     model = load_model_cached(args.model_dir)
     pack = build(model, args.files, args.jobs or default_jobs(), cache_key(args.model_dir, args.no_cache),
                  args.renderer)
