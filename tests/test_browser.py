@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,13 +60,8 @@ pytestmark = pytest.mark.skipif(bool(MISSING) and not REQUIRED,
 
 
 @pytest.fixture(scope="module")
-def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("pack")
-    done = subprocess.run([sys.executable, "-m", "trackproof", "report", "proofs/forum-claims.yaml", "-o", str(out),
-                           "--format", "html"], cwd=ROOT, env={**os.environ, "TRACKPROOF_NO_CACHE": "1"},
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return out / "report.html"
+def page_file(forum_pack: Path) -> Path:
+    return forum_pack / "report.html"
 
 
 @pytest.fixture(scope="module")
