@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from ..errors import Loc, TrackproofError
 from ..spec.ir import Model
 from ..spec.scenario import Event
-from .world import SIDES, Message, Side, World
+from .mail import SIDES, Message, Side
+from .world import World
 
 
 class Simulator(Protocol):
@@ -30,7 +31,7 @@ class Simulator(Protocol):
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None: ...
 
-    def decide(self, definition: str, party: str) -> bool: ...
+    def decide(self, definition: str, party: str, held: tuple[str, str] | None = None) -> bool: ...
 
     def check_constraints(self, event: Event | None) -> None: ...
 
@@ -119,7 +120,7 @@ def _send(sim: Simulator, event: Event) -> None:
                 state = parent_msg.main.state
                 raise event_error(event, key, f"{author} cannot answer {parent_msg.id}: it never left its sender "
                                   f"(it is {state})")
-            if author not in (parent_msg.author, *world.recipients(parent_msg), *parent_msg.bcc,
+            if author not in (parent_msg.author, *world.recipients(parent_msg, observed=True), *parent_msg.bcc,
                               *_dl_members(sim, parent_msg)):
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
@@ -156,7 +157,7 @@ def _send(sim: Simulator, event: Event) -> None:
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
     out: list[str] = []
     for pid in (*msg.to, *msg.cc, *msg.bcc):
-        out.extend(sim.world.parties[pid].members)
+        out.extend(sim.world.list_members(pid))
     return out
 
 
@@ -182,7 +183,8 @@ def _manual(sim: Simulator, event: Event) -> None:
             raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
                               "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
-    elif event.kind == "categorize":
+    sim.world.touch(("msg", msg.id))
+    if event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":
         copy.categorized = False
@@ -215,6 +217,7 @@ def _delete(sim: Simulator, event: Event) -> None:
     actor = _party(sim, event, "by")
     side = _held_side(sim, event, msg, actor)
     msg.copies[actor].folder = "deleted"
+    sim.world.touch(("msg", msg.id))
     sim.fire(side, "delete_outlook", actor=actor)
 
 
@@ -239,6 +242,7 @@ def _set(sim: Simulator, event: Event) -> None:
             raise TrackproofError("E402", f"unknown setting '{name}' in '{key}'", loc)
         check_setting_value(attr, value, vocab.enums, loc)
         target[name] = value
+        sim.world.touch("org" if owner == "org" else ("party", owner))
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
     sim.check_constraints(event)
@@ -251,7 +255,7 @@ def _sync(sim: Simulator, event: Event) -> None:
                 sim.fire(msg.sides[name], "sync")
     # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
     processed = {pid for pid, party in sim.world.parties.items()
-                 if party.is_mailbox and sim.decide("sss_incoming", pid)}
+                 if party.is_mailbox and sim.decide("sss_incoming", pid, (pid, "watermark"))}
     sim.world.advance_watermarks(processed)
 
 
@@ -261,6 +265,7 @@ def _outlook(sim: Simulator, event: Event) -> None:
     if party.kind != "user":
         raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
     sim.world.overwritten.add((user, "outlook_running"))
+    sim.world.touch(("party", user))
     if event.kind == "outlook_stop":
         party.settings["outlook_running"] = False
         return

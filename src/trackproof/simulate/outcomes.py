@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.claims import OUTCOME
-from .world import Step, World
+from .mail import Step
+from .world import World
 
 
 @dataclass(frozen=True)

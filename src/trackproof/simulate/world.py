@@ -16,95 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..spec.ir import Model
 from ..spec.scenario import Participant, Scenario
+from .mail import Copy, Message, Party, Side
 
 if TYPE_CHECKING:
     from .hooks import Hooks
 
-#: The activities a message can have: the sender's (outgoing) and the recipients' (incoming); R56, R58.
-SIDES = ("outgoing", "incoming")
-
 Env = dict[str, Any]
-
-
-class Party:
-    """A participant as mail sees it: its kind, address and settings, whether it has a mailbox, its members."""
-
-    __slots__ = ("address", "id", "is_mailbox", "kind", "members", "settings")
-
-    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...],
-                 is_mailbox: bool) -> None:
-        self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-        self.is_mailbox = is_mailbox
-
-
-class Copy:
-    """A mailbox's copy of a message: how it holds it and where it is."""
-
-    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "reprocess", "role")
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.folder = "none"
-        self.categorized = False
-        self.moved_back = False
-        self.folder_record: str | None = None
-        self.before_watermark = False  # set by World.advance_watermarks (R33)
-        self.reprocess = False  # the mailbox's processing date was moved earlier (R21), until the next sync
-
-
-@dataclass(frozen=True)
-class Step:
-    """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
-
-    event: int
-    trigger: str
-    rule: str | None
-    source: str
-    dest: str
-    sentence: str
-    used: tuple[str, ...] = ()  # definitions the guard used: they decide the state
-    effect_used: tuple[str, ...] = ()  # definitions the effects used: they decide fields such as accepted_by
-    missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
-    assumed: tuple[tuple[str, str], ...] = ()  # (setting, confidence) of uncertain defaults the guards read
-
-
-class Side:
-    """One activity of a message (outgoing or incoming): the object a `transitions` machine drives."""
-
-    def __init__(self, message: Message, side: str) -> None:
-        self.message = message
-        self.side = side
-        self.state = ""
-        self.fields: dict[str, Any] = {}
-        self.steps: list[Step] = []
-
-    @property
-    def key(self) -> str:
-        return self.message.id if self.message.main is self else f"{self.message.id}.incoming"
-
-
-class Message:
-    """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
-
-    def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int) -> None:
-        self.id, self.origin, self.author, self.sender = mid, origin, author, sender
-        self.to, self.cc, self.bcc = recipients
-        self.parent = parent
-        self.is_reply = flags["is_reply"]
-        self.is_forward = flags["is_forward"]
-        self.subject_changed = flags["subject_changed"]
-        self.long_subject = flags.get("long_subject", False)
-        self.in_reply_to_kept = flags["in_reply_to_kept"]
-        self.regarding = regarding
-        self.order = order
-        self.shared: dict[str, Any] = {}
-        self.copies: dict[str, Copy] = {}
-        self.sides: dict[str, Side] = {}
-
-    @property
-    def main(self) -> Side:
-        return self.sides.get("outgoing") or self.sides["incoming"]
 
 
 @dataclass(frozen=True)
@@ -156,7 +73,19 @@ class World:
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
                                        p.kind in vocab.mailbox_kinds)
         self.messages: dict[str, Message] = {}
+        self.by_address: dict[str, tuple[str, ...]] = {}  # address -> the participants that have it, in order
+        for party in self.parties.values():
+            self.by_address[party.address] = (*self.by_address.get(party.address, ()), party.id)
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        self.mailbox_copies: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox, its copies in message order
+        self._seen: dict[str, int] = {}  # per mailbox: how many of its copies are known to be before its watermark
+        self._reprocessing: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox: copies to be processed again
+        # What the world looked like when: a clock, and when each object last changed ("org", ("party", id),
+        # ("msg", id)); an attempt that read nothing changed since needs no second try (Simulator.fire).
+        self.clock = 0
+        self.stamps: dict[Any, int] = {}
+        self.reading: set[Any] | None = None  # the objects read by the attempt under way, when asked
+        self.kinds: dict[str, tuple[str, ...]] = {}  # the kinds a participant may have, where they range (prover)
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
         # Told when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
         # message: the prover pins an effect's value only once something depends on it (hooks.py).
@@ -166,6 +95,7 @@ class World:
         facts = _vocabulary_facts(model)
         self._uncertain, self._null = facts.uncertain, facts.null
         self._effect_fields, self._shared_fields = facts.effect_fields, facts.shared_fields
+        self._copy_fields = vocab.groups["copy"]
 
     def _settings(self, p: Participant) -> dict[str, Any]:
         vocab = self.model.vocabulary
@@ -186,19 +116,77 @@ class World:
             self.hooks = hooks
 
     # --- mail mechanics -------------------------------------------------------------------------------------
+    def touch(self, *keys: Any) -> None:
+        """Something about these objects changed ("org", ("party", id), ("msg", id))."""
+        self.clock += 1
+        for key in keys:
+            self.stamps[key] = self.clock
+
+    def unchanged_since(self, clock: int, keys: frozenset[Any]) -> bool:
+        """Whether none of these objects changed after `clock`."""
+        stamps = self.stamps
+        return all(stamps.get(k, 0) <= clock for k in keys)
+
     def matches(self, pid: str) -> tuple[str, ...]:
         """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them)."""
-        address = self.parties[pid].address
-        return tuple(q.id for q in self.parties.values() if q.address == address)
+        return self.by_address[self.parties[pid].address]
+
+    def list_members(self, pid: str) -> tuple[str, ...]:
+        """The members of a distribution list (the mail mechanics read the kind: told to the hooks); none for any
+        other kind."""
+        party = self.parties[pid]
+        if not party.members:
+            return ()
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+        return party.members if party.kind in self.model.vocabulary.kind_roles["expands"] else ()
+
+    def may_be_unresolved(self, pid: str) -> bool:
+        """Whether `pid` may be an address no record matches, of the kinds it may have (`kinds`: the prover's
+        claims let kinds range; a scenario's are what it says). Reads no kind of this world."""
+        choices = self.kinds.get(pid, (self.parties[pid].kind,))
+        if (pid, "kind") in self.overwritten:
+            choices = (self.parties[pid].kind,)
+        unresolved = self.model.vocabulary.kind_roles["unresolved"]
+        return any(k in unresolved for k in choices)
+
+    def unresolved(self, pid: str) -> bool:
+        """Whether `pid` is an address no record matches (the mail mechanics read its kind: told to the hooks)."""
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+        return self.parties[pid].kind in self.model.vocabulary.kind_roles["unresolved"]
 
     def resolve_sender(self, pid: str) -> str:
         """The one record the From address resolves to, by the vocabulary's kind order (R74)."""
         order = self.model.vocabulary.sender_order
-        candidates = [self.parties[q] for q in self.matches(pid)]
+        matches = self.matches(pid)
+        if len(matches) > 1 and self.hooks is not None:
+            for q in matches:
+                self.hooks.read(q, "kind")
+        candidates = [self.parties[q] for q in matches]
         ranked = sorted(candidates, key=lambda q: order.index(q.kind) if q.kind in order else len(order))
         return ranked[0].id
 
-    def recipients(self, msg: Message) -> tuple[str, ...]:
+    def recipient_candidates(self, msg: Message) -> tuple[tuple[str, str | None], ...]:
+        """The To and Cc recipients as written, resolved to every matching record, each with the address whose
+        kind decides whether it was removed before sending (None: it was not subject to removal). With the kinds of
+        the written addresses, they give `recipients` (the prover builds its terms from these, so that a rule path
+        need not fix the kind of every address: prove/terms.py)."""
+        if msg.written is None:
+            return tuple((q, None) for q in self.recipients(msg))
+        seen: dict[str, str | None] = {}
+        for pid in (*msg.written[0], *msg.written[1]):
+            for q in self.matches(pid):
+                seen.setdefault(q, pid if pid in msg.removed else None)
+        return tuple(seen.items())
+
+    def recipients(self, msg: Message, observed: bool = False) -> tuple[str, ...]:
+        """The To and Cc recipients, resolved to every matching record (R75). `observed`: read by the mail
+        mechanics themselves (not through an expression, whose terms the prover builds from the candidates), so
+        which addresses were removed is told to the hooks."""
+        if observed and self.hooks is not None:
+            for pid in msg.by_kind:
+                self.hooks.read(pid, "kind")
         seen: dict[str, None] = {}
         for pid in (*msg.to, *msg.cc):
             for q in self.matches(pid):
@@ -227,26 +215,40 @@ class World:
     def stored_ancestor(self, msg: Message) -> Message | None:
         return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
 
+    def add_copy(self, msg: Message, pid: str, copy: Copy) -> None:
+        msg.copies[pid] = copy
+        self.mailbox_copies.setdefault(pid, []).append((msg, copy))
+        self.touch(("msg", msg.id))
+
     def advance_watermarks(self, processed: set[str]) -> None:
-        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                if copy.folder != "none" and pid in processed:
-                    self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
-                if pid in processed:
-                    copy.reprocess = False
+        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33). The
+        watermark only moves forward (until a reset), so each copy is looked at once as it passes."""
+        for pid in sorted(processed):
+            copies = self.mailbox_copies.get(pid, [])
+            newest = next((msg.order for msg, copy in reversed(copies) if copy.folder != "none"), -1)
+            self.watermark[pid] = max(self.watermark.get(pid, -1), newest)
+            seen = self._seen.get(pid, 0)
+            while seen < len(copies) and copies[seen][0].order <= self.watermark[pid]:
+                msg, copy = copies[seen]
+                if not copy.before_watermark:
+                    copy.before_watermark = True
+                    self.touch(("msg", msg.id))
+                seen += 1
+            self._seen[pid] = seen
+            for msg, copy in self._reprocessing.pop(pid, []):
+                copy.reprocess = False
+                self.touch(("msg", msg.id))
 
     def reset_processing(self, pid: str) -> None:
         """The mailbox's processing date moved earlier (R21): its watermark goes back and its items are seen anew."""
         self.watermark.pop(pid, None)
-        for msg in self.messages.values():
-            copy = msg.copies.get(pid)
-            if copy is not None:
-                copy.before_watermark = False
-                copy.reprocess = True
+        self._seen[pid] = 0
+        marked = self._reprocessing.setdefault(pid, [])
+        for msg, copy in self.mailbox_copies.get(pid, []):
+            copy.before_watermark = False
+            copy.reprocess = True
+            marked.append((msg, copy))
+            self.touch(("msg", msg.id))
 
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
@@ -273,6 +275,8 @@ class World:
 
     def get(self, owner: str, obj: Any, name: str, env: Env) -> Any:
         if owner == "org":
+            if self.reading is not None:
+                self.reading.add("org")
             self.assumption("org", name, env)
             return self.org[name]
         if owner == "event":
@@ -285,13 +289,19 @@ class World:
 
     def _party(self, pid: str, name: str, env: Env) -> Any:
         party = self.parties[pid]
+        if self.reading is not None:
+            self.reading.add(("party", pid))
         if name == "kind":
             return party.kind
         if name in party.settings:
             self.assumption(pid, name, env)
             return party.settings[name]
         current = env.get("email")
-        if current is not None and name in self.model.vocabulary.groups["copy"]:
+        if current is not None and name in self._copy_fields:
+            if self.reading is not None:
+                self.reading.add(("msg", current[0]))
+            if name in ("before_watermark", "reprocess") and self.hooks is not None:
+                self.hooks.read(pid, "watermark")  # what the syncs decided for this mailbox's watermark
             copy = self.messages[current[0]].copies.get(pid)
             if copy is not None:
                 return getattr(copy, name)
@@ -300,6 +310,11 @@ class World:
     def _email(self, ref: tuple[str, str | None], name: str) -> Any:
         msg = self.messages[ref[0]]
         side = msg.sides.get(ref[1]) if ref[1] else None
+        reading = self.reading
+        if reading is not None:
+            reading.add(("msg", msg.id))
+            if name in ("stored_ancestor", "thread_stored"):
+                reading.update(("msg", a.id) for a in self.ancestors(msg))
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
         if name in self._effect_fields:
