@@ -1,7 +1,7 @@
 """Field lookups over the outcome of each email, for conclusions (`check`) and watched expressions (`run --watch`).
 
-Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming); everything else
-is looked up in the run's world. No solver here: `run` uses it too.
+Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming, state,
+was_stored) and the facts of the message (origin, author, ...); everything else is looked up in the run's world. No solver here: `run` uses it too.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class Outcome:
     assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
     why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
     why_not_event: int = 0
+    state: str = ""  # its lifecycle state (model/lifecycle.yaml)
+    was_stored: bool = False  # an email activity existed for it at some point
 
 
 #: What an expression may read of the message itself (universe claims quantify over the messages that exist).
@@ -63,7 +65,8 @@ class OutcomeResolver:
             return getattr(msg, name)
         outcome = self.outcomes.get(obj) if obj is not None else None
         if outcome is None:
-            return {"stored": False, "status": "none", "direction": "none"}.get(name)
+            return {"stored": False, "status": "none", "direction": "none", "state": "none",
+                    "was_stored": False}.get(name)
         if name == "incoming":  # the recipients' activity: E1.incoming, or E1 itself when it is the only side
             key = f"{obj}.incoming"
             return key if key in self.outcomes else (obj if outcome.side == "incoming" else None)
@@ -123,7 +126,7 @@ def outcome_of(model: Model, world: World, side: Side) -> Outcome:
                    f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                    f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
                    tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in sorted(assumed.items())),
-                   why_not, why_not_event)
+                   why_not, why_not_event, side.state, side.was_stored)
 
 def _describe_assumption(world: World, key: str, level: str) -> str:
     owner, _, name = key.partition(".")

@@ -50,6 +50,7 @@ def _clone_message(msg: Message) -> Message:
     for name, s in msg.sides.items():
         twin_side = Side(out, s.side, s.position)
         twin_side.state = s.state
+        twin_side.was_stored = s.was_stored
         twin_side.fields = dict(s.fields)
         twin_side.steps = list(s.steps)
         out.sides[name] = twin_side
@@ -127,7 +128,7 @@ def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[st
     for msg in messages_.values():
         facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in _OWN + _BOOKKEEPING))
         copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
-        sides = tuple(sorted((n, s.state, _freeze(s.fields)) for n, s in msg.sides.items()))
+        sides = tuple(sorted((n, s.state, s.was_stored, _freeze(s.fields)) for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
     return (tuple(messages), _freeze(watermark), _freeze(seen), _freeze(reprocessing),
             _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds))

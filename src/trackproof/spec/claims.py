@@ -43,19 +43,23 @@ class Claim:
     property: Property | None = None
 
 
-def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
-    """The vocabulary of conclusions: email ids name outcomes with the fields `trackproof run` reports."""
+def outcome_vocabulary(vocab: Vocabulary, states: tuple[str, ...] = ()) -> Vocabulary:
+    """The vocabulary of conclusions: email ids name outcomes with the fields `trackproof run` reports (and `state`,
+    the lifecycle state of model/lifecycle.yaml, one of `states`)."""
     def attr(name: str, typ: str) -> Attribute:
         return Attribute(name, typ, OUTCOME, Loc("<outcome>", 0, 0))
 
     outcome = {a.name: a for a in (
         attr("stored", "bool"), attr("status", "activity_status"), attr("direction", "activity_direction"),
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
-        attr("incoming", OUTCOME),
+        attr("incoming", OUTCOME), attr("state", "activity_state"),
+        # whether an email activity existed for it at some point (a history fact: "once created, it stays")
+        attr("was_stored", "bool"),
         # what happened to the message itself (universe claims quantify over the messages that exist)
         attr("origin", "origin"), attr("author", "party"), attr("is_reply", "bool"), attr("is_forward", "bool"),
         attr("parent", OUTCOME), attr("tracked_by_hand", "bool"), attr("exists", "bool"))}
-    enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
+    enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION,
+             "activity_state": ("none", *states)}
     return replace(vocab, enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
 
 
@@ -134,7 +138,7 @@ def _scope(model: Model, spec: Mapping, kinds: dict[str, tuple[str, ...]],
 
 
 def _expression(model: Model, spec: Mapping, key: str, names: dict[str, str], what: str) -> X.Expr:
-    vocab = outcome_vocabulary(model.vocabulary)
+    vocab = outcome_vocabulary(model.vocabulary, tuple(model.states))
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     parsed = X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key])
     if parsed.type != X.BOOL:
