@@ -19,8 +19,8 @@ from ..spec.claims import Claim, Setting
 from ..spec.expr import BOOL, Expr
 from ..spec.ir import Model
 from ..spec.scenario import SHORT_FORM, Event, Participant, Scenario, parse_event, parse_participants
-from ..spec.shipped import default_model_dir
-from ..spec.yamlsrc import expect_mapping, expect_sequence, load_file
+from ..spec.schema import load_document
+from ..spec.yamlsrc import expect_mapping, expect_sequence
 
 SETTLE = ("sync", "outlook_start", "outlook_stop")
 TRUE = Expr("const", BOOL, Loc("<gaps>", 0, 0), "True", True)
@@ -56,8 +56,10 @@ class Gaps(NamedTuple):
 
 
 def load_situations(model: Model, path: str | None = None) -> list[Situation]:
-    path = path or os.path.join(default_model_dir(), "situations.yaml")
-    doc = expect_mapping(load_file(path), Loc(path, 1, 1), "the situations")
+    """The catalogue of situations in `path` (default: situations.yaml of the model's own folder), its shape
+    checked first (spec/schema.py)."""
+    path = path or os.path.join(model.root, "situations.yaml")
+    doc = load_document(path, "situations")
     people = parse_participants(model, expect_mapping(doc["participants"], doc.locs["participants"], "participants"))
     out = []
     items = expect_sequence(doc["situations"], doc.locs["situations"], "situations")
