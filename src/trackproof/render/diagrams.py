@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -87,11 +86,9 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
 
 def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str, str]], str]:
     """(email, rule, from, to) steps from a `check` or `run` JSON file, or a bare list of trace steps."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise TrackproofError("E503", f"cannot read the trace: {exc}", Loc(path, 1, 1)) from None
+    from ..inputs import load_json
+
+    doc = load_json(path)  # a regular file, bounded in size and depth
     title = f"Trace from {os.path.basename(path)}"
     try:
         return _steps(doc, path, claim, title)
