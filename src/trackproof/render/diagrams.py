@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import Loc, TrackproofError
+from ..errors import Loc, TrackproofError, printable
 from ..spec.ir import Machine, Model
 from ..spec.settings import load_settings_file
 from ..spec.shipped import default_model_dir
@@ -104,7 +104,7 @@ def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tup
             raise TrackproofError("E503", "no counterexample trace" + (f" for claim '{claim}'" if claim else ""),
                                   Loc(path, 1, 1))
         if claim is None:
-            print(f"trackproof: drawing the counterexample to {chosen[0]['id']} (choose with --claim)",
+            print(printable(f"trackproof: drawing the counterexample to {chosen[0]['id']} (choose with --claim)"),
                   file=sys.stderr)
         steps = chosen[0]["counterexample"]["trace"]
         title = f"Counterexample to {chosen[0]['id']}: {chosen[0]['text']}"

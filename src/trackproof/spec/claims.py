@@ -8,6 +8,7 @@ says: for every setting in scope, if the events can happen, the conclusion holds
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, NamedTuple
 
 from ..errors import Loc, TrackproofError
@@ -21,6 +22,7 @@ OUTCOME = "outcome"
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 class Claim(NamedTuple):
@@ -94,6 +96,9 @@ def _kind_choices(model: Model, raw_parts: Mapping) -> dict[str, tuple[str, ...]
 def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     check_keys(spec, {"id", "text", "reading", "scope", "participants", "events", "assume", "conclusion"},
                {"id", "text", "participants", "events", "conclusion"}, "a claim")
+    if not (isinstance(spec["id"], str) and ID.fullmatch(spec["id"])):  # it names files (check --counterexamples)
+        raise TrackproofError("E104", f"a claim id is a word of letters, digits, '.', '-' or '_', not {spec['id']!r}",
+                              spec.locs["id"])
     raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
     kinds = _kind_choices(model, raw_parts)
     participants = parse_participants(model, raw_parts)

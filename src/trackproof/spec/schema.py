@@ -95,6 +95,8 @@ def _describe(error: Any, doc: Any, path: str) -> TrackproofError:
         extra = min((k for k in instance if k not in allowed), key=lambda k: tuple(instance.key_locs[k])[1:])
         return TrackproofError("E106", f"unknown key '{extra}' in {_title(error, name)}", instance.key_locs[extra],
                                "allowed keys: " + ", ".join(sorted(allowed)))
+    if error.validator == "pattern":
+        return TrackproofError("E104", f"{name} must be a word of letters, digits, '.', '-' or '_'", loc)
     if error.validator in ("minItems", "minProperties"):
         return TrackproofError("E104", f"{name} must not be empty", loc)
     return TrackproofError("E104", f"{name}: {error.message}", loc)  # pragma: no cover - the schema uses no other
