@@ -105,7 +105,10 @@ def _describe(error: Any, doc: Any, path: str) -> TrackproofError:
 def check(doc: Any, kind: str, path: str) -> None:
     """Refuse `doc` (the parsed model file `path` of `kind`, one of KINDS) unless it has the shape
     model_schema.yaml gives: the first error in the file is raised."""
-    errors = [_describe(e, doc, path) for e in _validator(kind).iter_errors(doc)]
+    found = list(_validator(kind).iter_errors(doc))
+    unknown = {id(e.instance) for e in found if e.validator == "additionalProperties"}
+    # a mapping with an unknown key and a missing one: the unknown key is the news (a misspelt key, most likely)
+    errors = [_describe(e, doc, path) for e in found if not (e.validator == "required" and id(e.instance) in unknown)]
     if errors:
         raise min(errors, key=lambda err: (err.loc.line, err.loc.col, err.code))
 
