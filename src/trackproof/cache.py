@@ -149,13 +149,22 @@ def _prune(kind: str) -> None:
 
 
 def store(kind: str, key: str, value: Any) -> None:
-    """Write an entry atomically; a cache that cannot be written, or a value the format cannot hold, is no cache."""
-    from .files import write_atomic
+    """Write an entry atomically; a cache that cannot be written, or a value the format cannot hold, is no cache.
+    The entry is replaced whatever is in its place (a link, a FIFO: the folder is the cache's own), never written
+    through as an output file would be (files.py)."""
+    import tempfile
 
     try:
         text = encode((key, value))
         os.makedirs(cache_dir(), exist_ok=True)
-        write_atomic(_entry(kind, key), text)
+        fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", dir=cache_dir())
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, _entry(kind, key))
+        except BaseException:
+            os.unlink(tmp)
+            raise
         _prune(kind)
     except (OSError, Unencodable, ValueError, RecursionError):
         pass
