@@ -24,6 +24,7 @@ import dataclasses
 import enum
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 FORMAT = "trackproof-cache 1"
@@ -160,22 +161,37 @@ def _resolve(entry: Any) -> tuple[type, tuple[str, ...]]:
     return cls, fields
 
 
-def _build(cls: type, names: tuple[str, ...], values: list[Any]) -> Any:
-    if len(values) != len(names):
-        raise Malformed(f"{cls.__qualname__} needs {len(names)} fields")
+def _builder(cls: type, names: tuple[str, ...]) -> Callable[[list[Any]], Any]:
+    """How a record of `cls` is rebuilt from [class, field values...] (made once per class of an entry)."""
+    count = len(names) + 1
+
+    def check(items: list[Any]) -> list[Any]:
+        if len(items) != count:
+            raise Malformed(f"{cls.__qualname__} needs {count - 1} fields")
+        return items[1:]
+
     if issubclass(cls, tuple):
-        return cls._make(values)  # type: ignore[attr-defined]
+        return lambda items: tuple.__new__(cls, check(items))
     if not dataclasses.is_dataclass(cls):  # a class with __slots__: its slots set, no __init__ run
-        record = object.__new__(cls)
-        for n, v in zip(names, values, strict=True):
-            object.__setattr__(record, n, v)
-        return record
+
+        def slotted(items: list[Any]) -> Any:
+            record = object.__new__(cls)
+            for n, v in zip(names, check(items), strict=True):
+                object.__setattr__(record, n, v)
+            return record
+
+        return slotted
     init = {f.name for f in dataclasses.fields(cls) if f.init}
-    record = cls(**{n: v for n, v in zip(names, values, strict=True) if n in init})
-    for n, v in zip(names, values, strict=True):
-        if n not in init:
-            object.__setattr__(record, n, v)
-    return record
+
+    def dataclass(items: list[Any]) -> Any:
+        values = dict(zip(names, check(items), strict=True))
+        record = cls(**{n: v for n, v in values.items() if n in init})
+        for n, v in values.items():
+            if n not in init:
+                object.__setattr__(record, n, v)
+        return record
+
+    return dataclass
 
 
 def _container(cls: type, content: list[Any], attributes: list[Any]) -> Any:
@@ -204,42 +220,47 @@ def decode(text: str) -> Any:
                                                                                              list):
             raise Malformed("not a trackproof cache entry of this format")
         classes = [_resolve(entry) for entry in header["classes"]]
-
+        records = [_builder(cls, names) if not issubclass(cls, (enum.Enum, list, dict)) else None
+                   for cls, names in classes]
         shared: dict[int, Any] = {}
 
-        def build(tag: str, items: list[Any]) -> Any:
-            if tag == "t":
-                return tuple(items)
-            if tag == "l":
-                return items
-            if tag == "d":
-                return {k: v for k, v in items}
-            if tag in ("s", "f"):
-                return set(items) if tag == "s" else frozenset(items)
-            if tag in ("r", "e") and items and type(items[0]) is int and 0 <= items[0] < len(classes):
-                cls, names = classes[items[0]]
-                if tag == "e" and issubclass(cls, enum.Enum) and len(items) == 2:
-                    return cls[items[1]]
-                if tag == "r" and not issubclass(cls, (enum.Enum, list, dict)):
-                    return _build(cls, names, items[1:])
-            if tag == "x" and len(items) == 3 and type(items[0]) is int and 0 <= items[0] < len(classes):
-                return _container(classes[items[0]][0], items[1], items[2])
-            raise Malformed(f"unknown tag {tag!r}")
+        def record(items: list[Any]) -> Any:
+            make = records[items[0]] if items and type(items[0]) is int and items[0] >= 0 else None
+            if make is None:
+                raise Malformed("not a record class")
+            return make(items)
+
+        def member(items: list[Any]) -> Any:
+            cls = classes[items[0]][0] if len(items) == 2 and type(items[0]) is int and items[0] >= 0 else None
+            if cls is None or not issubclass(cls, enum.Enum):
+                raise Malformed("not an enum")
+            return cls[items[1]]
+
+        def container(items: list[Any]) -> Any:
+            if len(items) != 3 or type(items[0]) is not int or items[0] < 0:
+                raise Malformed("bad container")
+            return _container(classes[items[0]][0], items[1], items[2])
+
+        builds: dict[str, Callable[[list[Any]], Any]] = {
+            "t": tuple, "d": lambda items: {k: v for k, v in items}, "s": set, "f": frozenset, "r": record,
+            "e": member, "x": container}
+        shares = {"L": list, **{tag.upper(): build for tag, build in builds.items() if tag != "e"}}
 
         def hook(obj: dict[str, Any]) -> Any:
             if len(obj) != 1:
                 raise Malformed("unknown object")
             (tag, payload), = obj.items()
+            build = builds.get(tag)
+            if build is not None and type(payload) is list:
+                return build(payload)
             if tag == "@":
                 return shared[payload]
-            if not isinstance(payload, list):
-                raise Malformed("bad payload")
-            if tag.isupper() and payload and type(payload[0]) is int and payload[0] not in shared:
-                value = shared[payload[0]] = build(tag.lower(), payload[1:])
-                return value
-            if tag.isupper() or tag == "l":
-                raise Malformed(f"bad shared value {tag!r}")
-            return build(tag, payload)
+            build = shares.get(tag)
+            if build is None or type(payload) is not list or not payload or type(payload[0]) is not int \
+                    or payload[0] in shared:
+                raise Malformed(f"unknown object {tag!r}")
+            value = shared[payload[0]] = build(payload[1:])
+            return value
 
         return json.loads(body, object_hook=hook)
     except Malformed:

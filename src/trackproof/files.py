@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 
 #: The name of a temporary file beside `name` ("." name "." and eight letters or digits), as a pattern.
@@ -58,7 +57,7 @@ def _write_named(folder: str, name: str, target: str, text: str, mode: int | Non
     file's, which the new one takes."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(16):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}")
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}")
         try:
             fd = os.open(tmp, flags, 0o666)
             break

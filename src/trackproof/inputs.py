@@ -20,8 +20,6 @@ import json
 import os
 import re
 import stat
-from array import array
-from itertools import accumulate
 from typing import Any
 
 from .errors import Loc, TrackproofError
@@ -102,6 +100,9 @@ _STEP = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 def _depth(text: str) -> int:
     """How deeply the lists and objects of the valid JSON `text` nest: its strings removed, then its brackets
     counted, in C-speed passes (a walk over the decoded document costs about ten times as much)."""
+    from array import array  # only for JSON, which `trackproof run` never reads
+    from itertools import accumulate
+
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii")
     return max(accumulate(array("b", brackets.translate(_STEP))), default=0)
 
