@@ -286,3 +286,57 @@ def test_a_scenario_with_any_value_anywhere_loads_and_plays_or_is_refused(model:
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     with contextlib.suppress(TrackproofError):  # refused with a code: fine; anything else fails the test
         simulate(model, load_scenario(path, model))
+
+
+@settings(derandomize=True, max_examples=100, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_claim_file_with_any_value_anywhere_loads_or_is_refused(model: Model, tmp_path: Path,
+                                                                  data: st.DataObject) -> None:
+    from trackproof.spec.claims import load_claims
+
+    doc = yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))
+    doc["claims"] = doc["claims"][:2]
+    where = data.draw(st.sampled_from(_paths(doc)[1:]))
+    target = doc
+    for step in where[:-1]:
+        target = target[step]  # type: ignore[index]
+    target[where[-1]] = data.draw(_VALUES)  # type: ignore[index]
+    path = tmp_path / "mutated.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with contextlib.suppress(TrackproofError):
+        load_claims(path, model)
+
+
+def test_gaps_and_diff_read_the_situations_of_the_model_folder_given(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(ROOT / "model", model)
+    situations = model / "situations.yaml"
+    text = situations.read_text(encoding="utf-8")
+    situations.write_text(text.replace('says: "C emails X"', 'says: "a contact writes to X (this model\'s words)"'),
+                          encoding="utf-8")
+    gaps = trackproof(["gaps", "--jobs", "1", str(CLAIMS), "--model-dir", str(model)], tmp_path, timeout=120)
+    assert gaps.status == 0 and "this model's words" in gaps.out, gaps.err
+    shipped = trackproof(["gaps", "--jobs", "1", str(CLAIMS)], tmp_path, timeout=120)
+    assert shipped.status == 0 and "this model's words" not in shipped.out
+    diff = trackproof(["diff", "--format", "json", "server_side_sync", "none", "--model-dir", str(model)], tmp_path,
+                      timeout=120)
+    assert diff.status == 0 and "this model's words" in diff.out, diff.err
+    situations.write_text("participants: {X: {kind: user}}\nsituations: 7\n", encoding="utf-8")
+    broken = trackproof(["diff", "server_side_sync", "none", "--model-dir", str(model)], tmp_path)
+    assert_refused(broken, "E104", where=f"{situations}:2:")
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2])
+def test_sigterm_during_gaps_scenarios_leaves_no_temporary_file(tmp_path: Path, delay: float) -> None:
+    folder = tmp_path / "missed"
+    run = subprocess.Popen([sys.executable, "-m", "trackproof", "gaps", "--jobs", "1", str(CLAIMS), "--scenarios",
+                            str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "TRACKPROOF_NO_CACHE": "1"})
+    time.sleep(delay)  # somewhere in loading, exploring or writing
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode in (0, 143), err
+    assert "Traceback" not in err
+    left = [n for n in os.listdir(folder)] if folder.exists() else []
+    assert [n for n in left if n.startswith(".")] == []
