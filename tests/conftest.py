@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from trackproof.cli import main
-from trackproof.simulate.engine import Outcome, simulate
+from trackproof.simulate.engine import simulate
+from trackproof.simulate.outcomes import Outcome
 from trackproof.spec.ir import Model
 from trackproof.spec.loader import load_model
 from trackproof.spec.scenario import load_scenario
@@ -22,6 +23,16 @@ os.environ["TRACKPROOF_SELF_CHECK"] = "1"  # the prover checks every run's path 
 # tests/test_cache.py, which turns them on in a temporary folder.
 os.environ["TRACKPROOF_NO_CACHE"] = "1"
 EXAMPLES = ROOT / "examples"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden files of tests/golden/ from the current output instead of comparing")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +64,22 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(scope="session")
+def forum_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`trackproof report proofs/forum-claims.yaml` once per test run, in a process of its own, from the checkout's
+    root (the pack names files as given); shared by tests/test_report.py and tests/test_browser.py."""
+    import subprocess
+    import sys
+
+    from trackproof.render.svg import available
+
+    out = tmp_path_factory.mktemp("pack")
+    done = subprocess.run([sys.executable, "-m", "trackproof", "report", "proofs/forum-claims.yaml", "-o", str(out),
+                           "--renderer", "dot" if available("dot") else "wasm"], cwd=ROOT,
+                          env={**os.environ, "PYTHONHASHSEED": "0", "TRACKPROOF_NO_CACHE": "1"},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(out / "report.html"), str(out / "report.md")]
+    return out

@@ -336,7 +336,9 @@ def test_sigterm_during_gaps_scenarios_leaves_no_temporary_file(tmp_path: Path, 
     time.sleep(delay)  # somewhere in loading, exploring or writing
     run.send_signal(signal.SIGTERM)
     _, err = run.communicate(timeout=60)
-    assert run.returncode in (0, 143), err
+    # 143: stopped by its handler; 0: done before the signal; -15: still starting up, before the handler (and before
+    # anything is written), as on a busy machine
+    assert run.returncode in (0, 143, -signal.SIGTERM), err
     assert "Traceback" not in err
     left = [n for n in os.listdir(folder)] if folder.exists() else []
     assert [n for n in left if n.startswith(".")] == []

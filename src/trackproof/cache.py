@@ -4,7 +4,7 @@ results of `trackproof check` (so that an unchanged claim is not proved again).
 An entry stores its whole key and is used only when the key matches exactly, so any change makes a new entry:
 - the model's key holds the SHA-256 of the bytes of every spec file under the model directory and of the engine
   modules that build the IR: an edit is seen whatever it does to the files' sizes and times (`cp -p`, `tar` and
-  `rsync -t` restore a time); see docs/adr/002-model-cache.md and docs/adr/007-cache-as-data.md;
+  `rsync -t` restore a time); see docs/adr/002-model-cache.md and docs/adr/010-cache-entries-as-data.md;
 - a result's key is the model's key, the versions of Python, Z3, transitions, PyYAML and trackproof, the digest of
   every module of trackproof, and the claims proved (their parsed form and the digest of their files' bytes); see
   docs/adr/005-verdict-cache.md.
@@ -30,7 +30,7 @@ from .inputs import MAX_JSON_BYTES
 from .spec.ir import Model
 
 _ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/structure.py", "spec/yamlsrc.py",
-           "spec/schema.py", "spec/model_schema.yaml", "errors.py", "inputs.py", "codec.py", "cache.py")
+           "spec/shape.py", "spec/model_schema.yaml", "errors.py", "inputs.py", "codec.py", "cache.py")
 #: A cache entry larger than this is not read (the model's is about 0.3 MiB, a check task's less).
 MAX_ENTRY_BYTES = 4 * MAX_JSON_BYTES
 T = TypeVar("T")
@@ -195,7 +195,5 @@ def load_model_cached(root: str | os.PathLike[str] | None = None) -> Model:
 
     if not enabled() or not os.path.isfile(os.path.join(directory, "vocabulary.yaml")):
         return fresh()
-    from .spec import expr  # noqa: F401 - the module of the model's expressions, so that an entry can name them
-
     model = cached("model", model_key(directory), fresh)
     return model if isinstance(model, Model) else fresh()

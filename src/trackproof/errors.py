@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from typing import NamedTuple
+from dataclasses import dataclass
 
 #: Stable error codes. Never renumber; add new ones at the end of their block. Documented in docs/errors.md.
 CODES: dict[str, str] = {
@@ -61,7 +61,8 @@ CODES: dict[str, str] = {
 }
 
 
-class Loc(NamedTuple):
+@dataclass(frozen=True)
+class Loc:
     """A position in a source file (1-based line and column)."""
 
     file: str

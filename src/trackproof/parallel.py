@@ -3,7 +3,7 @@
 
 The workers are the standard library's process pool (concurrent.futures.ProcessPoolExecutor) with the fork start
 method: a worker is this process forked, so it has the model, the claims and the function already, and only an
-item's index goes to it and its result comes back (ADR 008 measures this against a pool of our own). Fork is Linux
+item's index goes to it and its result comes back (ADR 011 measures this against a pool of our own). Fork is Linux
 only here (the platforms where fork is not the default discourage it); elsewhere, or with one job, the same tasks
 run in this process. What the pool does not do by itself, this module adds:
 - results are given with their item's index, and a TrackproofError (bad input) of any item is raised once every
@@ -71,7 +71,7 @@ def _serve(index: int) -> tuple[str, Any]:  # pragma: no cover - runs in the wor
     try:
         return "ok", function(items[index])
     except TrackproofError as err:  # bad input found while working: raised as it is in the parent
-        return "input", (err.code, err.message, tuple(err.loc), err.hint)
+        return "input", (err.code, err.message, (err.loc.file, err.loc.line, err.loc.col), err.hint)
     except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
         return "crash", f"{type(exc).__name__}: {exc}"
 

@@ -24,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ..cache import load_model_cached
-    from ..explore.gaps import find_gaps, gaps_json, gaps_text, load_situations
+    from ..explore.gaps import find_gaps, gaps_json, gaps_text
+    from ..explore.situations import load_situations
     from ..parallel import default_jobs
     from ..spec.claims import load_claims
 

@@ -10,30 +10,29 @@ the defaults that exhibits it, replayable under A and under B.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-import z3
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..errors import Loc, TrackproofError
-from ..prove.rulepaths import PathRun, _assume, _emails, closest, enumerate_paths, run_path
-from ..prove.symbolic import Space, new_solver
+from ..prove.regions import closest
+from ..prove.rulepaths import PathRun, enumerate_paths, run_path
+from ..prove.setup import Setup, prepare
+from ..prove.z3api import SAT, add, check, new_solver
 from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .gaps import SETTLE, Situation, _outcome_text, _situation_claim, load_situations
-
-MODES: dict[str, dict[Setting, Any]] = {
-    "server_side_sync": {("X", "incoming"): "sss", ("X", "outgoing"): "sss"},
-    "outlook_client": {("org", "deployment"): "on_premises", ("X", "incoming"): "outlook",
-                       ("X", "outgoing"): "outlook"},
-    "forward_mailbox": {("X", "incoming"): "forward", ("X", "outgoing"): "sss",
-                        ("org", "forward_mailbox_active"): True},
-    "none": {("X", "incoming"): "none", ("X", "outgoing"): "none"},
-}
+from .situations import SETTLE, Situation, load_situations, outcome_text, situation_claim
 
 
-class Difference(NamedTuple):
+def modes(model: Model) -> dict[str, dict[Setting, Any]]:
+    """The modes a diff may name (the machines' `mode` in model/machines/), as settings of user X and the org."""
+    return {name: {("org" if owner == "org" else "X", setting): value for (owner, setting), value in m.mode.items()}
+            for name, m in model.machines.items() if m.mode}
+
+
+@dataclass(frozen=True)
+class Difference:
     id: str
     sentence: str
     settings: dict[str, Any]  # X's settings (changes from the defaults) that show it
@@ -44,7 +43,8 @@ class Difference(NamedTuple):
     group: str
 
 
-class DiffResult(NamedTuple):
+@dataclass(frozen=True)
+class DiffResult:
     a: str
     b: str
     situations: int
@@ -55,8 +55,9 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
     """The fixed settings a name or settings file stands for (X's mailbox configured, approved and enabled)."""
     fixed: dict[Setting, Any] = {("org", k): a.default for k, a in model.vocabulary.groups["org"].items()}
     fixed.update({("X", "approved"): True, ("X", "enabled"): True})
-    if source in MODES:
-        fixed.update(MODES[source])
+    named = modes(model)
+    if source in named:
+        fixed.update(named[source])
         return fixed
     try:
         org = load_settings_file(model, source)
@@ -65,7 +66,7 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
 
         if err.code == "E101" and not os.path.lexists(source):  # a file that is there but unreadable says why
             raise TrackproofError("E402", f"'{source}' is neither a settings file nor a mode",
-                                  Loc(source, 0, 0), "modes: " + ", ".join(MODES)) from None
+                                  Loc(source, 0, 0), "modes: " + ", ".join(named)) from None
         raise
     fixed.update({("org", k): v for k, v in org.items()})
     mailbox = model.vocabulary.groups["mailbox"]
@@ -76,7 +77,7 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
 def _name(source: str) -> str:
     import os
 
-    return source if source in MODES else os.path.splitext(os.path.basename(source))[0]
+    return os.path.splitext(os.path.basename(source))[0]  # a mode's name is its own
 
 
 def _outcome(run: PathRun) -> dict[str, str]:
@@ -89,39 +90,37 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
     name_a, name_b = _name(a), _name(b)
     found: list[Difference] = []
     for situation in situations:
-        sides: list[tuple[Claim, Space, list[z3.BoolRef], list[PathRun]]] = []
-        for tag, setup in zip(("A", "B"), setups, strict=True):
-            claim = _situation_claim(model, situation, setup, f"@{tag}")
-            space = Space(model, claim, _emails(claim))
-            base = _assume(model, claim, space)
-            paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
-            sides.append((claim, space, base, [p for p in paths if p.feasible]))
-        (ca, sa, ba, pa), (cb, sb, bb, pb) = sides
+        sides: list[tuple[Claim, Setup, list[PathRun]]] = []
+        for tag, fixed in zip(("A", "B"), setups, strict=True):
+            claim = situation_claim(model, situation, fixed, f"@{tag}")
+            prepared = prepare(model, claim)
+            paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
+            sides.append((claim, prepared, [p for p in paths if p.feasible]))
+        (ca, setup_a, pa), (cb, setup_b, pb) = sides
+        sa, ba, sb, bb = setup_a.space, list(setup_a.base), setup_b.space, list(setup_b.base)
         seen: set[tuple[Any, ...]] = set()
-        solver = new_solver()
-        solver.add(ba + bb)
         for run_a in pa:
             for run_b in pb:
                 key = (tuple(sorted(_outcome(run_a).items())), tuple(sorted(_outcome(run_b).items())))
                 if key[0] == key[1] or key in seen:
                     continue
                 region = [*ba, *bb, run_a.condition, run_b.condition]
-                check = new_solver()
-                check.add(region)
-                if check.check() != z3.sat:
+                probe = new_solver()
+                add(probe, region)
+                if check(probe) != SAT:
                     continue
                 seen.add(key)
                 mentioned = sa.read | sa.constrained | sb.read | sb.constrained
                 settings = closest(model, sa, region, mentioned)  # X's settings, shared by both sides
                 shared = {s: v for s, v in settings.items() if s in sb.vars}
-                wa = run_path(model, ca, sa, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
-                wb = run_path(model, cb, sb, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
+                wa = run_path(model, ca, setup_a, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
+                wb = run_path(model, cb, setup_b, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
                 if _outcome(wa) == _outcome(wb):  # defensive: only differences the two runs show are reported
                     continue
                 changed = {sa.label(s): v for s, v in shared.items() if sa.defaults.get(s) != v}
                 when = (" when " + ", ".join(f"{k} = {v}" for k, v in changed.items())) if changed else ""
-                with_b = "; ".join(_outcome_text(k, o) for k, o in wb.outcomes.items())
-                with_a = "; ".join(_outcome_text(k, o) for k, o in wa.outcomes.items())
+                with_b = "; ".join(outcome_text(k, o) for k, o in wb.outcomes.items())
+                with_a = "; ".join(outcome_text(k, o) for k, o in wa.outcomes.items())
                 says = situation.says[0].upper() + situation.says[1:]
                 sentence = f"{says}{when}: with {name_b}, {with_b}; with {name_a}, {with_a}."
                 file_a = scenario_text(ca, sa.defaults, wa.settings, wa.outcomes, f"{situation.says} (with {name_a})")
@@ -147,7 +146,7 @@ def diff_text(r: DiffResult) -> str:
 
 def diff_json(r: DiffResult) -> dict[str, Any]:
     return {"a": r.a, "b": r.b, "situations": r.situations,
-            "differences": [d._asdict() for d in r.differences]}
+            "differences": [asdict(d) for d in r.differences]}
 
 
 __all__ = ["SETTLE", "diff", "diff_json", "diff_text"]

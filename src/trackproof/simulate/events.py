@@ -6,17 +6,44 @@ triggers on the activity sides; the rules that decide what follows are in model/
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ..errors import TrackproofError
+from ..errors import Loc, TrackproofError
+from ..spec.ir import Model
 from ..spec.scenario import Event
-from .engine import SIDES, event_error
-from .world import Message, Side
+from .mail import SIDES, Message, Side
+from .world import World
 
-if TYPE_CHECKING:
-    from .engine import Simulator
+
+class Simulator(Protocol):
+    """What an event needs of the run it happens in (engine.Simulator): the world, and the mail mechanics and
+    triggers the engine carries out."""
+
+    model: Model
+    world: World
+
+    def fire(self, side: Side, trigger: str, actor: str | None = None,
+             params: dict[str, Any] | None = None) -> bool: ...
+
+    def deliver(self, msg: Message) -> None: ...
+
+    def new_side(self, msg: Message, name: str) -> Side: ...
+
+    def add_copy(self, msg: Message, pid: str, role: str) -> None: ...
+
+    def decide(self, definition: str, party: str, held: tuple[str, str] | None = None) -> bool: ...
+
+    def check_constraints(self, event: Event | None) -> None: ...
+
+    def broadcast(self, trigger: str, actor: str | None = None) -> None: ...
 
 ORIGINS = ("crm", "outlook", "outside")
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    """A TrackproofError at the event parameter `key` (or the event)."""
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
 
 
@@ -58,6 +85,7 @@ def _bool(event: Event, key: str, default: bool) -> bool:
 def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
     """Where the author composes the message (crm, outlook, outside), checked against who the author is."""
     party = sim.world.parties[author]
+    sim.world.read_kind(author)  # who may send from where depends on the author's kind
     via = event.params.get("via", None if party.is_mailbox else "outside")
     if via not in ORIGINS:
         raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
@@ -95,7 +123,7 @@ def _send(sim: Simulator, event: Event) -> None:
                 state = parent_msg.main.state
                 raise event_error(event, key, f"{author} cannot answer {parent_msg.id}: it never left its sender "
                                   f"(it is {state})")
-            if author not in (parent_msg.author, *world.recipients(parent_msg), *parent_msg.bcc,
+            if author not in (parent_msg.author, *world.recipients(parent_msg, observed=True), *parent_msg.bcc,
                               *_dl_members(sim, parent_msg)):
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
@@ -109,8 +137,8 @@ def _send(sim: Simulator, event: Event) -> None:
     world.messages[eid] = msg
     if via != "crm" and parent is not None:
         # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
-        if world.on_read is not None:
-            world.on_read(parent, "has_token")
+        if world.hooks is not None:
+            world.hooks.read(parent, "has_token")
         msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
@@ -126,13 +154,13 @@ def _send(sim: Simulator, event: Event) -> None:
     if outgoing is not None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
-        sim._deliver(msg)
+        sim.deliver(msg)
 
 
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
     out: list[str] = []
     for pid in (*msg.to, *msg.cc, *msg.bcc):
-        out.extend(sim.world.parties[pid].members)
+        out.extend(sim.world.list_members(pid))
     return out
 
 
@@ -158,7 +186,8 @@ def _manual(sim: Simulator, event: Event) -> None:
             raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
                               "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
-    elif event.kind == "categorize":
+    sim.world.touch(("msg", msg.id))
+    if event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":
         copy.categorized = False
@@ -191,6 +220,7 @@ def _delete(sim: Simulator, event: Event) -> None:
     actor = _party(sim, event, "by")
     side = _held_side(sim, event, msg, actor)
     msg.copies[actor].folder = "deleted"
+    sim.world.touch(("msg", msg.id))
     sim.fire(side, "delete_outlook", actor=actor)
 
 
@@ -215,36 +245,33 @@ def _set(sim: Simulator, event: Event) -> None:
             raise TrackproofError("E402", f"unknown setting '{name}' in '{key}'", loc)
         check_setting_value(attr, value, vocab.enums, loc)
         target[name] = value
+        sim.world.touch("org" if owner == "org" else ("party", owner))
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
-    sim._check_constraints(event)
+    sim.check_constraints(event)
 
 
 def _sync(sim: Simulator, event: Event) -> None:
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "sync")
+    sim.broadcast("sync")
     # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
     processed = {pid for pid, party in sim.world.parties.items()
-                 if party.is_mailbox and sim.decide("sss_incoming", pid)}
+                 if party.is_mailbox and sim.decide("sss_incoming", pid, (pid, "watermark"))}
     sim.world.advance_watermarks(processed)
 
 
 def _outlook(sim: Simulator, event: Event) -> None:
     user = _party(sim, event, "user")
     party = sim.world.parties[user]
+    sim.world.read_kind(user)
     if party.kind != "user":
         raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
     sim.world.overwritten.add((user, "outlook_running"))
+    sim.world.touch(("party", user))
     if event.kind == "outlook_stop":
         party.settings["outlook_running"] = False
         return
     party.settings["outlook_running"] = True
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "outlook_sync", actor=user)
+    sim.broadcast("outlook_sync", actor=user)
 
 
 def _resend(sim: Simulator, event: Event) -> None:

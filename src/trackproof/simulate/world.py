@@ -9,109 +9,46 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..spec.ir import Model
-from ..spec.scenario import MAILBOX_KINDS, Participant, Scenario
+from ..spec.scenario import Participant, Scenario
+from .mail import Copy, Message, Party, Side
+
+if TYPE_CHECKING:
+    from .hooks import Hooks
 
 Env = dict[str, Any]
 
 
-class Party:
-    __slots__ = ("address", "id", "kind", "members", "settings")
-
-    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...]) -> None:
-        self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-
-    @property
-    def is_mailbox(self) -> bool:
-        return self.kind in MAILBOX_KINDS
+@dataclass(frozen=True)
+class _Facts:
+    model: Model
+    uncertain: dict[str, Any]  # the settings whose documented default is uncertain
+    null: dict[str, Any]  # each field's value when there is nothing to read it from
+    effect_fields: frozenset[str]  # the email fields transitions' effects set (vocabulary: `field: true`)
+    shared_fields: frozenset[str]  # those of them that belong to the message, shared by its sides
 
 
-class Copy:
-    """A mailbox's copy of a message: how it holds it and where it is."""
-
-    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "reprocess", "role")
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.folder = "none"
-        self.categorized = False
-        self.moved_back = False
-        self.folder_record: str | None = None
-        self.before_watermark = False  # set by World.advance_watermarks (R33)
-        self.reprocess = False  # the mailbox's processing date was moved earlier (R21), until the next sync
+_FACTS: dict[int, _Facts] = {}
 
 
-class Step(NamedTuple):
-    """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
-
-    event: int
-    trigger: str
-    rule: str | None
-    source: str
-    dest: str
-    sentence: str
-    used: tuple[str, ...] = ()  # definitions the guard used: they decide the state
-    effect_used: tuple[str, ...] = ()  # definitions the effects used: they decide fields such as accepted_by
-    missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
-    assumed: tuple[tuple[str, str], ...] = ()  # (setting, confidence) of uncertain defaults the guards read
-
-
-class Side:
-    """One activity of a message (outgoing or incoming): the object a `transitions` machine drives."""
-
-    def __init__(self, message: Message, side: str) -> None:
-        self.message = message
-        self.side = side
-        self.state = ""
-        self.fields: dict[str, Any] = {}
-        self.steps: list[Step] = []
-
-    @property
-    def key(self) -> str:
-        return self.message.id if self.message.main is self else f"{self.message.id}.incoming"
-
-
-class Message:
-    """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
-
-    def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int) -> None:
-        self.id, self.origin, self.author, self.sender = mid, origin, author, sender
-        self.to, self.cc, self.bcc = recipients
-        self.parent = parent
-        self.is_reply = flags["is_reply"]
-        self.is_forward = flags["is_forward"]
-        self.subject_changed = flags["subject_changed"]
-        self.long_subject = flags.get("long_subject", False)
-        self.in_reply_to_kept = flags["in_reply_to_kept"]
-        self.regarding = regarding
-        self.order = order
-        self.shared: dict[str, Any] = {}
-        self.copies: dict[str, Copy] = {}
-        self.sides: dict[str, Side] = {}
-
-    @property
-    def main(self) -> Side:
-        return self.sides.get("outgoing") or self.sides["incoming"]
-
-
-_FACTS: dict[int, tuple[Model, dict[str, Any], dict[str, Any]]] = {}
-
-
-def _vocabulary_facts(model: Model) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Per model, built once (a world is made for every run): the settings whose documented default is uncertain,
-    and each field's value when there is nothing to read it from."""
+def _vocabulary_facts(model: Model) -> _Facts:
+    """What every world of a model needs from its vocabulary, built once per model (a world is made for every
+    run)."""
     found = _FACTS.get(id(model))
-    if found is None or found[0] is not model:
+    if found is None or found.model is not model:
         vocab = model.vocabulary
         uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
                      if a.default_confidence != "H" or a.queue_default_confidence != "H"}
         null = {name: _null_value(model, a.type) for group in vocab.attributes.values() for name, a in group.items()}
-        found = _FACTS[id(model)] = (model, uncertain, null)
-    return found[1], found[2]
+        fields = frozenset(name for name, a in vocab.groups["email"].items() if a.field)
+        shared = frozenset(name for name, a in vocab.groups["email"].items() if a.field and a.shared)
+        found = _FACTS[id(model)] = _Facts(model, uncertain, null, fields, shared)
+    return found
 
 
 def _null_value(model: Model, typ: str) -> Any:
@@ -126,47 +63,170 @@ def _null_value(model: Model, typ: str) -> Any:
 class World:
     """Parties, org settings and messages, and the field lookups guards make on them."""
 
-    def __init__(self, model: Model, scenario: Scenario) -> None:
+    def __init__(self, model: Model, scenario: Scenario, hooks: Hooks | None = None) -> None:
         self.model = model
         vocab = model.vocabulary
         self.org: dict[str, Any] = {k: a.default for k, a in vocab.groups["org"].items()}
         self.org.update(scenario.org)
         self.parties: dict[str, Party] = {}
         for p in scenario.participants.values():
-            self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
+            self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
+                                       p.kind in vocab.mailbox_kinds)
         self.messages: dict[str, Message] = {}
+        self.by_address: dict[str, tuple[str, ...]] = {}  # address -> the participants that have it, in order
+        for party in self.parties.values():
+            self.by_address[party.address] = (*self.by_address.get(party.address, ()), party.id)
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        self.mailbox_copies: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox, its copies in message order
+        self._seen: dict[str, int] = {}  # per mailbox: how many of its copies are known to be before its watermark
+        self._reprocessing: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox: copies to be processed again
+        # What the world looked like when: a clock, and when each object last changed ("org", ("party", id),
+        # ("msg", id)); an attempt that read nothing changed since needs no second try (Simulator.fire).
+        self.clock = 0
+        self.stamps: dict[Any, int] = {}
+        self.sides: list[Side] = []  # every activity side, in the order they were made
+        # Broadcast triggers (a sync cycle, a legacy client's pass): per (trigger, actor), the positions of the sides
+        # that may react (the others' last try found no rule and read nothing changed since), and who watches what
+        self.awake: dict[tuple[str, Any], set[int]] = {}
+        self.watchers: dict[Any, list[tuple[int, tuple[str, Any]]]] = {}
+        self.woken: list[int] | None = None  # sides woken during the broadcast under way
+        self.reading: set[Any] | None = None  # the objects read by the attempt under way, when asked
+        self.kinds: dict[str, tuple[str, ...]] = {}  # the kinds a participant may have, where they range (prover)
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
-        # Called when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
-        # message: the prover pins an effect's value only once something depends on it (prove.run_path).
-        self.on_read: Callable[[str, str], None] | None = None
+        # Told when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
+        # message: the prover pins an effect's value only once something depends on it (hooks.py).
+        self.hooks = hooks
         self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
         self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
-        self._uncertain, self._null = _vocabulary_facts(model)
+        facts = _vocabulary_facts(model)
+        self._uncertain, self._null = facts.uncertain, facts.null
+        self._effect_fields, self._shared_fields = facts.effect_fields, facts.shared_fields
+        self._copy_fields = vocab.groups["copy"]
 
     def _settings(self, p: Participant) -> dict[str, Any]:
         vocab = self.model.vocabulary
         out: dict[str, Any] = {k: a.default for k, a in vocab.groups["party"].items() if k != "kind"}
-        if p.kind in MAILBOX_KINDS:
+        if p.kind in vocab.mailbox_kinds:
             for k, a in vocab.groups["mailbox"].items():
                 out[k] = a.default_for_queue if p.kind == "queue" and a.default_for_queue is not None else a.default
         out.update(p.settings)
         return out
 
+    @contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """Reads made inside are not told to the hooks (they only settle which term is which: prove/reuse.py)."""
+        hooks, self.hooks = self.hooks, None
+        try:
+            yield
+        finally:
+            self.hooks = hooks
+
     # --- mail mechanics -------------------------------------------------------------------------------------
+    def touch(self, *keys: Any) -> None:
+        """Something about these objects changed ("org", ("party", id), ("msg", id)): the sides whose last try of a
+        broadcast trigger read them may react again."""
+        self.clock += 1
+        for key in keys:
+            self.stamps[key] = self.clock
+            for position, trigger in self.watchers.pop(key, ()):
+                awake = self.awake.get(trigger)
+                if awake is not None and position not in awake:
+                    awake.add(position)
+                    if self.woken is not None:
+                        self.woken.append(position)
+
+    def add_side(self, side: Side) -> None:
+        side.position = len(self.sides)
+        self.sides.append(side)
+        for awake in self.awake.values():
+            awake.add(side.position)
+
+    def sleep(self, side: Side, trigger: tuple[str, Any], reads: frozenset[Any]) -> None:
+        """`side` found no rule for a broadcast `trigger` after reading `reads`: leave it be until one changes."""
+        awake = self.awake.get(trigger)
+        if awake is None:
+            return
+        awake.discard(side.position)
+        for key in reads:
+            self.watchers.setdefault(key, []).append((side.position, trigger))
+
+    def awake_sides(self, trigger: tuple[str, Any]) -> set[int]:
+        """The positions of the sides that may react to a broadcast trigger (all of them the first time)."""
+        found = self.awake.get(trigger)
+        if found is None:
+            found = self.awake[trigger] = set(range(len(self.sides)))
+        return found
+
+    def unchanged_since(self, clock: int, keys: frozenset[Any]) -> bool:
+        """Whether none of these objects changed after `clock`."""
+        stamps = self.stamps
+        return all(stamps.get(k, 0) <= clock for k in keys)
+
     def matches(self, pid: str) -> tuple[str, ...]:
         """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them)."""
-        address = self.parties[pid].address
-        return tuple(q.id for q in self.parties.values() if q.address == address)
+        return self.by_address[self.parties[pid].address]
+
+    def list_members(self, pid: str) -> tuple[str, ...]:
+        """The members of a distribution list (the mail mechanics read the kind: told to the hooks); none for any
+        other kind."""
+        party = self.parties[pid]
+        if not party.members:
+            return ()
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+        return party.members if party.kind in self.model.vocabulary.kind_roles["expands"] else ()
+
+    def may_be_unresolved(self, pid: str) -> bool:
+        """Whether `pid` may be an address no record matches, of the kinds it may have (`kinds`: the prover's
+        claims let kinds range; a scenario's are what it says). Reads no kind of this world."""
+        choices = self.kinds.get(pid, (self.parties[pid].kind,))
+        if (pid, "kind") in self.overwritten:
+            choices = (self.parties[pid].kind,)
+        unresolved = self.model.vocabulary.kind_roles["unresolved"]
+        return any(k in unresolved for k in choices)
+
+    def read_kind(self, pid: str) -> None:
+        """The mail mechanics are about to read `pid`'s kind (told to the hooks)."""
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+
+    def unresolved(self, pid: str) -> bool:
+        """Whether `pid` is an address no record matches (the mail mechanics read its kind: told to the hooks)."""
+        if self.hooks is not None:
+            self.hooks.read(pid, "kind")
+        return self.parties[pid].kind in self.model.vocabulary.kind_roles["unresolved"]
 
     def resolve_sender(self, pid: str) -> str:
         """The one record the From address resolves to, by the vocabulary's kind order (R74)."""
         order = self.model.vocabulary.sender_order
-        candidates = [self.parties[q] for q in self.matches(pid)]
+        matches = self.matches(pid)
+        if len(matches) > 1 and self.hooks is not None:
+            for q in matches:
+                self.hooks.read(q, "kind")
+        candidates = [self.parties[q] for q in matches]
         ranked = sorted(candidates, key=lambda q: order.index(q.kind) if q.kind in order else len(order))
         return ranked[0].id
 
-    def recipients(self, msg: Message) -> tuple[str, ...]:
+    def recipient_candidates(self, msg: Message) -> tuple[tuple[str, str | None], ...]:
+        """The To and Cc recipients as written, resolved to every matching record, each with the address whose
+        kind decides whether it was removed before sending (None: it was not subject to removal). With the kinds of
+        the written addresses, they give `recipients` (the prover builds its terms from these, so that a rule path
+        need not fix the kind of every address: prove/terms.py)."""
+        if msg.written is None:
+            return tuple((q, None) for q in self.recipients(msg))
+        seen: dict[str, str | None] = {}
+        for pid in (*msg.written[0], *msg.written[1]):
+            for q in self.matches(pid):
+                seen.setdefault(q, pid if pid in msg.removed else None)
+        return tuple(seen.items())
+
+    def recipients(self, msg: Message, observed: bool = False) -> tuple[str, ...]:
+        """The To and Cc recipients, resolved to every matching record (R75). `observed`: read by the mail
+        mechanics themselves (not through an expression, whose terms the prover builds from the candidates), so
+        which addresses were removed is told to the hooks."""
+        if observed and self.hooks is not None:
+            for pid in msg.by_kind:
+                self.hooks.read(pid, "kind")
         seen: dict[str, None] = {}
         for pid in (*msg.to, *msg.cc):
             for q in self.matches(pid):
@@ -178,13 +238,13 @@ class World:
             return tuple(p for p, c in msg.copies.items() if c.role == "sender")
         return tuple(p for p, c in msg.copies.items() if c.role != "sender")
 
-    def ancestors(self, msg: Message) -> list[Message]:
-        out: list[Message] = []
+    def ancestors(self, msg: Message) -> Iterator[Message]:
+        """The messages `msg` answers, nearest first."""
         cur = msg.parent
         while cur is not None:
-            out.append(self.messages[cur])
-            cur = self.messages[cur].parent
-        return out
+            found = self.messages[cur]
+            yield found
+            cur = found.parent
 
     def stored(self, side: Side) -> bool:
         return self.model.states[side.state].stored
@@ -193,28 +253,49 @@ class World:
         return any(self.stored(s) for s in msg.sides.values())
 
     def stored_ancestor(self, msg: Message) -> Message | None:
-        return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
+        """The nearest earlier message of the conversation that is stored (the ancestors looked at until then are
+        what the answer read)."""
+        for a in self.ancestors(msg):
+            if self.reading is not None:
+                self.reading.add(("msg", a.id))
+            if self.message_stored(a):
+                return a
+        return None
+
+    def add_copy(self, msg: Message, pid: str, copy: Copy) -> None:
+        msg.copies[pid] = copy
+        self.mailbox_copies.setdefault(pid, []).append((msg, copy))
+        self.touch(("msg", msg.id))
 
     def advance_watermarks(self, processed: set[str]) -> None:
-        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                if copy.folder != "none" and pid in processed:
-                    self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
-                if pid in processed:
-                    copy.reprocess = False
+        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33). The
+        watermark only moves forward (until a reset), so each copy is looked at once as it passes."""
+        for pid in sorted(processed):
+            copies = self.mailbox_copies.get(pid, [])
+            newest = next((msg.order for msg, copy in reversed(copies) if copy.folder != "none"), -1)
+            self.watermark[pid] = max(self.watermark.get(pid, -1), newest)
+            seen = self._seen.get(pid, 0)
+            while seen < len(copies) and copies[seen][0].order <= self.watermark[pid]:
+                msg, copy = copies[seen]
+                if not copy.before_watermark:
+                    copy.before_watermark = True
+                    self.touch(("msg", msg.id))
+                seen += 1
+            self._seen[pid] = seen
+            for msg, copy in self._reprocessing.pop(pid, []):
+                copy.reprocess = False
+                self.touch(("msg", msg.id))
 
     def reset_processing(self, pid: str) -> None:
         """The mailbox's processing date moved earlier (R21): its watermark goes back and its items are seen anew."""
         self.watermark.pop(pid, None)
-        for msg in self.messages.values():
-            copy = msg.copies.get(pid)
-            if copy is not None:
-                copy.before_watermark = False
-                copy.reprocess = True
+        self._seen[pid] = 0
+        marked = self._reprocessing.setdefault(pid, [])
+        for msg, copy in self.mailbox_copies.get(pid, []):
+            copy.before_watermark = False
+            copy.reprocess = True
+            marked.append((msg, copy))
+            self.touch(("msg", msg.id))
 
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
@@ -241,6 +322,8 @@ class World:
 
     def get(self, owner: str, obj: Any, name: str, env: Env) -> Any:
         if owner == "org":
+            if self.reading is not None:
+                self.reading.add("org")
             self.assumption("org", name, env)
             return self.org[name]
         if owner == "event":
@@ -253,13 +336,19 @@ class World:
 
     def _party(self, pid: str, name: str, env: Env) -> Any:
         party = self.parties[pid]
+        if self.reading is not None:
+            self.reading.add(("party", pid))
         if name == "kind":
             return party.kind
         if name in party.settings:
             self.assumption(pid, name, env)
             return party.settings[name]
         current = env.get("email")
-        if current is not None and name in self.model.vocabulary.groups["copy"]:
+        if current is not None and name in self._copy_fields:
+            if self.reading is not None:
+                self.reading.add(("msg", current[0]))
+            if name in ("before_watermark", "reprocess") and self.hooks is not None:
+                self.hooks.read(pid, "watermark")  # what the syncs decided for this mailbox's watermark
             copy = self.messages[current[0]].copies.get(pid)
             if copy is not None:
                 return getattr(copy, name)
@@ -268,14 +357,17 @@ class World:
     def _email(self, ref: tuple[str, str | None], name: str) -> Any:
         msg = self.messages[ref[0]]
         side = msg.sides.get(ref[1]) if ref[1] else None
+        reading = self.reading
+        if reading is not None:
+            reading.add(("msg", msg.id))
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
-        if name in ("regarding", "accepted_by", "correlated_to", "has_token") and self.on_read is not None:
-            self.on_read(msg.id, name)
-        if name in ("regarding", "accepted_by", "correlated_to"):
+        if name in self._effect_fields:
+            if self.hooks is not None:
+                self.hooks.read(msg.id, name)
+            if name in self._shared_fields:
+                return msg.shared.get(name, self._null[name])
             return side.fields.get(name) if side else self.message_field(msg, name)
-        if name == "has_token":
-            return bool(msg.shared.get("has_token", False))
         if name == "origin":
             return msg.origin
         if name == "side":
@@ -290,7 +382,7 @@ class World:
             found = self.stored_ancestor(msg)
             return (found.id, None) if found else None
         if name == "thread_stored":
-            return any(self.message_stored(a) for a in self.ancestors(msg))
+            return self.stored_ancestor(msg) is not None
         if name == "sibling_stored":
             return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
         if name == "sender":

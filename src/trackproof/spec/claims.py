@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
@@ -25,7 +26,8 @@ Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-class Claim(NamedTuple):
+@dataclass(frozen=True)
+class Claim:
     id: str
     text: str
     reading: str
@@ -49,7 +51,7 @@ def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
         attr("incoming", OUTCOME))}
     enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
-    return vocab._replace(enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
+    return replace(vocab, enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
 
 
 def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> Attribute | None:
@@ -136,7 +138,7 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
             org[name] = value
         else:
             p = participants[owner]
-            participants[owner] = p._replace(settings={**p.settings, name: value})
+            participants[owner] = replace(p, settings={**p.settings, name: value})
     events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
     events = tuple(parse_event(raw, ev_loc, i + 1) for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs,
                                                                                        strict=True)))

@@ -1,24 +1,47 @@
 """The intermediate representation: the model as frozen data, each node with its source location.
 
-The simulator (simulate.py), and the prover and renderer of later issues, read only these classes; none of them
-reads YAML. This module holds data only: loading is in loader.py, checking in checks.py.
+The simulator (simulate/), the prover (prove/) and the renderer (render/) read only these classes; none of them
+reads YAML. This module holds data only: parsing expressions is expr.py's, loading loader.py's, the structural
+checks structure.py's.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field
 
 from ..errors import Loc
 
-if TYPE_CHECKING:
-    from .expr import Expr
+#: The types of expressions besides the vocabulary's enumerations.
+BOOL = "bool"
+NULL = "null"
+STR = "str"
+PARTY = "party"
+EMAIL = "email"
+PARTY_SET = "set[party]"
+REF_TYPES = (PARTY, EMAIL)
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A type-checked expression node. `text` is its source text; `loc` where it starts."""
+
+    kind: str  # const | var | attr | not | and | or | cmp | set | quant | first | coalesce | if | call
+    type: str
+    loc: Loc
+    text: str
+    value: object = None  # const: the value; var/attr/call: the name; cmp: the operator; quant: any|all
+    args: tuple[Expr, ...] = ()
+    var: str = ""  # quant/first: the bound variable
+    owner: str = ""  # attr: the object type the attribute belongs to
+
 
 #: Object types whose attributes expressions may read; `party` is the union of party, mailbox and copy.
 OBJECT_TYPES = ("org", "email", "party", "event")
 
 
-class Attribute(NamedTuple):
+@dataclass(frozen=True)
+class Attribute:
     """A setting or a fact: `org.use_correlation`, `X.filter`, `email.stored`."""
 
     name: str
@@ -34,9 +57,12 @@ class Attribute(NamedTuple):
     users_only: bool = False
     field: bool = False  # written by transition effects
     shared: bool = False  # a field of the message, shared by its sides
+    where: str = ""  # where a setting is found in Dynamics 365 (a page, a record, an OrgDBOrgSetting)
+    where_sources: tuple[str, ...] = ()  # the documents that say so
 
 
-class Constraint(NamedTuple):
+@dataclass(frozen=True)
+class Constraint:
     id: str
     expr: Expr
     rules: tuple[str, ...]
@@ -44,7 +70,8 @@ class Constraint(NamedTuple):
     loc: Loc
 
 
-class Vocabulary(NamedTuple):
+@dataclass(frozen=True)
+class Vocabulary:
     enums: dict[str, tuple[str, ...]]
     attributes: dict[str, dict[str, Attribute]]  # object type -> name -> attribute
     groups: dict[str, dict[str, Attribute]]  # group (org, mailbox, party, copy, email, event) -> attributes
@@ -53,10 +80,24 @@ class Vocabulary(NamedTuple):
     actions: dict[str, str]
     sender_order: tuple[str, ...]
     resolution_rules: tuple[str, ...]
+    kind_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # mailbox, unresolved, expands
     constraints: tuple[Constraint, ...] = ()
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # type -> value -> its name in Dynamics
+
+    @property
+    def mailbox_kinds(self) -> tuple[str, ...]:
+        """The kinds that have a mailbox record (users and queues): they hold copies, send and receive."""
+        return self.kind_roles.get("mailbox", ())
+
+    @property
+    def own_class(self) -> frozenset[str]:
+        """The kinds the mail mechanics tell apart from every other kind: each is a class of its own in a rule path
+        (prove/rulepaths.kind_class); the other kinds are records, told apart only by what expressions read."""
+        return frozenset(k for kinds in self.kind_roles.values() for k in kinds)
 
 
-class Provenance(NamedTuple):
+@dataclass(frozen=True)
+class Provenance:
     """Where a rule comes from: the RULES.md numbers, the documents, the confidence and why it exists."""
 
     implements: tuple[str, ...]
@@ -65,7 +106,8 @@ class Provenance(NamedTuple):
     reason: str
 
 
-class Definition(NamedTuple):
+@dataclass(frozen=True)
+class Definition:
     name: str
     params: tuple[tuple[str, str], ...]
     body: Expr
@@ -74,19 +116,22 @@ class Definition(NamedTuple):
     loc: Loc
 
 
-class Effect(NamedTuple):
+@dataclass(frozen=True)
+class Effect:
     target: str  # a field of `email`
     value: Expr
     loc: Loc
 
 
-class Action(NamedTuple):
+@dataclass(frozen=True)
+class Action:
     name: str
     when: Expr | None
     loc: Loc
 
 
-class Transition(NamedTuple):
+@dataclass(frozen=True)
+class Transition:
     """One rule of a machine: on `trigger`, from `source`, if `guard`, go to `dest` and apply the effects.
 
     `dest` is None for an internal transition (the state stays). `side` restricts the transition to one activity
@@ -109,7 +154,8 @@ class Transition(NamedTuple):
     loc: Loc
 
 
-class State(NamedTuple):
+@dataclass(frozen=True)
+class State:
     name: str
     side: str
     stored: bool
@@ -120,22 +166,27 @@ class State(NamedTuple):
     loc: Loc
 
 
-class Machine(NamedTuple):
+@dataclass(frozen=True)
+class Machine:
     name: str
     title: str
     extends: str | None
     states: tuple[str, ...]
     transitions: tuple[Transition, ...]  # its own and the inherited ones that fit its states
     loc: Loc
+    # the settings that put a user's mailbox in this mode: ("org" or "mailbox", setting) -> value
+    mode: dict[tuple[str, str], object] = field(default_factory=dict)
 
 
-class Source(NamedTuple):
+@dataclass(frozen=True)
+class Source:
     key: str
     title: str
     url: str
 
 
-class DocumentedRule(NamedTuple):
+@dataclass(frozen=True)
+class DocumentedRule:
     number: str
     text: str
     sources: tuple[str, ...]
@@ -147,7 +198,8 @@ class DocumentedRule(NamedTuple):
         return "".join(dict.fromkeys(re.findall(r"\b([HML])\b", self.confidence)))
 
 
-class Model(NamedTuple):
+@dataclass(frozen=True)
+class Model:
     root: str
     vocabulary: Vocabulary
     definitions: dict[str, Definition]

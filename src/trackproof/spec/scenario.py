@@ -1,6 +1,6 @@
 """Scenario files: settings that differ from the defaults, participants, a sequence of events, expectations.
 
-This module reads and validates a scenario into frozen data (`Scenario`); simulate.py plays it. Everything a
+This module reads and validates a scenario into frozen data (`Scenario`); simulate/ plays it. Everything a
 scenario names is checked here against the model's vocabulary, with the file, line and column of the mistake.
 The format is documented in docs/scenarios.md.
 """
@@ -8,14 +8,14 @@ The format is documented in docs/scenarios.md.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import Loc, TrackproofError
 from .ir import Model
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
-MAILBOX_KINDS = ("user", "queue")
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
@@ -42,7 +42,8 @@ FLAGS = ("subject_changed", "in_reply_to_kept", "long_subject", "draft")
 RECIPIENTS = ("to", "cc", "bcc")
 
 
-class Participant(NamedTuple):
+@dataclass(frozen=True)
+class Participant:
     id: str
     kind: str
     address: str
@@ -51,7 +52,8 @@ class Participant(NamedTuple):
     loc: Loc
 
 
-class Event(NamedTuple):
+@dataclass(frozen=True)
+class Event:
     number: int  # 1-based position in the scenario
     kind: str
     params: dict[str, Any]
@@ -59,7 +61,8 @@ class Event(NamedTuple):
     loc: Loc
 
 
-class Scenario(NamedTuple):
+@dataclass(frozen=True)
+class Scenario:
     path: str
     name: str
     description: str
@@ -98,12 +101,13 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
                                   "kinds: " + ", ".join(kinds))
         rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
-        groups = ("mailbox", "party") if kind in MAILBOX_KINDS else ("party",)
+        groups = ("mailbox", "party") if kind in model.vocabulary.mailbox_kinds else ("party",)
         settings = parse_settings(model, rest, groups, f"a {kind} participant")
         members: tuple[str, ...] = ()
         if "members" in spec:
-            if kind != "distribution_list":
-                raise TrackproofError("E402", "only a distribution_list has members", spec.key_locs["members"])
+            if kind not in model.vocabulary.kind_roles["expands"]:
+                lists = " or ".join(model.vocabulary.kind_roles["expands"])
+                raise TrackproofError("E402", f"only a {lists} has members", spec.key_locs["members"])
             members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
         out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
                                     settings, members, raw.key_locs[pid])

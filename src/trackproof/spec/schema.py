@@ -1,121 +1,184 @@
-"""The shape of every model file, checked before the loader reads any of its values.
+"""JSON Schemas (draft-07, what YAML language servers read) of the files people write: scenarios, claim files and
+settings files, generated from the vocabulary, so that an editor completes setting names and their values and
+flags a misspelt one as it is typed (`# yaml-language-server: $schema=...` at the top of a file).
 
-model_schema.yaml (beside this module) says, in JSON Schema, what each kind of model file holds: the type of every
-value, the keys a mapping needs and the only keys it may have. `load_document` reads a file (yamlsrc) and checks
-it with the `jsonschema` package, so that the loader, which then reads values without testing their types, never
-meets a list where it expects text (`trigger: []`), a number where it expects a mapping (`states: 7`) or an empty
-file: each such file gets one error, the first in the file, at the line and column of the value:
-E104 (a value of the wrong type, or empty where something is needed), E105 (a missing key), E106 (an unknown key).
-
-What this module is not: the meaning of values (a known state, a source key, a well-typed guard) is checked by the
-loader, which has the vocabulary. It is used on a fresh load only: a model from the cache (cache.py) was checked
-when it was stored, so `jsonschema` is imported only then.
+What they are not: the check. The loaders (scenario.py, claims.py, settings.py) stay the authority and give the
+`file:line:col: error[CODE]` messages; a schema can say less than they do (an event's participants exist, an
+expression parses), never more: every file the loaders accept is valid against its schema (tested on every
+shipped file). Why generated: a setting added to model/vocabulary.yaml reaches the editor without a second list.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 from typing import Any
 
-from ..errors import Loc, TrackproofError
-from .yamlsrc import Mapping, Sequence, load_file
+from .ir import Attribute, Model
+from .scenario import EVENTS, EXPECT_FIELDS, SHORT_FORM
 
-KINDS = ("vocabulary", "lifecycle", "definitions", "machine", "sources", "rulebook", "situations")
-_TYPES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",
-          "integer": "a whole number", "number": "a number", "null": "empty"}
-
-
-@functools.cache
-def _schema() -> dict[str, Any]:
-    import yaml
-
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_schema.yaml"), encoding="utf-8") as f:
-        loaded: dict[str, Any] = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return loaded
+DRAFT = "http://json-schema.org/draft-07/schema#"
+KINDS = ("scenario", "claims", "settings")
+NAMES = {"scenario": "scenario.schema.json", "claims": "claims.schema.json", "settings": "settings.schema.json"}
+_ID_PATTERN = "^[A-Za-z0-9_-]+$"
+_PEOPLE = {"type": "string", "description": "a participant id"}
+_PEOPLE_LIST = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                "description": "a participant id, or a list of them"}
+_EMAIL = {"type": "string", "description": "an email id (the `id` of a `send`)"}
+_FLAG = {"type": "boolean"}
 
 
-@functools.cache
-def _validator(kind: str) -> Any:
-    import jsonschema
-
-    root = _schema()
-    return jsonschema.Draft202012Validator({"$schema": root["$schema"], "$defs": root["$defs"],
-                                            "$ref": f"#/$defs/{kind}"})
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    if value is None:
-        return "empty"
-    if isinstance(value, int):
-        return "a whole number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "a list" if isinstance(value, list) else "text"
-
-
-def _expected(types: Any) -> str:
-    names = [_TYPES.get(str(t), str(t)) for t in (types if isinstance(types, list) else [types])]
-    return " or ".join(names)
+def _value(model: Model, attr: Attribute) -> dict[str, Any]:
+    """The schema of a setting's value, described as Dynamics 365 names it and says where it is."""
+    vocab = model.vocabulary
+    if attr.type == "bool":
+        out: dict[str, Any] = {"type": "boolean"}
+    elif attr.type in vocab.enums:
+        out = {"type": "string", "enum": list(vocab.enums[attr.type])}
+    else:
+        out = {"type": "string"}
+    parts = [f"“{attr.label}”" if attr.label else attr.name]
+    if attr.where:
+        parts.append(f"Where: {attr.where}.")
+    if attr.default is not None and attr.group != "party":
+        default = str(attr.default).lower() if isinstance(attr.default, bool) else attr.default
+        parts.append(f"Default: {default}" + (f" ({attr.default_confidence})" if attr.default_confidence != "H"
+                                               else "") + ".")
+    labels = vocab.value_labels.get(attr.type)
+    if labels:
+        parts.append("Values: " + "; ".join(f"{v} = {labels[v]}" for v in vocab.enums[attr.type] if v in labels)
+                     + ".")
+    out["description"] = " ".join(parts)
+    if attr.rules:
+        out["$comment"] = "RULES.md: " + ", ".join(attr.rules)
+    return out
 
 
-def _where(doc: Any, steps: list[Any], path: str) -> tuple[str, Loc]:
-    """The name of the value at `steps` inside `doc` (for messages) and where it starts."""
-    parent, loc, name = doc, getattr(doc, "loc", Loc(path, 1, 1)), "the file"
-    for step in steps:
-        if isinstance(parent, Mapping) and isinstance(step, str):
-            loc, name = parent.locs.get(step, loc), f"'{step}'"
-        elif isinstance(parent, Sequence) and isinstance(step, int):
-            loc, name = parent.locs[step], f"item {step + 1} of {name}"
-        parent = parent[step]
-    return name, loc
+def _settings(model: Model, groups: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    return {name: _value(model, attr) for g in groups for name, attr in model.vocabulary.groups[g].items()}
 
 
-def _title(error: Any, name: str) -> str:
-    title = error.schema.get("title") if isinstance(error.schema, dict) else None
-    return str(title) if title else name
+def _participant(model: Model, kind_list: bool) -> dict[str, Any]:
+    kinds = list(model.vocabulary.enums["kind"])
+    kind: dict[str, Any] = {"type": "string", "enum": kinds, "description": "what the address resolves to"}
+    if kind_list:
+        kind = {"oneOf": [kind, {"type": "array", "items": kind, "minItems": 1}],
+                "description": "what the address resolves to, or a list of kinds for it to range over"}
+    party = _settings(model, ("party",))
+    party.pop("kind", None)
+    mailbox = _settings(model, ("mailbox",))
+    common = {"kind": kind, "address": {"type": "string", "description": "its email address"},
+              "members": {"type": "array", "items": {"type": "string"},
+                          "description": "a distribution list's members (participant ids)"}}
+    mailbox_kinds = list(model.vocabulary.mailbox_kinds)
+    not_mailbox = {"not": {"required": ["kind"], "properties": {"kind": {"enum": mailbox_kinds}}}}
+    if kind_list:
+        not_mailbox = {"not": {"required": ["kind"], "properties": {"kind": {"anyOf": [
+            {"enum": mailbox_kinds}, {"type": "array", "contains": {"enum": mailbox_kinds}}]}}}}
+    return {"oneOf": [{"type": "null"}, {
+        "type": "object", "properties": {**common, **mailbox, **party}, "additionalProperties": False,
+        "if": not_mailbox, "then": {"propertyNames": {"enum": [*common, *party]}},
+        "description": "a participant: its kind, and the settings it has (a user or queue: its mailbox's too)"}]}
 
 
-def _describe(error: Any, doc: Any, path: str) -> TrackproofError:
-    """One jsonschema error as trackproof's error, at the value it is about."""
-    name, loc = _where(doc, list(error.absolute_path), path)
-    instance = error.instance
-    if error.validator == "type":
-        return TrackproofError("E104", f"{name} must be {_expected(error.validator_value)}, not "
-                               f"{_type_name(instance)}", loc)
-    if error.validator == "required" and isinstance(instance, Mapping):
-        missing = next(k for k in error.validator_value if k not in instance)
-        return TrackproofError("E105", f"{_title(error, name)} needs the key '{missing}'", instance.loc)
-    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
-        allowed = error.schema.get("properties", {})
-        extra = min((k for k in instance if k not in allowed), key=lambda k: tuple(instance.key_locs[k])[1:])
-        return TrackproofError("E106", f"unknown key '{extra}' in {_title(error, name)}", instance.key_locs[extra],
-                               "allowed keys: " + ", ".join(sorted(allowed)))
-    if error.validator == "pattern":
-        return TrackproofError("E104", f"{name} must be a word of letters, digits, '.', '-' or '_'", loc)
-    if error.validator in ("minItems", "minProperties"):
-        return TrackproofError("E104", f"{name} must not be empty", loc)
-    return TrackproofError("E104", f"{name}: {error.message}", loc)  # pragma: no cover - the schema uses no other
+def _event_body(model: Model, kind: str) -> dict[str, Any]:
+    enums = model.vocabulary.enums
+    known: dict[str, dict[str, Any]] = {
+        "id": {"type": "string", "description": "the new email's id (E1, E2, ...)"}, "from": _PEOPLE,
+        "to": _PEOPLE_LIST, "cc": _PEOPLE_LIST, "bcc": _PEOPLE_LIST, "by": _PEOPLE, "user": _PEOPLE,
+        "mailbox": _PEOPLE, "regarding": {"type": "string", "description": "a participant (the record to link)"},
+        "reply_to": _EMAIL, "forward_of": _EMAIL, "email": _EMAIL, "subject_changed": _FLAG,
+        "in_reply_to_kept": _FLAG, "long_subject": _FLAG, "draft": _FLAG,
+        "side": {"type": "string", "enum": list(enums["side"])},
+        "in": {"type": "string", "enum": ["outlook", "crm"]},
+        "to_folder": {"type": "string", "enum": list(enums["folder"])},
+    }
+    allowed, required = EVENTS[kind]
+    via = list(enums["origin"]) if kind == "send" else list(enums["via"])
+    props = {p: ({"type": "string", "enum": via} if p == "via" else
+                 known["to_folder"] if (kind, p) == ("move", "to") else known[p]) for p in sorted(allowed)}
+    body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        body["required"] = sorted(required)
+    if kind == "set":
+        body = {"type": "object", "description": "settings that change now: org.<setting> or <participant>.<setting>",
+                "propertyNames": {"pattern": r"^[A-Za-z0-9_-]+\.[a-z_]+$"}}
+    if kind in SHORT_FORM:
+        body = {"oneOf": [{"type": "string", "description": f"the {SHORT_FORM[kind]}"}, body]}
+    if not required:
+        body = {"oneOf": [{"type": "null"}, body]}
+    return body
 
 
-def check(doc: Any, kind: str, path: str) -> None:
-    """Refuse `doc` (the parsed model file `path` of `kind`, one of KINDS) unless it has the shape
-    model_schema.yaml gives: the first error in the file is raised."""
-    found = list(_validator(kind).iter_errors(doc))
-    unknown = {id(e.instance) for e in found if e.validator == "additionalProperties"}
-    # a mapping with an unknown key and a missing one: the unknown key is the news (a misspelt key, most likely)
-    errors = [_describe(e, doc, path) for e in found if not (e.validator == "required" and id(e.instance) in unknown)]
-    if errors:
-        raise min(errors, key=lambda err: (err.loc.line, err.loc.col, err.code))
+def _events(model: Model) -> dict[str, Any]:
+    bare = sorted(k for k, (_, required) in EVENTS.items() if not required)
+    return {"type": "array", "description": "what happens, in order; each event is one key", "items": {"oneOf": [
+        {"type": "string", "enum": bare},
+        {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+         "properties": {k: _event_body(model, k) for k in EVENTS}}]}}
 
 
-def load_document(path: str | os.PathLike[str], kind: str) -> Mapping:
-    """A model file of `kind`, read and checked (`check`)."""
-    doc = load_file(path)
-    check(doc, kind, os.fspath(path))
-    assert isinstance(doc, Mapping)  # every kind of model file is a mapping (the schema says so)
-    return doc
+def _expect() -> dict[str, Any]:
+    nullable = {"type": ["string", "null"]}
+    fields = {f: ({"type": "boolean"} if f == "stored" else nullable) for f in EXPECT_FIELDS}
+    return {"type": "object", "description": "the outcome expected for each email (E1, E1.incoming, ...)",
+            "additionalProperties": {"type": "object", "properties": fields, "additionalProperties": False}}
+
+
+def _org(model: Model) -> dict[str, Any]:
+    return {"oneOf": [{"type": "null"}, {"type": "object", "properties": _settings(model, ("org",)),
+                                         "additionalProperties": False}]}
+
+
+def _scenario(model: Model) -> dict[str, Any]:
+    return {"type": "object", "required": ["participants", "events"], "additionalProperties": False, "properties": {
+        "name": {"type": "string"}, "description": {"type": "string"},
+        "settings": {"type": "object", "properties": {"org": _org(model)}, "additionalProperties": False},
+        "participants": {"type": "object", "propertyNames": {"pattern": _ID_PATTERN},
+                         "additionalProperties": _participant(model, False)},
+        "events": _events(model), "expect": _expect()}}
+
+
+def _scope(model: Model) -> dict[str, Any]:
+    vocab = model.vocabulary
+    fixed = {f"^org\\.{n}$": _value(model, a) for n, a in vocab.groups["org"].items()}
+    for g in ("mailbox", "party"):
+        fixed.update({f"^[A-Za-z0-9_-]+\\.{n}$": _value(model, a) for n, a in vocab.groups[g].items() if n != "kind"})
+    names = "|".join(sorted({n for g in ("mailbox", "party") for n in vocab.groups[g]}))
+    free = {"type": "string", "pattern": f"^(org\\.({'|'.join(vocab.groups['org'])})|[A-Za-z0-9_-]+\\.({names}))$"}
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "fixed": {"oneOf": [{"type": "null"}, {"type": "object", "patternProperties": fixed,
+                                               "additionalProperties": False}],
+                  "description": "settings held at one value: org.<setting> or <participant>.<setting>"},
+        "free": {"type": "array", "items": free, "description": "the only settings that range (default: all)"}}}
+
+
+def _claims(model: Model) -> dict[str, Any]:
+    claim = {"type": "object", "required": ["id", "text", "participants", "events", "conclusion"],
+             "additionalProperties": False, "properties": {
+                 "id": {"type": "string"}, "text": {"type": "string", "description": "the belief, verbatim"},
+                 "reading": {"type": "string"}, "scope": _scope(model),
+                 "participants": {"type": "object", "propertyNames": {"pattern": _ID_PATTERN},
+                                  "additionalProperties": _participant(model, True)},
+                 "events": _events(model),
+                 "assume": {"type": "string", "description": "an expression over settings restricting the scope"},
+                 "conclusion": {"type": "string", "description": "an expression over the emails' outcomes"}}}
+    return {"type": "object", "required": ["claims"], "additionalProperties": False, "properties": {
+        "title": {"type": "string"}, "description": {"type": "string"},
+        "claims": {"type": "array", "minItems": 1, "items": claim}}}
+
+
+def _settings_file(model: Model) -> dict[str, Any]:
+    scenario = _scenario(model)
+    return {"type": "object", "required": ["settings"], "additionalProperties": False,
+            "properties": {**scenario["properties"],
+                           "settings": {"type": "object", "properties": {"org": _org(model)},
+                                        "additionalProperties": False}}}
+
+
+def schema(model: Model, kind: str) -> dict[str, Any]:
+    """The JSON Schema of one kind of file: scenario, claims or settings."""
+    body = {"scenario": _scenario, "claims": _claims, "settings": _settings_file}[kind](model)
+    titles = {"scenario": "trackproof scenario file (trackproof run)", "claims": "trackproof claim file (trackproof "
+              "check)", "settings": "trackproof settings file (trackproof diff, diagrams --compare)"}
+    return {"$schema": DRAFT, "$id": NAMES[kind], "title": titles[kind],
+            "description": "Generated from model/vocabulary.yaml by `trackproof schema`; the loader is the "
+                           "authority (docs/scenarios.md, docs/claims.md).", **body}
