@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
     "validate": (["validate", "{}"], "yaml"),
     "check": (["check", "--no-cache", "--jobs", "1", "{}"], "yaml"),
     "gaps": (["gaps", "--jobs", "1", "{}"], "yaml"),
+    "report": (["report", "--jobs", "1", "--no-cache", "-o", "out", "{}"], "yaml"),
     "diff": (["diff", "{}", str(SETTINGS)], "yaml"),
     "diagrams --compare": (["diagrams", "--format", "dot", "--out", "out", "--compare", "{}", str(SETTINGS)], "yaml"),
     "diagrams --swimlanes": (["diagrams", "--format", "dot", "--out", "out", "--swimlanes", "{}"], "yaml"),

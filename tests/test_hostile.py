@@ -124,7 +124,7 @@ def test_every_command_refuses_every_hostile_file(place: Path, command: str, cas
 
 
 #: A valid file for each command, to run it with a hostile model folder.
-VALID = {"run": SCENARIO, "validate": SCENARIO, "check": CLAIMS, "gaps": CLAIMS, "diff": SETTINGS,
+VALID = {"run": SCENARIO, "validate": SCENARIO, "check": CLAIMS, "gaps": CLAIMS, "report": CLAIMS, "diff": SETTINGS,
          "diagrams --compare": SETTINGS, "diagrams --swimlanes": SCENARIO, "diagrams --highlight": None}
 
 
