@@ -54,8 +54,27 @@ class Terminated(BaseException):
         self.signum = signum
 
 
-def _terminate(signum: int, frame: object) -> NoReturn:
+#: The signal that is stopping the command, once one arrived (entry installs the handler that records it).
+_stopping: list[int] = []
+_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _stop(signum: int, frame: object) -> NoReturn:
+    """The handler of SIGINT, SIGTERM and SIGHUP: KeyboardInterrupt or Terminated, raised where the command is, and
+    the signal recorded, because a library may turn the exception into another on its way out (ctypes, under Z3,
+    reports it as an ArgumentError of the call it interrupted); from now on, the errors of objects left half-built
+    by the interruption (a destructor's) are not shown."""
+    if not _stopping:
+        _stopping.append(signum)
+        sys.unraisablehook = lambda unraisable: None
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(signum)
+
+
+def _stopped() -> BaseException:
+    """The exception of the signal that stopped the command (_stopping is not empty)."""
+    return KeyboardInterrupt() if _stopping[0] == signal.SIGINT else Terminated(_stopping[0])
 
 
 def _say(text: str) -> None:
@@ -70,10 +89,12 @@ def entry() -> NoReturn:
     interpreter's teardown, freeing the model, the claims, Z3's context and every module one by one, which costs
     about a tenth of a `check`. Tests call main() and keep their interpreter. Ctrl-C exits 130, SIGTERM 143 and
     SIGHUP 129, each with one line and no traceback."""
-    for name in ("SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), _terminate)
+    for name in _SIGNALS:
+        signal.signal(getattr(signal, name), _stop)
     try:
         code = main()
+        if _stopping:  # the signal's exception was caught and dropped on its way: the command did not finish
+            raise _stopped()
     except KeyboardInterrupt:  # workers are stopped by then (parallel.fork_map); files are written whole or not at all
         _say("trackproof: interrupted")
         code = EXIT_INTERRUPTED
@@ -84,7 +105,7 @@ def entry() -> NoReturn:
         code = done.code if isinstance(done.code, int) else EXIT_INPUT
     except OSError:  # the argument parser's message could not be written (standard error on a full disk)
         code = EXIT_INPUT
-    for name in ("SIGTERM", "SIGHUP"):  # what is left is flushing: a signal now ends the process as it would
+    for name in _SIGNALS:  # what is left is flushing: a signal now ends the process as it would
         signal.signal(getattr(signal, name), signal.SIG_DFL)
     try:
         sys.stdout.flush()
@@ -115,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"{where}: error[E504]: cannot write: {exc.strerror or exc}")
         return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if _stopping:  # a signal's exception, turned into another by a library on its way out
+            raise _stopped() from None
         _say(printable(f"trackproof: internal error: {type(exc).__name__}: {exc}. Please report this with the input "
                        "files."))
         return EXIT_INTERNAL
