@@ -33,7 +33,8 @@ def load_situations(model: Model, path: str | None = None) -> list[Situation]:
     """The catalogue of situations in `path` (default: situations.yaml of the model's own folder), its shape checked
     first (spec/shape.py)."""
     path = path or os.path.join(model.root, "situations.yaml")
-    doc = load_document(path, "situations")
+    own = os.path.abspath(path) == os.path.abspath(os.path.join(model.root, "situations.yaml"))
+    doc = load_document(path, "situations", model.situations_digest if own else "")
     people = parse_participants(model, expect_mapping(doc["participants"], doc.locs["participants"], "participants"))
     out = []
     items = expect_sequence(doc["situations"], doc.locs["situations"], "situations")
