@@ -187,6 +187,8 @@ def _manual(sim: Simulator, event: Event) -> None:
                               "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
     sim.world.touch(("msg", msg.id))
+    if event.kind in ("track", "categorize") or (event.kind == "move" and event.params.get("to") == "tracked_folder"):
+        msg.tracked_by_hand = True  # whatever the rules make of it: a person asked for it (universe claims read it)
     if event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":

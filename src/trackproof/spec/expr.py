@@ -8,9 +8,11 @@ location.
 
 Expressions are bounded before anything recursive reads them (E208): at most MAX_LENGTH characters (checked before
 Python's parser sees the text, which a 10,000-deep one makes raise MemoryError), at most MAX_DEPTH levels of syntax,
-and at most MAX_REACH levels once the bodies of the definitions it calls are counted where they are called (the
-simulator and the prover walk an expression recursively, through those bodies): the shipped model's expressions are
-at most 285 characters, 11 levels of syntax and 23 levels with the definitions they call.
+and, for the model's own expressions (the loader gives each definition's reach), at most MAX_REACH levels once the
+bodies of the definitions it calls are counted where they are called (the simulator and the prover walk an
+expression recursively, through those bodies; a claim's conclusion, at most MAX_DEPTH deep, adds that to a reach
+already bounded): the shipped model's expressions are at most 285 characters, 11 levels of syntax and 23 levels with
+the definitions they call.
 """
 
 from __future__ import annotations
@@ -256,10 +258,11 @@ def _generator(node: ast.Call, ctx: _Ctx, names: dict[str, str], want_if: bool) 
     if var.startswith("_") or var in names:
         raise ctx.err("E202", f"the loop variable '{var}' hides a name in scope", comp.target)
     coll = _check(comp.iter, ctx, names)
-    if coll.type != PARTY_SET:
-        raise ctx.err("E204", f"'{coll.text}' is a {coll.type}; {name}() ranges over a set of parties", comp.iter)
+    if not (coll.type.startswith("set[") and coll.type.endswith("]")):
+        raise ctx.err("E204", f"'{coll.text}' is a {coll.type}; {name}() ranges over a set (of parties or emails)",
+                      comp.iter)
     inner = dict(names)
-    inner[var] = PARTY
+    inner[var] = coll.type[4:-1]
     cond: Expr | None = None
     if comp.ifs:
         if not want_if or len(comp.ifs) != 1:
@@ -283,6 +286,8 @@ def _call(node: ast.Call, ctx: _Ctx, names: dict[str, str], loc: Loc, text: str)
         var, coll, cond, body = _generator(node, ctx, names, want_if=True)
         if body.kind != "var" or body.value != var:
             raise ctx.err("E202", f"first() picks the loop variable itself: first({var} for {var} in ... if ...)", node)
+        if coll.type != PARTY_SET:
+            raise ctx.err("E204", "first() picks a party: it ranges over a set of parties", node)
         picked: tuple[Expr, ...] = (coll,) if cond is None else (coll, cond)
         return Expr("first", PARTY, loc, text, "first", picked, var=var)
     if name == "coalesce":
