@@ -9,7 +9,7 @@ from typing import Any
 
 import z3
 
-from ..spec.claims import Claim
+from ..spec.claims import Claim, universe_emails
 from ..spec.ir import Model
 from .reuse import NoReuse, TermCache, TermReuse
 from .scope import Space
@@ -27,7 +27,9 @@ class Setup:
 
 
 def emails_of(claim: Claim) -> list[str]:
-    """The emails a claim's premise creates, in order."""
+    """The emails a claim's premise creates, in order (a universe's: every id its messages may have)."""
+    if claim.universe is not None:
+        return universe_emails(claim.universe)
     return [str(e.params["id"]) for e in claim.scenario.events if e.kind == "send"]
 
 
