@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import printable
 from .common import EXIT_OK
 
 HELP = "load the model (and any scenario files) and report problems"
@@ -25,8 +26,8 @@ def execute(args: argparse.Namespace) -> int:
     n_rules = len({t.id for t in model.transitions})
     print(f"model: {len(model.machines)} machines, {len(model.states)} states, {n_rules} rules, "
           f"{len(model.definitions)} definitions: OK")
-    for note in model.notes:
-        print(f"  note: {note}")
+    for note in model.notes:  # rule ids and names come from the model's files: shown with control characters escaped
+        print(printable(f"  note: {note}"))
     for f in args.files:
-        print(f"{f}: OK")
+        print(printable(f"{f}: OK"))
     return EXIT_OK

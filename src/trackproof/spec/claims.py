@@ -8,6 +8,7 @@ says: for every setting in scope, if the events can happen, the conclusion holds
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +25,7 @@ EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's proper
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a claim's id names files (check --counterexamples)
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,9 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     else:
         check_keys(spec, CLAIM_KEYS, {"id", "text", "participants", "events", "conclusion"}, "a claim")
         raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
+    if not (isinstance(spec["id"], str) and ID.fullmatch(spec["id"])):
+        raise TrackproofError("E104", f"a claim id is a word of letters, digits, '.', '-' or '_', not {spec['id']!r}",
+                              spec.locs["id"])
     kinds = _kind_choices(model, raw_parts)
     participants = parse_participants(model, raw_parts)
     fixed, free = _scope(model, spec, kinds, {pid: p.kind for pid, p in participants.items()})

@@ -210,6 +210,9 @@ class Model:
     sources: dict[str, Source]
     rulebook: dict[str, DocumentedRule]
     notes: tuple[str, ...] = ()
+    # the SHA-256 of the situations.yaml whose shape the loader checked ("" if the folder has none): explore/ reads
+    # that file again, and need not check those bytes again (spec/shape.py)
+    situations_digest: str = ""
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:
