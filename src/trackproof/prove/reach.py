@@ -1,5 +1,5 @@
 """Every behaviour of a universe: the worlds reachable by any sequence of alphabet events, each with the settings
-under which it is reached (DESIGN.md, "Behaviours: every event sequence, not one"; ADR 010).
+under which it is reached (DESIGN.md, "Behaviours: every event sequence, not one"; ADR 013).
 
 Parametric reachability on the rule-path engine:
 - a node is a mail state (simulate/state.py) labelled with a Z3 condition over the free settings: the settings
