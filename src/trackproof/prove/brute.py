@@ -75,9 +75,10 @@ def verdict_of(results: dict[tuple[Any, ...], bool | None]) -> str:
 def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
               limit: int = 100_000) -> dict[tuple[Any, ...], Any]:
     """Every world a universe claim's alphabet reaches under `settings`, by the simulator alone (depth first over
-    every event sequence, each world once): its key -> (its mail state, its outcomes)."""
+    every event sequence, each world once): its observable key (simulate/state.py) -> (its mail state, its
+    outcomes)."""
     from ..simulate.alphabet import instances
-    from ..simulate.state import capture, key, restore
+    from ..simulate.state import capture, observable, restore
     from ..spec.scenario import Event
 
     assert claim.universe is not None
@@ -88,7 +89,7 @@ def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
     stack: list[tuple[int, Any, dict[str, Any]]] = [(0, capture(start.world), {})]
     while stack:
         played, state, outcomes = stack.pop()
-        node_key = (played, key(state))
+        node_key = (played, observable(state))
         if node_key in seen:
             continue
         if len(seen) >= limit:

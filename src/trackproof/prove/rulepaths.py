@@ -233,6 +233,9 @@ class DecisionTree:
                 self.open.append(child)
             node = child
             through = through or node is asked
+        if node.done:  # its settings were chosen outside every path found, yet they took one of them
+            raise AssertionError("a rule path came again: its condition excludes the settings that took it (the "
+                                 "simulator and the prover's terms disagree; please report it)")
         node.done = True
         return through
 
@@ -297,7 +300,13 @@ def too_many(space: Space, paths: list[PathRun]) -> str:
 
 def _self_check(claim: Claim, space: Space, settings: dict[Setting, Any], path: PathRun) -> None:
     """The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run."""
+    self_check(claim, space, settings, path.condition)
+
+
+def self_check(claim: Claim, space: Space, settings: dict[Setting, Any], condition: z3.BoolRef) -> None:
+    """With TRACKPROOF_SELF_CHECK set (the tests set it): a run's condition must hold for the settings it ran
+    under."""
     if os.environ.get("TRACKPROOF_SELF_CHECK"):
         pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
-        if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
+        if not z3.is_true(z3.simplify(z3.substitute(condition, *pairs))):
             raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")

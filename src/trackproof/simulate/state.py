@@ -20,8 +20,8 @@ from .world import World
 
 #: Attributes of a message that are not plain facts of it (copied and compared on their own).
 _OWN = ("copies", "sides")
-#: What a message keeps only so that the prover can build terms over its recipients as written: the recipients left
-#: are facts already, so these are not compared (simulate/mail.py).
+#: What a message keeps so that the prover can build terms over its recipients as written (simulate/mail.py): part
+#: of a world's key, not of what the world is (a concrete run need not keep them: `observable`).
 _BOOKKEEPING = ("written", "removed", "by_kind")
 
 
@@ -111,8 +111,17 @@ def _freeze(value: Any) -> Any:
 
 
 def key(state: MailState) -> tuple[Any, ...]:
-    """The canonical key of a mail state: every fact a future event or a property may read."""
+    """The canonical key of a mail state: every fact a future event or a property may read, and what the prover
+    builds terms from: a message's recipients as written and which were removed by their kind (two worlds that
+    differ only there were once merged, and the terms of the one kept did not fit the settings of the other)."""
     return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds)
+
+
+def observable(state: MailState) -> tuple[Any, ...]:
+    """key(state) without the prover's bookkeeping: what the world is, the same whether the prover or a concrete
+    run reached it (brute force compares these)."""
+    return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
+                skip=_OWN + _BOOKKEEPING)
 
 
 def world_key(world: World) -> tuple[Any, ...]:
@@ -123,10 +132,10 @@ def world_key(world: World) -> tuple[Any, ...]:
 
 def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
          reprocessing: dict[str, list[tuple[str, str]]], changed: dict[tuple[str, str], Any],
-         kinds: dict[str, str]) -> tuple[Any, ...]:
+         kinds: dict[str, str], skip: tuple[str, ...] = _OWN) -> tuple[Any, ...]:
     messages = []
     for msg in messages_.values():
-        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in _OWN + _BOOKKEEPING))
+        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in skip))
         copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
         sides = tuple(sorted((n, s.state, s.was_stored, _freeze(s.fields)) for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
