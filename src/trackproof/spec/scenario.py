@@ -146,11 +146,11 @@ def parse_event(raw: Any, loc: Loc, index: int) -> Event:
     if kind != "set":
         check_keys(body, allowed, required, f"the '{kind}' event")
     for key, value in body.items():
-        _check_parameter(kind, key, value, body.locs[key])
+        check_parameter(kind, key, value, body.locs[key])
     return Event(index, kind, dict(body), dict(body.locs), spec.key_locs[kind])
 
 
-def _check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
+def check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
     """Refuse a parameter whose value is not of its type (FLAGS, RECIPIENTS, text for the others; a `set` event's
     values are settings: text, true or false, or empty)."""
     if kind == "set":

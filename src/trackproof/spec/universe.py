@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import Loc, TrackproofError
 from .ir import Model
-from .scenario import Event, parse_event
+from .scenario import EVENTS, Event, check_parameter, parse_event
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence
 
 PROPERTY_KINDS = ("always", "never", "reachable", "conclusion")
@@ -76,9 +76,9 @@ class Property:
     loc: Loc
 
 
-def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any]) -> tuple[Any, ...]:
+def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any], kind: str) -> tuple[Any, ...]:
     """A parameter's alternatives: a list of values (of lists, for recipient lists), or one value."""
-    if key in LIST_PARAMS:
+    if key in LIST_PARAMS and kind in ("send", "forward"):
         if isinstance(value, Sequence) and value and all(isinstance(v, Sequence) for v in value):
             options = [tuple(str(p) for p in v) for v in value]
         elif isinstance(value, Sequence):
@@ -93,6 +93,12 @@ def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any]) 
     values = list(value) if isinstance(value, Sequence) else [value]
     if not values:
         raise TrackproofError("E104", f"'{key}' needs at least one value", loc)
+    event = "send" if kind in CREATES else kind
+    for v in values:  # each alternative has the type the event's parameter takes (`all`: true or false)
+        if key in EVENTS[event][0]:
+            check_parameter(event, key, v, loc)
+        elif key == "all" and not isinstance(v, bool):
+            raise TrackproofError("E104", f"'all' of the '{kind}' entry must be true or false", loc)
     if key in PARTY_PARAMS:
         for pid in values:
             if not isinstance(pid, str) or pid not in participants:
@@ -130,7 +136,7 @@ def _template(raw: Any, loc: Loc, participants: dict[str, Any]) -> Template:
         if key == "email":
             emails, excluded = _email_filter(value, where)
             continue
-        choices[str(key)] = _alternatives(value, where, str(key), participants)
+        choices[str(key)] = _alternatives(value, where, str(key), participants, kind)
     if kind == "send" and "from" not in choices:
         raise TrackproofError("E105", "a 'send' entry needs 'from' (who sends)", body_loc)
     if kind in ("send", "forward") and "to" not in choices and "cc" not in choices and "bcc" not in choices:
