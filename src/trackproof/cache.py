@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 from . import __version__
 from .spec.ir import Model
 
-_ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/structure.py", "spec/yamlsrc.py",
-           "errors.py", "cache.py")
+_ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/readings.py", "spec/structure.py",
+           "spec/yamlsrc.py", "errors.py", "cache.py")
 T = TypeVar("T")
 
 

@@ -58,8 +58,16 @@ def describe_event(e: Event) -> str:
             text += f", forwarding {p['forward_of']}"
         if p.get("subject_changed"):
             text += ", with a new subject"
+        if p.get("subject"):
+            text += f", subject {_json(p['subject'])}"
+        if p.get("token_kept") and p.get("subject_changed"):
+            text += " (the tracking token kept)"
+        if p.get("headers_dropped"):
+            text += ", without In-Reply-To and ConversationIndex"
         if p.get("long_subject"):
-            text += ", with a subject too long for a tracking token"
+            text += ", with a subject too long for subject and tracking token (cut to fit)"
+        if p.get("token_over_limit"):
+            text += ", with a tracking token longer than the subject limit (left out)"
         if p.get("regarding"):
             text += f", Regarding {p['regarding']}"
         return text + "."
@@ -104,6 +112,27 @@ def _rule_line(model: Model, rules: tuple[str, ...]) -> str:
     return text
 
 
+def reading_text(model: Model, scenario: Scenario, point: str, choice: str) -> str:
+    """One reading an outcome rests on: which, how sure, and whether the scenario chose it or it is the default."""
+    r = model.readings[point]
+    level = r.choices[choice].confidence
+    if point in scenario.readings:
+        return f"{point} = {choice} (chosen, confidence {level}; the default is {r.default})"
+    others = ", ".join(c for c in r.choices if c != choice)
+    return f"{point} = {choice} (the default reading, confidence {level}; also documented: {others})"
+
+
+def readings_json(model: Model, scenario: Scenario, readings: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    out = []
+    for point, choice in readings:
+        r = model.readings[point]
+        c = r.choices[choice]
+        out.append({"point": point, "reading": choice, "default": r.default, "chosen": point in scenario.readings,
+                    "confidence": c.confidence, "question": r.question, "says": c.says, "sources": list(c.sources),
+                    "others": [k for k in r.choices if k != choice]})
+    return out
+
+
 def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
             watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     lines = [f"Scenario: {scenario.name}  ({scenario.path})"]
@@ -141,6 +170,8 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
             lines.append(f"  Why: {o.reason}")
         if o.assumptions:
             lines.append("  Assumes: " + "; ".join(o.assumptions))
+        if o.readings:
+            lines.append("  Readings: " + "; ".join(reading_text(model, scenario, p, c) for p, c in o.readings))
         lines.append(f"  Rules: {_rule_line(model, o.rules)}")
     if scenario.expect:
         lines.append("")
@@ -154,7 +185,7 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
     return "\n".join(lines) + "\n"
 
 
-def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
+def to_json(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
             watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     emails: dict[str, Any] = {}
     for o in outcomes:
@@ -162,7 +193,7 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
             "stored": o.stored, "status": o.status, "direction": o.direction, "regarding": o.regarding,
             "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,
-            "assumptions": list(o.assumptions),
+            "assumptions": list(o.assumptions), "readings": readings_json(model, scenario, o.readings),
             "why_not": [{"event": o.why_not_event, "rule": r, "false": why} for r, why in o.why_not],
             "steps": [{"event": s.event, "trigger": s.trigger, "rule": s.rule, "from": s.source, "to": s.dest,
                        "sentence": s.sentence, "missed": [{"rule": r, "false": why} for r, why in s.missed]}

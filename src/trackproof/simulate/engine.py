@@ -16,6 +16,7 @@ from transitions import EventData, Machine
 from ..errors import Loc, TrackproofError
 from ..spec.expr import BOOL, PARTY, Expr, conjuncts
 from ..spec.ir import Model, Transition
+from ..spec.readings import READING
 from ..spec.scenario import Event, Scenario
 from .evaluate import Compiler
 from .explain import Explainer
@@ -41,6 +42,7 @@ class Outcome(NamedTuple):
     assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
     why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
     why_not_event: int = 0
+    readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
 
 
 #: Called with (expression, environment, concrete result, role) for every guard part ("guard"), effect (the field it
@@ -187,7 +189,8 @@ class Simulator:
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
-        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {}, "__assumed": {},
+        return {"org": None, "reading": None, "event": None, "__event": kwargs.get("params", {}), "__used": {},
+                "__assumed": {},
                 "__world": self.world,
                 "email": (msg.id, side.side), "sender": msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
@@ -202,7 +205,7 @@ class Simulator:
             loc = d.loc
             arg = Expr("var", PARTY, loc, "p", "p")
             found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
-        env: dict[str, Any] = {"org": None, "event": None, "email": None, "sender": None, "parent": None,
+        env: dict[str, Any] = {"org": None, "reading": None, "event": None, "email": None, "sender": None, "parent": None,
                                "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
                                "__world": self.world}
         value = bool(self.compiler.compile(found)(env))
@@ -262,7 +265,8 @@ class Simulator:
             for pid, party in self.world.parties.items():
                 if not party.is_mailbox:
                     continue
-                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None, "__world": self.world}):
+                if not fn({"p": pid, "org": None, "reading": None, "__used": None, "__assumed": None,
+                           "__world": self.world}):
                     loc = event.loc if event else self.scenario.participants[pid].loc
                     raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
 
@@ -334,11 +338,15 @@ class Simulator:
         levels = [self._confidence(r) for r in deciding] + list(assumed.values())
         confidence = min(levels, key="LMH".index) if levels else "H"
         f = side.fields
+        prefix = f"{READING}."
+        readings = tuple((k[len(prefix):], self.world.readings[k[len(prefix):]]) for k in sorted(assumed)
+                         if k.startswith(prefix))
+        assumptions = tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())
+                            if not k.startswith(prefix))
         return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
                        f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                        f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps), tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())),
-                       why_not, why_not_event)
+                       tuple(side.steps), assumptions, why_not, why_not_event, readings)
 
     def _describe_assumption(self, key: str, level: str) -> str:
         owner, _, name = key.partition(".")

@@ -102,16 +102,29 @@ def _send(sim: Simulator, event: Event) -> None:
     regarding = _party(sim, event, "regarding") if "regarding" in p else None
     flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
              "subject_changed": _bool(event, "subject_changed", False),
-             "long_subject": _bool(event, "long_subject", False),
+             "token_over_limit": _bool(event, "token_over_limit", False),
+             "headers_dropped": _bool(event, "headers_dropped", False),
              "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
+    _bool(event, "long_subject", False)  # subject + token too long: the subject is cut, the token kept (R97)
+    if flags["headers_dropped"] and parent is None:
+        raise event_error(event, "headers_dropped", "only a reply or a forward has In-Reply-To or ConversationIndex "
+                          "headers to drop")
     msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
-                  len(world.messages))
+                  len(world.messages), _subject(event, world.messages[parent] if parent else None, flags))
     world.messages[eid] = msg
-    if via != "crm" and parent is not None:
-        # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
+    if via == "crm":
+        msg.shared["token_of"] = eid  # a token of its own, if the send rule gives it one
+    elif parent is not None:
+        # A mail client copies the subject, and the token in it, unless the author rewrites the subject and does
+        # not keep the token (token_kept).
         if world.on_read is not None:
             world.on_read(parent, "has_token")
-        msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
+        kept = _bool(event, "token_kept", not msg.subject_changed)
+        parent_msg = world.messages[parent]
+        msg.shared["has_token"] = bool(parent_msg.shared.get("has_token")) and kept
+        msg.shared["token_of"] = parent_msg.shared.get("token_of")
+    elif "token_kept" in p:
+        raise event_error(event, "token_kept", "only a reply or a forward carries its parent's tracking token")
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
         for pid in pids:
@@ -127,6 +140,19 @@ def _send(sim: Simulator, event: Event) -> None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
         sim._deliver(msg)
+
+
+def _subject(event: Event, parent: Message | None, flags: dict[str, bool]) -> str:
+    """The subject line (without a tracking token): as given; else a reply's or forward's is its parent's behind
+    RE: or FW:, unless the author rewrote it; else one no other email has."""
+    given = event.params.get("subject")
+    if given is not None:
+        if not isinstance(given, str) or not given.strip():
+            raise event_error(event, "subject", "a subject is a line of text", "E402")
+        return given
+    if parent is not None and not flags["subject_changed"]:
+        return ("FW: " if flags["is_forward"] else "RE: ") + parent.subject
+    return f"(subject of {event.params['id']})"
 
 
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:

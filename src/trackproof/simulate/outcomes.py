@@ -41,6 +41,6 @@ def outcome_env(outcomes: dict[str, Outcome], world: World, participants: Iterab
                 emails: Iterable[str]) -> dict[str, Any]:
     """The environment a conclusion or watched expression is evaluated in: each participant and email id names
     itself, and field lookups go through an OutcomeResolver over `outcomes` and the run's `world`."""
-    return {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
+    return {"org": None, "reading": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
             "__world": OutcomeResolver(outcomes, world),
             **{pid: pid for pid in participants}, **{e: e for e in emails}}

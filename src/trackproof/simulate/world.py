@@ -9,13 +9,20 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..spec.ir import Model
+from ..spec.readings import READING
 from ..spec.scenario import MAILBOX_KINDS, Participant, Scenario
 
 Env = dict[str, Any]
+#: Smart matching's noise filter, HashFilterKeywords' documented default (R46): leading "word:" prefixes (RE:, FW:);
+#: a phrase such as "Out of office:" is not one word and stays (R129).
+HASH_FILTER_KEYWORDS = r"^[\s]*([\w]+\s?:[\s]*)+"
+#: HashMinAddressCount's default: at least this many From/To/Cc/Bcc addresses in common (R46).
+MIN_ADDRESSES = 2
 
 
 class Party:
@@ -78,15 +85,18 @@ class Message:
     """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
 
     def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int) -> None:
+                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int,
+                 subject: str = "") -> None:
         self.id, self.origin, self.author, self.sender = mid, origin, author, sender
         self.to, self.cc, self.bcc = recipients
         self.parent = parent
         self.is_reply = flags["is_reply"]
         self.is_forward = flags["is_forward"]
         self.subject_changed = flags["subject_changed"]
-        self.long_subject = flags.get("long_subject", False)
+        self.token_over_limit = flags.get("token_over_limit", False)
         self.in_reply_to_kept = flags["in_reply_to_kept"]
+        self.headers_dropped = flags.get("headers_dropped", False)
+        self.subject = subject  # the subject line without any tracking token
         self.regarding = regarding
         self.order = order
         self.shared: dict[str, Any] = {}
@@ -131,6 +141,10 @@ class World:
         vocab = model.vocabulary
         self.org: dict[str, Any] = {k: a.default for k, a in vocab.groups["org"].items()}
         self.org.update(scenario.org)
+        # the reading of each disputed point (model/readings.yaml) this run plays under: the default, or the one the
+        # scenario or claim chose
+        self.readings: dict[str, str] = {k: r.default for k, r in model.readings.items()}
+        self.readings.update(scenario.readings)
         self.parties: dict[str, Party] = {}
         for p in scenario.participants.values():
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
@@ -195,6 +209,33 @@ class World:
     def stored_ancestor(self, msg: Message) -> Message | None:
         return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
 
+    def addresses(self, msg: Message) -> set[str]:
+        """The distinct addresses of the From, To, Cc and Bcc lines."""
+        return {self.parties[p].address for p in (msg.author, *msg.to, *msg.cc, *msg.bcc)}
+
+    def subject_words(self, msg: Message) -> tuple[str, ...]:
+        """What smart matching hashes of a subject (R46): the words left after the leading 'word:' prefixes are
+        stripped (HashFilterKeywords' default), in lower case, and the tracking token as one more word when the
+        subject carries it (the prover learns that the token was read)."""
+        words = tuple(re.sub(HASH_FILTER_KEYWORDS, "", msg.subject).lower().split())
+        if self.on_read is not None:
+            self.on_read(msg.id, "has_token")
+        token = msg.shared.get("token_of") if msg.shared.get("has_token") else None
+        return (*words, f"crm:{token}") if token else words
+
+    def smart_match(self, msg: Message) -> Message | None:
+        """The most recent stored earlier message whose subject hashes equal this one's and that shares at least
+        two addresses with it (R46: HashDeltaSubjectCount 0, HashMinAddressCount 2). The rule that correlates on it,
+        and whether smart matching is on, are the model's (`smart_correlates`)."""
+        words = self.subject_words(msg)
+        mine = self.addresses(msg)
+        for other in sorted(self.messages.values(), key=lambda m: -m.order):
+            if other.order >= msg.order or not self.message_stored(other):
+                continue
+            if self.subject_words(other) == words and len(mine & self.addresses(other)) >= MIN_ADDRESSES:
+                return other
+        return None
+
     def advance_watermarks(self, processed: set[str]) -> None:
         """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
         for msg in self.messages.values():
@@ -229,6 +270,15 @@ class World:
             if found is not None:
                 found.setdefault(f"{owner}.{name}", level)
 
+    def reading(self, point: str, env: Env) -> str:
+        """The chosen reading of a disputed point; the outcome rests on it whichever it is (noted as `reading.<id>`
+        among the run's assumptions, with the reading's confidence)."""
+        choice = self.readings[point]
+        found = env.get("__assumed")
+        if found is not None:
+            found.setdefault(f"{READING}.{point}", self.model.readings[point].choices[choice].confidence)
+        return choice
+
     def message_field(self, msg: Message, name: str) -> Any:
         for s in msg.sides.values():
             if self.stored(s) and s.fields.get(name) is not None:
@@ -243,6 +293,8 @@ class World:
         if owner == "org":
             self.assumption("org", name, env)
             return self.org[name]
+        if owner == READING:
+            return self.reading(name, env)
         if owner == "event":
             return env["__event"].get(name, self._null[name])
         if obj is None:
@@ -284,8 +336,12 @@ class World:
             return len(msg.sides) == 2
         if name == "has_parent":
             return msg.parent is not None
-        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "long_subject"):
+        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "token_over_limit",
+                    "headers_dropped"):
             return getattr(msg, name)
+        if name == "smart_match":
+            match = self.smart_match(msg)
+            return (match.id, None) if match else None
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)
             return (found.id, None) if found else None

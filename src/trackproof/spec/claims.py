@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
 from .ir import Attribute, Model, Vocabulary
+from .readings import READING, parse_choices
 from .scenario import Scenario, parse_event, parse_participants
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
@@ -20,7 +21,7 @@ from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_
 OUTCOME = "outcome"
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
-Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
+Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)
 
 
 class Claim(NamedTuple):
@@ -103,7 +104,10 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     org: dict[str, Any] = {}
     if "scope" in spec:
         scope = expect_mapping(spec["scope"], spec.locs["scope"], "scope")
-        check_keys(scope, {"fixed", "free"}, set(), "scope")
+        check_keys(scope, {"fixed", "free", "readings"}, set(), "scope")
+        if "readings" in scope:
+            chosen_readings = parse_choices(model.readings, scope["readings"], scope.locs["readings"], "readings")
+            fixed.update(((READING, point), choice) for point, choice in chosen_readings.items())
         raw_fixed = expect_mapping(scope.get("fixed") or Mapping(), scope.locs.get("fixed", scope.loc), "fixed")
         for key, value in raw_fixed.items():
             where = raw_fixed.key_locs[key]
@@ -126,9 +130,12 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     for pid, p in participants.items():
         for name, value in p.settings.items():
             fixed.setdefault((pid, name), value)
+    readings: dict[str, str] = {}
     for (owner, name), value in fixed.items():
         if owner == "org":
             org[name] = value
+        elif owner == READING:
+            readings[name] = value
         else:
             p = participants[owner]
             participants[owner] = p._replace(settings={**p.settings, name: value})
@@ -149,7 +156,8 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
                          spec.origins.get("assume"), spec.locs["assume"])
         if assume.type != X.BOOL:
             raise TrackproofError("E204", "'assume' must be true or false", spec.locs["assume"])
-    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {})
+    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {},
+                        readings)
     text = " ".join(str(spec["text"]).split())
     return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
                  free, kinds, assume, conclusion)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .expr import Expr
 
 #: Object types whose attributes expressions may read; `party` is the union of party, mailbox and copy.
-OBJECT_TYPES = ("org", "email", "party", "event")
+OBJECT_TYPES = ("org", "email", "party", "event", "reading")
 
 
 class Attribute(NamedTuple):
@@ -133,6 +133,7 @@ class Source(NamedTuple):
     key: str
     title: str
     url: str
+    proposed: bool = False  # cited by a row proposed for RULES.md, not yet in it (tools/proposed-rules.md)
 
 
 class DocumentedRule(NamedTuple):
@@ -140,11 +141,34 @@ class DocumentedRule(NamedTuple):
     text: str
     sources: tuple[str, ...]
     confidence: str  # as written in RULES.md, e.g. "H (mechanism), M (moved-back edge)"
+    proposed: bool = False  # a row proposed for RULES.md (a correction or an addition), not yet accepted there
 
     @property
     def levels(self) -> str:
         """The confidence letters this rule admits (H, M, L) in the order written."""
         return "".join(dict.fromkeys(re.findall(r"\b([HML])\b", self.confidence)))
+
+
+class ReadingChoice(NamedTuple):
+    """One reading of a disputed point: what it says happens, the documents behind it, and how sure they are."""
+
+    name: str
+    says: str
+    sources: tuple[str, ...]
+    confidence: str
+    loc: Loc
+
+
+class Reading(NamedTuple):
+    """A point the documentation leaves open or contradicts itself on (model/readings.yaml): its question, the
+    RULES.md numbers it is about, the default reading and every reading, in the order written."""
+
+    id: str
+    question: str
+    rules: tuple[str, ...]
+    default: str
+    choices: dict[str, ReadingChoice]
+    loc: Loc
 
 
 class Model(NamedTuple):
@@ -158,6 +182,7 @@ class Model(NamedTuple):
     sources: dict[str, Source]
     rulebook: dict[str, DocumentedRule]
     notes: tuple[str, ...] = ()
+    readings: dict[str, Reading] = {}  # noqa: RUF012 - never mutated (a NamedTuple's default)
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:

@@ -23,11 +23,13 @@ from .ir import (
     Machine,
     Model,
     Provenance,
+    Reading,
     Source,
     State,
     Transition,
     Vocabulary,
 )
+from .readings import load_readings, with_readings
 from .shipped import default_model_dir
 from .structure import check_machines
 from .vocab import load_vocabulary
@@ -69,10 +71,11 @@ def _provenance(spec: Mapping, what: str, sources: dict[str, Source],
 
 def _catalogues(root: Path) -> tuple[dict[str, Source], dict[str, DocumentedRule]]:
     doc = expect_mapping(load_file(root / "sources.yaml"), Loc(str(root / "sources.yaml"), 1, 1), "sources.yaml")
-    sources = {k: Source(k, str(v["title"]), str(v["url"])) for k, v in doc["sources"].items()}
+    sources = {k: Source(k, str(v["title"]), str(v["url"]), bool(v.get("proposed", False)))
+               for k, v in doc["sources"].items()}
     doc = expect_mapping(load_file(root / "rulebook.yaml"), Loc(str(root / "rulebook.yaml"), 1, 1), "rulebook.yaml")
-    rulebook = {k: DocumentedRule(k, str(v["text"]), tuple(v["sources"]), str(v["confidence"]))
-                for k, v in doc["rules"].items()}
+    rulebook = {k: DocumentedRule(k, str(v["text"]), tuple(v["sources"]), str(v["confidence"]),
+                                  bool(v.get("proposed", False))) for k, v in doc["rules"].items()}
     return sources, rulebook
 
 
@@ -250,6 +253,11 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     sources, rulebook = _catalogues(root)
     vdoc = expect_mapping(load_file(root / "vocabulary.yaml"), Loc(str(root / "vocabulary.yaml"), 1, 1), "vocabulary")
     vocab = load_vocabulary(vdoc)
+    readings: dict[str, Reading] = {}
+    if (root / "readings.yaml").exists():
+        rdoc = expect_mapping(load_file(root / "readings.yaml"), Loc(str(root / "readings.yaml"), 1, 1), "readings")
+        readings = load_readings(rdoc, sources, rulebook)
+    vocab = with_readings(vocab, readings)
     defs = _definitions(root / "definitions.yaml", vocab, sources, rulebook)
     constraints = []
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in defs.items()}
@@ -277,7 +285,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         for t in m.transitions:
             union[(t.id, t.order)] = t
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
-    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook)
+    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook, readings=readings)
     return model._replace(notes=tuple(check_machines(model)))
 
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from ..errors import Loc, TrackproofError
 from .ir import Model
+from .readings import parse_choices
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
@@ -19,8 +20,9 @@ MAILBOX_KINDS = ("user", "queue")
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
-    "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject_changed",
-              "in_reply_to_kept", "long_subject", "regarding", "draft"}, {"id", "from"}),
+    "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject", "subject_changed",
+              "token_kept", "in_reply_to_kept", "headers_dropped", "long_subject", "token_over_limit", "regarding",
+              "draft"}, {"id", "from"}),
     "resend": ({"email"}, {"email"}),
     "sync": (set(), set()),
     "outlook_start": ({"user"}, {"user"}),
@@ -64,6 +66,7 @@ class Scenario(NamedTuple):
     events: tuple[Event, ...]
     expect: dict[str, dict[str, tuple[Any, Loc]]]
     expect_locs: dict[str, Loc]
+    readings: dict[str, str] = {}  # noqa: RUF012 - never mutated; disputed point -> chosen reading (readings.yaml)
 
 
 def parse_settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -144,7 +147,7 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     """Read and validate a scenario file."""
     name = os.fspath(path)
     doc = expect_mapping(load_file(path), Loc(name, 1, 1), "a scenario")
-    check_keys(doc, {"name", "description", "settings", "participants", "events", "expect"},
+    check_keys(doc, {"name", "description", "settings", "readings", "participants", "events", "expect"},
                {"participants", "events"}, "a scenario")
     org: dict[str, Any] = {}
     if "settings" in doc:
@@ -169,6 +172,8 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
                                           "fields: " + ", ".join(EXPECT_FIELDS))
             expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
             expect_locs[str(eid)] = raw_expect.key_locs[eid]
+    readings = parse_choices(model.readings, doc["readings"], doc.locs["readings"], "readings") \
+        if "readings" in doc else {}
     title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
     return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
-                    org, participants, events, expect, expect_locs)
+                    org, participants, events, expect, expect_locs, readings)
