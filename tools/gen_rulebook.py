@@ -84,8 +84,8 @@ def main(path: str, proposed: str | None = None) -> None:
         if is_proposed:
             lines.append("    proposed: true")
     (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lines = [head, "# Every documented behaviour (R-number) with its sources and confidence (H, M, L); `proposed: true`",
-             "# marks a row proposed for RULES.md and not yet in it (`replaces`: the RULES.md text it corrects).",
+    lines = [head, "# Every documented behaviour (R-number) with its sources and confidence (H, M, L);",
+             "# `proposed: true` marks a row proposed for RULES.md, not yet in it (`replaces`: the text it corrects).",
              "rules:"]
     for r in rules:
         lines += [f"  {r.number}:", f"    text: {_q(r.text)}", f"    sources: [{', '.join(r.keys)}]",

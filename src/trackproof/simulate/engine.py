@@ -205,9 +205,9 @@ class Simulator:
             loc = d.loc
             arg = Expr("var", PARTY, loc, "p", "p")
             found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
-        env: dict[str, Any] = {"org": None, "reading": None, "event": None, "email": None, "sender": None, "parent": None,
-                               "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
-                               "__world": self.world}
+        env: dict[str, Any] = {"org": None, "reading": None, "event": None, "email": None, "sender": None,
+                               "parent": None, "actor": None, "p": party, "__event": {}, "__used": None,
+                               "__assumed": None, "__world": self.world}
         value = bool(self.compiler.compile(found)(env))
         if self.recorder is not None:
             self.recorder(found, env, value, "guard")

@@ -112,19 +112,7 @@ def _send(sim: Simulator, event: Event) -> None:
     msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
                   len(world.messages), _subject(event, world.messages[parent] if parent else None, flags))
     world.messages[eid] = msg
-    if via == "crm":
-        msg.shared["token_of"] = eid  # a token of its own, if the send rule gives it one
-    elif parent is not None:
-        # A mail client copies the subject, and the token in it, unless the author rewrites the subject and does
-        # not keep the token (token_kept).
-        if world.on_read is not None:
-            world.on_read(parent, "has_token")
-        kept = _bool(event, "token_kept", not msg.subject_changed)
-        parent_msg = world.messages[parent]
-        msg.shared["has_token"] = bool(parent_msg.shared.get("has_token")) and kept
-        msg.shared["token_of"] = parent_msg.shared.get("token_of")
-    elif "token_kept" in p:
-        raise event_error(event, "token_kept", "only a reply or a forward carries its parent's tracking token")
+    _token(sim, event, msg)
     sim.add_copy(msg, author, "sender")
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
         for pid in pids:
@@ -140,6 +128,25 @@ def _send(sim: Simulator, event: Event) -> None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
         sim._deliver(msg)
+
+
+def _token(sim: Simulator, event: Event, msg: Message) -> None:
+    """Which tracking token the subject carries: an email composed in Dynamics 365 gets its own if the send rule
+    gives it one; a mail client copies the subject, and the token in it, unless the author rewrites the subject and
+    does not keep the token (token_kept)."""
+    world = sim.world
+    if "token_kept" in event.params and (msg.origin == "crm" or msg.parent is None):
+        raise event_error(event, "token_kept", "only a reply or a forward from a mail client carries its parent's "
+                          "tracking token (an email sent via crm gets one of its own)")
+    if msg.origin == "crm":
+        msg.shared["token_of"] = msg.id
+    elif msg.parent is not None:
+        if world.on_read is not None:
+            world.on_read(msg.parent, "has_token")
+        kept = _bool(event, "token_kept", not msg.subject_changed)
+        parent = world.messages[msg.parent]
+        msg.shared["has_token"] = bool(parent.shared.get("has_token")) and kept
+        msg.shared["token_of"] = parent.shared.get("token_of")
 
 
 def _subject(event: Event, parent: Message | None, flags: dict[str, bool]) -> str:

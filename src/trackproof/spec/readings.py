@@ -41,7 +41,8 @@ def _choice(name: str, raw: Any, loc: Loc, sources: dict[str, Source], ceiling: 
         raise TrackproofError("E301", f"the reading '{name}' of {what} has no source", spec.locs["sources"])
     for key, key_loc in zip(keys, key_locs, strict=True):
         if key not in sources:
-            raise TrackproofError("E302", f"unknown source key '{key}'", key_loc, "keys are listed in model/sources.yaml")
+            raise TrackproofError("E302", f"unknown source key '{key}'", key_loc,
+                                  "keys are listed in model/sources.yaml")
     conf = spec["confidence"]
     if conf not in LEVEL:
         raise TrackproofError("E306", "confidence is H, M or L", spec.locs["confidence"])
@@ -62,7 +63,8 @@ def _reading(point: str, raw: Any, loc: Loc, sources: dict[str, Source],
         raise TrackproofError("E302", f"the {what} names no RULES.md rule", spec.locs["rules"])
     for num, num_loc in zip(nums, num_locs, strict=True):
         if num not in rulebook:
-            raise TrackproofError("E302", f"unknown rule number '{num}'", num_loc, "rules are listed in model/rulebook.yaml")
+            raise TrackproofError("E302", f"unknown rule number '{num}'", num_loc,
+                                  "rules are listed in model/rulebook.yaml")
     raw_choices = expect_mapping(spec["choices"], spec.locs["choices"], f"the choices of the {what}")
     if len(raw_choices) < 2:
         raise TrackproofError("E104", f"the {what} needs at least two readings", spec.locs["choices"])
@@ -83,7 +85,8 @@ def load_readings(doc: Mapping, sources: dict[str, Source], rulebook: dict[str, 
     out: dict[str, Reading] = {}
     for point, body in raw.items():
         if not str(point).replace("_", "").isalnum():
-            raise TrackproofError("E402", f"a disputed point's id is letters, digits or _: '{point}'", raw.key_locs[point])
+            raise TrackproofError("E402", f"a disputed point's id is letters, digits or _: '{point}'",
+                                  raw.key_locs[point])
         out[str(point)] = _reading(str(point), body, raw.locs[point], sources, rulebook)
     return out
 
