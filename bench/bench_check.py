@@ -55,7 +55,7 @@ def main() -> int:
     print(f"trackproof check --no-cache proofs/forum-claims.yaml: {forum_time * 1000:.0f} ms")
 
     from trackproof.prove.brute import assignments, domain, evaluate
-    from trackproof.prove.rulepaths import prove_claim
+    from trackproof.prove.verdict import prove_claim
     from trackproof.spec.claims import load_claims
     from trackproof.spec.loader import load_model
 
@@ -63,11 +63,10 @@ def main() -> int:
     brute_total = 0.0
     extrapolated = False
     for claim in load_claims(forum, model):
-        verdict = prove_claim(model, claim)
-        assert verdict.space is not None
-        relevant = [s for s in verdict.space.vars if s in verdict.space.read or s[1] == "kind"]
+        space = prove_claim(model, claim).space
+        relevant = [s for s in space.vars if s in space.read or s[1] == "kind"]
         size = math.prod(len(domain(model, claim, s)) for s in relevant)
-        full = math.prod(len(domain(model, claim, s)) for s in verdict.space.vars)
+        full = math.prod(len(domain(model, claim, s)) for s in space.vars)
         start = time.perf_counter()
         done = 0
         for a in assignments(model, claim, relevant):

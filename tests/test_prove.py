@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import z3
 
-from trackproof.prove import rulepaths as prove
+from trackproof.prove import regions, rulepaths
+from trackproof.prove import verdict as verdict_module
 from trackproof.prove.brute import brute_force, domain, verdict_of
-from trackproof.prove.rulepaths import Verdict, prove_claim
+from trackproof.prove.verdict import Proof, Verdict, prove_claim
 from trackproof.report.check import scenario_yaml
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate
@@ -27,12 +29,17 @@ FORUM = ROOT / "proofs" / "forum-claims.yaml"
 
 @pytest.fixture(scope="module")
 def small(model: Model) -> dict[str, tuple[Claim, Verdict]]:
-    return {c.id: (c, prove_claim(model, c)) for c in load_claims(SMALL, model)}
+    return {c.id: (c, prove_claim(model, c).verdict) for c in load_claims(SMALL, model)}
 
 
 @pytest.fixture(scope="module")
-def forum(model: Model) -> dict[str, tuple[Claim, Verdict]]:
-    return {c.id: (c, prove_claim(model, c)) for c in load_claims(FORUM, model)}
+def forum_proofs(model: Model) -> dict[str, Proof]:
+    return {c.id: prove_claim(model, c) for c in load_claims(FORUM, model)}
+
+
+@pytest.fixture(scope="module")
+def forum(forum_proofs: dict[str, Proof]) -> dict[str, tuple[Claim, Verdict]]:
+    return {cid: (p.verdict.claim, p.verdict) for cid, p in forum_proofs.items()}
 
 
 def check(verdict: Verdict, expected: str) -> None:
@@ -53,11 +60,10 @@ def _in_cube(cube: dict[str, list[Any]], point: dict[str, Any]) -> bool:
 def test_brute_force_agrees_with_the_prover(model: Model, small: dict[str, tuple[Claim, Verdict]],
                                             claim_id: str) -> None:
     claim, verdict = small[claim_id]
-    assert verdict.space is not None
-    settings = list(verdict.space.vars)
+    settings = list(verdict.scope.settings)
     results = brute_force(model, claim, settings)
     assert verdict.verdict == verdict_of(results)
-    labels = [verdict.space.label(s) for s in settings]
+    labels = [verdict.scope.label(s) for s in settings]
     assert verdict.holds_when is not None
     for values, holds in results.items():
         point = dict(zip(labels, values, strict=True))
@@ -66,7 +72,7 @@ def test_brute_force_agrees_with_the_prover(model: Model, small: dict[str, tuple
             assert covered, f"{claim_id}: holds at {point} but holds_when does not say so"
         elif holds is False:
             assert not covered, f"{claim_id}: fails at {point} but holds_when includes it"
-    defaults = tuple(verdict.space.defaults[s] for s in settings)
+    defaults = tuple(verdict.scope.defaults[s] for s in settings)
     assert verdict.holds_under_defaults == (results[defaults] is not False)
 
 
@@ -79,9 +85,9 @@ def test_counterexample_is_the_canonical_one_brute_force_finds(model: Model, sma
     claim, verdict = small[claim_id]
     if verdict.verdict != "violated":
         pytest.skip("proved: no counterexample")
-    assert verdict.space is not None and verdict.counterexample is not None
-    space = verdict.space
-    settings = list(space.vars)
+    assert verdict.counterexample is not None
+    space = verdict.scope
+    settings = list(space.settings)
     results = brute_force(model, claim, settings)
 
     def rank(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -104,11 +110,12 @@ def test_verdicts_do_not_depend_on_z3_search_order(model: Model, forum: dict[str
     along the way; the counterexample and holds_when shown stay the same (both are chosen canonically from the
     regions, not taken from Z3's models)."""
     claim, verdict = forum[claim_id]
-    monkeypatch.setattr(prove, "new_solver", z3.Solver)
+    for module in (rulepaths, regions, verdict_module):
+        monkeypatch.setattr(module, "new_solver", z3.Solver)
     z3.set_param("smt.random_seed", 12345)
     z3.set_param("sat.random_seed", 12345)
     try:
-        again = prove.prove_claim(model, claim)
+        again = prove_claim(model, claim).verdict
     finally:
         z3.set_param("smt.random_seed", 0)
         z3.set_param("sat.random_seed", 0)
@@ -125,12 +132,12 @@ CONCLUSIONS = ROOT / "tests" / "claims" / "conclusions.yaml"
                                       CONCLUSIONS.read_text(encoding="utf-8").splitlines() if "  - id: " in line])
 def test_conclusions_reading_settings_agree_with_brute_force(model: Model, claim_id: str) -> None:
     claim = next(c for c in load_claims(CONCLUSIONS, model) if c.id == claim_id)
-    verdict = prove_claim(model, claim)
-    assert verdict.space is not None and verdict.holds_when is not None
-    settings = list(verdict.space.vars)
+    verdict = prove_claim(model, claim).verdict
+    assert verdict.holds_when is not None
+    settings = list(verdict.scope.settings)
     results = brute_force(model, claim, settings)
     assert verdict.verdict == verdict_of(results)
-    labels = [verdict.space.label(s) for s in settings]
+    labels = [verdict.scope.label(s) for s in settings]
     for values, holds in results.items():
         point = dict(zip(labels, values, strict=True))
         assert any(_in_cube(cube, point) for cube in verdict.holds_when) == bool(holds), (claim_id, point)
@@ -161,7 +168,7 @@ def test_outlook_reply_needs_auto_track_sent_items(forum: dict[str, tuple[Claim,
 def test_vacuous_claim_is_never_proved(model: Model) -> None:
     claim = next(c for c in load_claims(ROOT / "proofs" / "invariants.yaml", model)
                  if c.id == "INV-reply-to-unsent-is-impossible")
-    verdict = prove_claim(model, claim)
+    verdict = prove_claim(model, claim).verdict
     check(verdict, "vacuous")
     assert "never left its sender" in verdict.reason
 
@@ -186,9 +193,9 @@ def test_one_more_sync_changes_no_verdict(model: Model, forum: dict[str, tuple[C
     for claim, verdict in forum.values():
         if not any(e.kind == "sync" for e in claim.scenario.events):
             continue
-        extra = claim.scenario.events[-1]._replace(number=len(claim.scenario.events) + 1, kind="sync", params={})
-        deeper = claim._replace(scenario=claim.scenario._replace(events=(*claim.scenario.events, extra)))
-        again = prove_claim(model, deeper)
+        extra = replace(claim.scenario.events[-1], number=len(claim.scenario.events) + 1, kind="sync", params={})
+        deeper = replace(claim, scenario=replace(claim.scenario, events=(*claim.scenario.events, extra)))
+        again = prove_claim(model, deeper).verdict
         assert (again.verdict, again.holds_when) == (verdict.verdict, verdict.holds_when), claim.id
 
 
@@ -214,9 +221,7 @@ def test_check_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_is_exit_3_and_never_proved(capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from trackproof.prove import rulepaths as prove
-
-    monkeypatch.setattr(prove, "enumerate_paths", lambda *args, **kwargs: ([], "Z3 gave up: timeout"))
+    monkeypatch.setattr(verdict_module, "enumerate_paths", lambda *args, **kwargs: ([], "Z3 gave up: timeout"))
     status, out, _ = cli(capsys, "check", str(SMALL))
     assert status == 3
     assert "PROVED" not in out and "UNKNOWN" in out and "This is not a proof" in out
@@ -241,8 +246,8 @@ def test_bad_claim_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, text
 def test_contradicting_claims_give_a_minimal_set(model: Model) -> None:
     from trackproof.prove.consistency import consistency
 
-    verdicts = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "contradiction.yaml", model)]
-    [joint] = consistency(model, verdicts)
+    proofs = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "contradiction.yaml", model)]
+    [joint] = consistency(model, proofs)
     assert not joint.consistent
     assert joint.conflict == ("new-email-stored", "only-replies-stored")  # not the third, which fits either
 
@@ -252,22 +257,22 @@ def test_the_conflicting_set_does_not_depend_on_z3s_core(model: Model, monkeypat
     set named is the last two (the first is dropped first), whichever solver and seed find the core."""
     from trackproof.prove import consistency as module
 
-    verdicts = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "two-conflicts.yaml", model)]
-    [joint] = module.consistency(model, verdicts)
+    proofs = [prove_claim(model, c) for c in load_claims(ROOT / "tests" / "claims" / "two-conflicts.yaml", model)]
+    [joint] = module.consistency(model, proofs)
     assert joint.conflict == ("not-stored", "stored")
     monkeypatch.setattr(module, "new_solver", z3.Solver)
     z3.set_param("smt.random_seed", 7)
     try:
-        [again] = module.consistency(model, verdicts)
+        [again] = module.consistency(model, proofs)
     finally:
         z3.set_param("smt.random_seed", 0)
     assert again.conflict == joint.conflict
 
 
-def test_consistent_claims_say_when_they_all_hold(model: Model, forum: dict[str, tuple[Claim, Verdict]]) -> None:
+def test_consistent_claims_say_when_they_all_hold(model: Model, forum_proofs: dict[str, Proof]) -> None:
     from trackproof.prove.consistency import consistency
 
-    sss = [v for cid, (_, v) in forum.items() if cid.startswith("SSS")]
+    sss = [p for cid, p in forum_proofs.items() if cid.startswith("SSS")]
     [joint] = consistency(model, sss)
     assert joint.consistent
     assert all(cube["X.filter"] == ["all", "leads_contacts_accounts", "email_enabled"] for cube in joint.together_when)
@@ -303,10 +308,10 @@ def test_sarif_and_itf(capsys: pytest.CaptureFixture[str]) -> None:
 def test_holds_when_too_long_to_state_is_unknown_not_truncated(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
     """A condition that needs more cubes than shown is reported unknown, never cut short (which would be wrong)."""
     claim = next(c for c in load_claims(SMALL, model) if c.id == "small-contact-emails-x")
-    full = prove_claim(model, claim)
+    full = prove_claim(model, claim).verdict
     assert full.holds_when is not None and len(full.holds_when) > 1
-    monkeypatch.setattr(prove, "MAX_CUBES", 1)
-    capped = prove_claim(model, claim)
+    monkeypatch.setattr(regions, "MAX_CUBES", 1)
+    capped = prove_claim(model, claim).verdict
     assert capped.holds_when is None
     assert capped.verdict == full.verdict
 
@@ -317,11 +322,11 @@ def test_more_counterexamples_each_break_the_claim_another_minimal_way(model: Mo
     from trackproof.prove.brute import evaluate
 
     claim = next(c for c in load_claims(FORUM, model) if c.id == "SSS-2")
-    verdict = prove_claim(model, claim, examples=4)
-    assert verdict.space is not None and verdict.counterexample is not None
+    verdict = prove_claim(model, claim, examples=4).verdict
+    assert verdict.counterexample is not None
     runs = [verdict.counterexample, *verdict.others]
     assert len(runs) >= 3  # the filter, correlation off, and header correlation ignored without tokens
-    defaults = verdict.space.defaults
+    defaults = verdict.scope.defaults
     changed = [{s for s, v in r.settings.items() if s in defaults and v != defaults[s]} for r in runs]
     for i, run in enumerate(runs):
         assert evaluate(model, claim, run.settings) is False
@@ -329,7 +334,7 @@ def test_more_counterexamples_each_break_the_claim_another_minimal_way(model: Mo
         for s in changed[i]:
             undone = {**run.settings, s: defaults[s]}
             assert evaluate(model, claim, undone) is not False, (claim.id, s)
-    assert prove_claim(model, claim).others == ()
+    assert prove_claim(model, claim).verdict.others == ()
 
 
 def test_more_counterexamples_in_json_text_and_files(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -358,8 +363,8 @@ def test_z3_terms_agree_with_the_simulator_on_every_conclusion(model: Model, cla
     """The prover's compilation of expressions to Z3 (symbolic.Builder) against the simulator's, on conclusions
     that read every kind of outcome, absent parties (`E1.accepted_by.kind` with no acceptor) and overwritten kinds:
     under each rule path's own settings, the term must evaluate to what the simulator computed."""
-    from trackproof.prove.rulepaths import _scenario
-    from trackproof.prove.symbolic import Builder, quiet
+    from trackproof.prove.rulepaths import premise_under
+    from trackproof.prove.terms import Builder, ReadLog, quiet
     from trackproof.simulate.engine import Simulator
     from trackproof.simulate.outcomes import outcome_env
     from trackproof.spec.claims import OUTCOME
@@ -371,17 +376,16 @@ def test_z3_terms_agree_with_the_simulator_on_every_conclusion(model: Model, cla
         stack.extend(nodes[-1].args)
     if any(n.type == OUTCOME and n.kind in ("if", "coalesce") for n in nodes):
         pytest.skip("a choice between emails: no model expression has one (guards never name outcomes)")
-    verdict = prove_claim(model, claim)
-    space = verdict.space
-    assert isinstance(space, prove.Space)
-    for path in verdict.paths:
+    proof = prove_claim(model, claim)
+    space = proof.space
+    for path in proof.paths:
         if not path.feasible:
             continue
-        scenario = _scenario(claim, path.settings)
+        scenario = premise_under(claim, path.settings)
         sim = Simulator(model, scenario)
         outcomes = {o.key: o for o in sim.run()}
         env = outcome_env(outcomes, sim.world, scenario.participants, (k for k in outcomes if "." not in k))
-        builder = Builder(space, sim.world, sim.compiler)
+        builder = Builder(space, ReadLog(sim.world), sim.compiler)
         term = builder.term(claim.conclusion, quiet(env))
         pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in path.settings.items()]
         value = z3.simplify(z3.substitute(term, *pairs))

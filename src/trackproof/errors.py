@@ -7,7 +7,7 @@ caret, the way compilers do. This module is not a logger and does no I/O beyond 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 #: Stable error codes. Never renumber; add new ones at the end of their block. Documented in docs/errors.md.
 CODES: dict[str, str] = {
@@ -50,7 +50,8 @@ CODES: dict[str, str] = {
 }
 
 
-class Loc(NamedTuple):
+@dataclass(frozen=True)
+class Loc:
     """A position in a source file (1-based line and column)."""
 
     file: str

@@ -71,7 +71,7 @@ def _serve(function: Callable[[Any], Any], items: list[Any], tasks_in: int, resu
         try:
             reply: tuple[str, Any] = ("ok", function(items[index]))
         except TrackproofError as err:  # bad input found while working: raised as it is in the parent
-            reply = ("input", (err.code, err.message, tuple(err.loc), err.hint))
+            reply = ("input", (err.code, err.message, (err.loc.file, err.loc.line, err.loc.col), err.hint))
         except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
             reply = ("crash", f"{type(exc).__name__}: {exc}")
         try:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from typing import TYPE_CHECKING, TextIO
 
 from ..spec.shipped import default_model_dir
@@ -14,7 +15,7 @@ from .common import EXIT_FAILED, EXIT_OK, EXIT_TEXT, EXIT_UNKNOWN, add_jobs, add
 if TYPE_CHECKING:  # the command's own imports are made when it runs: `trackproof run` never loads Z3
     from ..prove.consistency import Consistency
     from ..prove.modelcheck import Finding
-    from ..prove.rulepaths import Verdict
+    from ..prove.verdict import Verdict
     from ..spec.claims import Claim
     from ..spec.ir import Model
 
@@ -135,9 +136,9 @@ def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consiste
     faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
         doc: dict[str, object] = {"claims": [verdict_json(model, v) for v in verdicts],
-                                  "consistency": [c._asdict() for c in joint], "summary": summary(verdicts)}
+                                  "consistency": [asdict(c) for c in joint], "summary": summary(verdicts)}
         if findings is not None:
-            doc["model"] = {"findings": [f._asdict() for f in findings], "faults": len(faults)}
+            doc["model"] = {"findings": [asdict(f) for f in findings], "faults": len(faults)}
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "junit":
         text = junit(model, verdicts, findings or [])

@@ -10,13 +10,14 @@ the defaults that exhibits it, replayable under A and under B.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-import z3
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..errors import Loc, TrackproofError
-from ..prove.rulepaths import PathRun, _assume, _emails, closest, enumerate_paths, run_path
-from ..prove.symbolic import Space, new_solver
+from ..prove.regions import closest
+from ..prove.rulepaths import PathRun, enumerate_paths, run_path
+from ..prove.scope import Setup, prepare
+from ..prove.z3api import SAT, add, check, new_solver
 from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
@@ -33,7 +34,8 @@ MODES: dict[str, dict[Setting, Any]] = {
 }
 
 
-class Difference(NamedTuple):
+@dataclass(frozen=True)
+class Difference:
     id: str
     sentence: str
     settings: dict[str, Any]  # X's settings (changes from the defaults) that show it
@@ -44,7 +46,8 @@ class Difference(NamedTuple):
     group: str
 
 
-class DiffResult(NamedTuple):
+@dataclass(frozen=True)
+class DiffResult:
     a: str
     b: str
     situations: int
@@ -87,33 +90,31 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
     name_a, name_b = _name(a), _name(b)
     found: list[Difference] = []
     for situation in situations:
-        sides: list[tuple[Claim, Space, list[z3.BoolRef], list[PathRun]]] = []
-        for tag, setup in zip(("A", "B"), setups, strict=True):
-            claim = _situation_claim(model, situation, setup, f"@{tag}")
-            space = Space(model, claim, _emails(claim))
-            base = _assume(model, claim, space)
-            paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
-            sides.append((claim, space, base, [p for p in paths if p.feasible]))
-        (ca, sa, ba, pa), (cb, sb, bb, pb) = sides
+        sides: list[tuple[Claim, Setup, list[PathRun]]] = []
+        for tag, fixed in zip(("A", "B"), setups, strict=True):
+            claim = _situation_claim(model, situation, fixed, f"@{tag}")
+            prepared = prepare(model, claim)
+            paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
+            sides.append((claim, prepared, [p for p in paths if p.feasible]))
+        (ca, setup_a, pa), (cb, setup_b, pb) = sides
+        sa, ba, sb, bb = setup_a.space, list(setup_a.base), setup_b.space, list(setup_b.base)
         seen: set[tuple[Any, ...]] = set()
-        solver = new_solver()
-        solver.add(ba + bb)
         for run_a in pa:
             for run_b in pb:
                 key = (tuple(sorted(_outcome(run_a).items())), tuple(sorted(_outcome(run_b).items())))
                 if key[0] == key[1] or key in seen:
                     continue
                 region = [*ba, *bb, run_a.condition, run_b.condition]
-                check = new_solver()
-                check.add(region)
-                if check.check() != z3.sat:
+                probe = new_solver()
+                add(probe, region)
+                if check(probe) != SAT:
                     continue
                 seen.add(key)
                 mentioned = sa.read | sa.constrained | sb.read | sb.constrained
                 settings = closest(model, sa, region, mentioned)  # X's settings, shared by both sides
                 shared = {s: v for s, v in settings.items() if s in sb.vars}
-                wa = run_path(model, ca, sa, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
-                wb = run_path(model, cb, sb, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
+                wa = run_path(model, ca, setup_a, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
+                wb = run_path(model, cb, setup_b, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
                 if _outcome(wa) == _outcome(wb):  # defensive: only differences the two runs show are reported
                     continue
                 changed = {sa.label(s): v for s, v in shared.items() if sa.defaults.get(s) != v}
@@ -145,7 +146,7 @@ def diff_text(r: DiffResult) -> str:
 
 def diff_json(r: DiffResult) -> dict[str, Any]:
     return {"a": r.a, "b": r.b, "situations": r.situations,
-            "differences": [d._asdict() for d in r.differences]}
+            "differences": [asdict(d) for d in r.differences]}
 
 
 __all__ = ["SETTLE", "diff", "diff_json", "diff_text"]

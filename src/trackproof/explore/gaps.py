@@ -12,7 +12,8 @@ closest to the defaults first, then fewest events.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..errors import Loc
 from ..spec.claims import Claim, Setting
@@ -26,14 +27,16 @@ SETTLE = ("sync", "outlook_start", "outlook_stop")
 TRUE = Expr("const", BOOL, Loc("<gaps>", 0, 0), "True", True)
 
 
-class Situation(NamedTuple):
+@dataclass(frozen=True)
+class Situation:
     id: str
     group: str
     says: str
     scenario: Scenario
 
 
-class Missed(NamedTuple):
+@dataclass(frozen=True)
+class Missed:
     id: str
     sentence: str
     outcome: dict[str, str]
@@ -46,7 +49,8 @@ class Missed(NamedTuple):
     events: float  # emails and actions (the fraction keeps the catalogue's order among equals)
 
 
-class Gaps(NamedTuple):
+@dataclass(frozen=True)
+class Gaps:
     classes: int
     covered: int
     missed: list[Missed]
@@ -148,7 +152,7 @@ def _situation_claim(model: Model, situation: Situation, fixed: dict[Setting, An
             org[name] = value
             applied[(owner, name)] = value
         elif owner in parts:
-            parts[owner] = parts[owner]._replace(settings={**parts[owner].settings, name: value})
+            parts[owner] = replace(parts[owner], settings={**parts[owner].settings, name: value})
             applied[(owner, name)] = value
     # Then time passes: a sync cycle, and X's Outlook runs where X uses the legacy client.
     events = list(situation.scenario.events)
@@ -156,7 +160,7 @@ def _situation_claim(model: Model, situation: Situation, fixed: dict[Setting, An
     if "outlook" in (fixed.get(("X", "incoming")), fixed.get(("X", "outgoing"))):
         events.append(Event(len(events) + 1, "outlook_start", {"user": "X"}, {}, events[-1].loc))
         events.append(Event(len(events) + 1, "sync", {}, {}, events[-1].loc))  # what Outlook sent is synced
-    scenario = situation.scenario._replace(org=org, participants=parts, events=tuple(events))
+    scenario = replace(situation.scenario, org=org, participants=parts, events=tuple(events))
     # What ranges: the organisation's settings and X's (the user the claims are about); the other participants of a
     # situation are as the catalogue describes them.
     free = tuple(s for s in _candidates(model, scenario) if s[0] in ("org", "X") and s not in applied)
@@ -186,15 +190,14 @@ def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | N
     folded and ranked. Each (setup, situation) is explored on its own, on up to `jobs` processes: every answer is
     chosen canonically (ADR 003), so the result does not depend on `jobs`."""
     from ..parallel import parallel_map
-    from ..prove.rulepaths import _assume, _emails, enumerate_paths
-    from ..prove.symbolic import Space
+    from ..prove.rulepaths import enumerate_paths
+    from ..prove.scope import prepare
 
     situations = situations if situations is not None else load_situations(model)
     transitions = {t.id for t in model.transitions}
     touched: set[str] = set()
     for claim in claims:
-        space = Space(model, claim, _emails(claim))
-        paths, _ = enumerate_paths(model, claim, space, _assume(model, claim, space))
+        paths, _ = enumerate_paths(model, claim, prepare(model, claim))
         touched |= {r for p in paths for o in p.outcomes.values() for r in o.rules if r in transitions}
     claim_sigs = [(signature(c.scenario, c.kinds), setup_of(c)) for c in claims]
     setups = _setups(claims)
@@ -223,19 +226,20 @@ def _explore(model: Model, situation: Situation, order: int, setups: list[dict[S
              transitions: set[str]) -> tuple[int, int, set[str], list[Missed]]:
     """One situation in one setup: (behaviour classes, how many a claim covers, the rules they exercise when
     covered, the missed scenarios)."""
-    from ..prove.rulepaths import _assume, _emails, _minimal, enumerate_paths
-    from ..prove.symbolic import Space, any_of
+    from ..prove.rulepaths import closest_run, enumerate_paths
+    from ..prove.scope import prepare
+    from ..prove.z3api import any_of
     from ..simulate.scenario_file import scenario_text, setting_text
 
-    setup = setups[index]
-    claim = _situation_claim(model, situation, setup, f"@{index}")
-    space = Space(model, claim, _emails(claim))
-    base = _assume(model, claim, space)
-    paths, _ = enumerate_paths(model, claim, space, base, every_field=True)
+    fixed = setups[index]
+    claim = _situation_claim(model, situation, fixed, f"@{index}")
+    prepared = prepare(model, claim)
+    space = prepared.space
+    paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
     feasible = [p for p in paths if p.feasible]
     rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]
     sig = signature(claim.scenario, {})
-    if any(fixed == setup and _matches(sig, csig) for csig, fixed in claim_sigs):
+    if any(theirs == fixed and _matches(sig, csig) for csig, theirs in claim_sigs):
         return len(feasible), len(feasible), set().union(*rules_of), []
     missed = []
     folded: dict[tuple[Any, ...], list[int]] = {}
@@ -247,8 +251,8 @@ def _explore(model: Model, situation: Situation, order: int, setups: list[dict[S
     for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
         # A run at the defaults is already the closest scenario; otherwise ask Z3 for one.
         at_defaults = [feasible[i] for i in members if feasible[i].settings == space.defaults]
-        run = at_defaults[0] if at_defaults else _minimal(model, claim, space, base,
-                                                          any_of([feasible[i].condition for i in members]))
+        run = at_defaults[0] if at_defaults else closest_run(model, claim, prepared,
+                                                             [any_of([feasible[i].condition for i in members])])
         changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
         when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
             " under the default settings"

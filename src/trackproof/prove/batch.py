@@ -4,15 +4,23 @@ first, on forked worker processes (parallel.py), with the results cache (cache.p
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..parallel import can_fork, fork_map
 from ..spec.claims import Claim
 from ..spec.ir import Model
 from .consistency import Consistency, consistency, setup_key
-from .rulepaths import Verdict, portable, prove_claim
+from .verdict import Verdict, prove_claim
 
-Result = tuple[list[Verdict], list[Consistency]]  # a task's verdicts (in its order) and consistency answer
+
+@dataclass(frozen=True)
+class TaskResult:
+    """A task's verdicts (in the task's order) and the consistency of its claims: what a worker sends back and the
+    results cache keeps (no Z3 objects)."""
+
+    verdicts: list[Verdict]
+    consistency: list[Consistency]
 
 
 def weight(claim: Claim) -> int:
@@ -31,11 +39,11 @@ def tasks(claims: list[Claim]) -> list[list[int]]:
     return sorted(groups.values(), key=lambda g: (-sum(weight(claims[i]) for i in g), g[0]))
 
 
-def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> Result:
+def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> TaskResult:
     """A task's verdicts, in the task's order, and its consistency answer. Nothing in it depends on where the
     claims sit in the list (the cache keeps it for the same claims in any order)."""
-    verdicts = [prove_claim(model, claims[i], examples) for i in task]
-    return verdicts, consistency(model, verdicts)
+    proofs = [prove_claim(model, claims[i], examples) for i in task]
+    return TaskResult([p.verdict for p in proofs], consistency(model, proofs))
 
 
 def file_digests(claims: list[Claim]) -> dict[str, str]:
@@ -67,13 +75,13 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
     claim (prove_claim)."""
     from .. import cache
 
-    results: dict[int, Result] = {}  # task number -> its result
+    results: dict[int, TaskResult] = {}  # task number -> its result
     work = tasks(claims)
     digests = file_digests(claims) if key is not None else {}
     keys: list[str | None] = [task_key(f"{key}\nexamples={examples}", claims, task, digests) if key is not None
                               else None for task in work]
 
-    def done(number: int, result: Result, fresh: bool) -> None:
+    def done(number: int, result: TaskResult, fresh: bool) -> None:
         results[number] = result
         tkey = keys[number]
         if fresh and tkey is not None:
@@ -85,7 +93,7 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
     todo = []
     for number, tkey in enumerate(keys):
         found = cache.load("check", tkey) if tkey is not None else None
-        if isinstance(found, tuple) and len(found) == 2 and len(found[0]) == len(work[number]):
+        if isinstance(found, TaskResult) and len(found.verdicts) == len(work[number]):
             done(number, found, False)
         else:
             todo.append(number)
@@ -94,8 +102,7 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
     if jobs <= 1 or not can_fork():
         extra = also() if also is not None else None
         for number in sorted(todo, key=lambda n: work[n][0]):  # claim order: bad input stops at the first claim
-            verdicts, joint = _prove(model, claims, work[number], examples)
-            done(number, ([portable(v) for v in verdicts] if keys[number] is not None else verdicts, joint), True)
+            done(number, _prove(model, claims, work[number], examples), True)
     else:
         # `also` first, so that it is the first task of its worker; then the groups, costliest first.
         items: list[int | None] = ([None] if also is not None else []) + todo
@@ -104,8 +111,7 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
             if item is None:
                 assert also is not None
                 return also()
-            verdicts, joint = _prove(model, claims, work[item], examples)
-            return [portable(v) for v in verdicts], joint
+            return _prove(model, claims, work[item], examples)
 
         # bad input: the error of the first claim, whatever order the workers finished in
         def claim_order(position: int) -> int:
@@ -118,8 +124,10 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
                 extra = payload
             else:
                 done(item, payload, True)
-    by_index = {i: v for number, (verdicts, _) in results.items() for i, v in zip(work[number], verdicts, strict=True)}
+    by_index = {i: v for number, result in results.items()
+                for i, v in zip(work[number], result.verdicts, strict=True)}
     verdicts = [by_index[i] for i in range(len(claims))]
     place = {c.id: i for i, c in enumerate(claims)}
-    joint = sorted((c for _, js in results.values() for c in js), key=lambda c: min(place[cid] for cid in c.claims))
-    return [v._replace(claim=claims[i]) for i, v in enumerate(verdicts)], joint, extra
+    joint = sorted((c for result in results.values() for c in result.consistency),
+                   key=lambda c: min(place[cid] for cid in c.claims))
+    return [replace(v, claim=claims[i]) for i, v in enumerate(verdicts)], joint, extra

@@ -14,7 +14,7 @@ from ..simulate.engine import Simulator
 from ..simulate.outcomes import outcome_env
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .rulepaths import _scenario
+from .rulepaths import premise_under
 
 
 def domain(model: Model, claim: Claim, setting: Setting) -> list[Any]:
@@ -40,7 +40,7 @@ OUT_OF_SCOPE = "out of scope"
 def evaluate(model: Model, claim: Claim, settings: dict[Setting, Any]) -> bool | str | None:
     """True or False: the conclusion after the premise; None: the premise cannot happen under these settings;
     OUT_OF_SCOPE: the settings cannot occur together (a vocabulary constraint)."""
-    scenario = _scenario(claim, settings)
+    scenario = premise_under(claim, settings)
     try:
         sim = Simulator(model, scenario)
         outcomes = {o.key: o for o in sim.run()}

@@ -8,17 +8,21 @@ it right, and if under none, which of my beliefs contradict each other?".
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
 import z3
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .rulepaths import Verdict, holds_when, regions
-from .symbolic import SAT, UNSAT, Space, all_of, any_of, check, core_ids, neg, new_solver
+from .regions import holds_when, regions
+from .scope import Space
+from .verdict import Proof
+from .z3api import SAT, UNSAT, add, all_of, any_of, check, core_ids, implies, neg, new_solver
 
 
-class Consistency(NamedTuple):
+@dataclass(frozen=True)
+class Consistency:
     claims: tuple[str, ...]
     setup: dict[str, Any]  # the fixed settings the claims share
     consistent: bool
@@ -32,7 +36,7 @@ class JointSpace(Space):
     def __init__(self, spaces: list[Space]) -> None:
         first = spaces[0]
         self.model = first.model
-        self.claim = first.claim._replace(kinds={k: v for s in spaces for k, v in s.claim.kinds.items()})
+        self.claim = replace(first.claim, kinds={k: v for s in spaces for k, v in s.claim.kinds.items()})
         self.enums = first.enums
         self.vars, self.attrs, self.defaults = {}, {}, {}
         self.read: set[Setting] = set()
@@ -50,30 +54,32 @@ def setup_key(claim: Claim) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((f"{o}.{n}", repr(val)) for (o, n), val in claim.fixed.items()))
 
 
-def _groups(verdicts: list[Verdict]) -> list[list[Verdict]]:
-    groups: dict[tuple[Any, ...], list[Verdict]] = {}
-    for v in verdicts:
-        if v.holds_region is None or not isinstance(v.space, Space):
+def _groups(proofs: list[Proof]) -> list[list[Proof]]:
+    groups: dict[tuple[Any, ...], list[Proof]] = {}
+    for p in proofs:
+        if p.holds_region is None:
             continue
-        groups.setdefault(setup_key(v.claim), []).append(v)
+        groups.setdefault(setup_key(p.verdict.claim), []).append(p)
     return [g for g in groups.values() if len(g) > 1]
 
 
-def consistency(model: Model, verdicts: list[Verdict]) -> list[Consistency]:
+def consistency(model: Model, proofs: list[Proof]) -> list[Consistency]:
+    """For each group of claims that share a setup: whether they can all hold, and under which settings; if not,
+    a minimal set of them that cannot."""
     out = []
-    for group in _groups(verdicts):
+    for group in _groups(proofs):
         solver = new_solver()
         marks = {}
         for v in group:
-            mark = z3.Bool(f"claim {v.claim.id}")
-            marks[mark.get_id()] = v.claim.id
+            mark = z3.Bool(f"claim {v.verdict.claim.id}")
+            marks[mark.get_id()] = v.verdict.claim.id
             assert v.holds_region is not None
-            solver.add(z3.Implies(mark, all_of([*v.base, v.holds_region])))
-        literals = [z3.Bool(f"claim {v.claim.id}") for v in group]
-        setup = {f"{o}.{n}": val for (o, n), val in group[0].claim.fixed.items()}
-        ids = tuple(v.claim.id for v in group)
+            add(solver, [implies(mark, all_of([*v.base, v.holds_region]))])
+        literals = [z3.Bool(f"claim {v.verdict.claim.id}") for v in group]
+        setup = {f"{o}.{n}": val for (o, n), val in group[0].verdict.claim.fixed.items()}
+        ids = tuple(v.verdict.claim.id for v in group)
         if check(solver, *literals) == SAT:
-            space = JointSpace([v.space for v in group if isinstance(v.space, Space)])
+            space = JointSpace([v.space for v in group])
             base = [r for v in group for r in v.base]
             # Where each claim holds, and where it does not, within the scope: from its cubes where it has them (the
             # same region in formulas far smaller than the rule paths' conditions, so the same cubes come out of

@@ -16,26 +16,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import z3
 
 from ..spec.expr import BOOL, NULL, PARTY, PARTY_SET, Expr, conjuncts
 from ..spec.ir import Model, Transition
-from .symbolic import (
-    SAT,
-    UNSAT,
-    _vocabulary_sort,
-    all_of,
-    any_of,
-    check,
-    constants,
-    eq,
-    equality,
-    in_values,
-    ite,
-    neg,
-)
+from .terms import equality, in_values
+from .z3api import SAT, UNSAT, all_of, any_of, check, constants, enum_sort, eq, ite, neg
 
 PARTIES = ("p1", "p2", "p3")
 EMAILS = ("current", "parent", "earlier")
@@ -43,7 +32,8 @@ NONE = "nobody"
 _tags = itertools.count()
 
 
-class Finding(NamedTuple):
+@dataclass(frozen=True)
+class Finding:
     kind: str  # overlap | shadowed | dead | gap
     machine: str
     state: str
@@ -66,7 +56,7 @@ class FreeWorld:
         self._names: dict[int, tuple[list[str], z3.ExprRef]] = {}
         self._attributes: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self.background: list[z3.BoolRef] = []
-        self.enums = {name: _vocabulary_sort(name, values) for name, values in vocab.enums.items()}
+        self.enums = {name: enum_sort(name, values) for name, values in vocab.enums.items()}
         for c in vocab.constraints:
             for p in PARTIES:
                 dyn = any_of([eq(self.var(f"{p}.kind", "kind"), self.const(k, "kind")) for k in ("user", "queue")])
@@ -275,7 +265,7 @@ def check_model(model: Model) -> list[Finding]:
     guards: dict[int, z3.BoolRef] = {}
     findings: list[Finding] = []
     # Z3's solver for quantifier-free datatypes (the free world is enumerations, Booleans, equalities and ifs):
-    # about 10% faster here than the plain SMT core the prover's many small queries prefer (symbolic.new_solver).
+    # about 10% faster here than the plain SMT core the prover's many small queries prefer (z3api.new_solver).
     solver = z3.SolverFor("QF_DT")
     solver.set("rlimit", 50_000_000)  # deterministic, unlike a timeout (see prove.RLIMIT)
     solver.add(world.background)

@@ -62,7 +62,7 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
     import z3
 
     from ..prove.modelcheck import FreeWorld
-    from ..prove.symbolic import eq, new_solver
+    from ..prove.z3api import eq, new_solver
 
     world = FreeWorld(model)
     env = world.scope()

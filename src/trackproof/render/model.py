@@ -12,7 +12,7 @@ Kinds of diagram:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from ..spec.expr import Expr, calls, conjuncts
 from ..spec.ir import Machine, Model, Transition
@@ -20,14 +20,16 @@ from ..spec.ir import Machine, Model, Transition
 MAX_GUARD = 46
 
 
-class Node(NamedTuple):
+@dataclass(frozen=True)
+class Node:
     id: str
     label: str
     classes: tuple[str, ...] = ()
     tooltip: str = ""
 
 
-class Edge(NamedTuple):
+@dataclass(frozen=True)
+class Edge:
     source: str
     target: str
     label: str
@@ -36,7 +38,8 @@ class Edge(NamedTuple):
     key: str = ""  # what the edge stands for: "rule id:source:dest", used to compare and highlight
 
 
-class Diagram(NamedTuple):
+@dataclass(frozen=True)
+class Diagram:
     name: str
     title: str
     kind: str  # state | flow
@@ -226,16 +229,16 @@ def highlight(diagram: Diagram, steps: list[tuple[str, str, str, str]], title: s
     for i, (_, rule, source, dest) in enumerate(steps, 1):
         numbers.setdefault(f"{rule}:{source}:{dest}", []).append(i)
     visited = {s for _, _, a, b in steps for s in (a, b)}
-    nodes = [n._replace(classes=(*n.classes, "highlight" if n.id in visited else "dim")) if n.id != "__start" else n
+    nodes = [replace(n, classes=(*n.classes, "highlight" if n.id in visited else "dim")) if n.id != "__start" else n
              for n in diagram.nodes]
     edges = []
     for e in diagram.edges:
         hits = sorted(i for k in e.key.split("|") for i in numbers.get(k, []))
         if hits:
             tag = ", ".join(str(i) for i in hits)
-            edges.append(e._replace(label=f"({tag}) {e.label}", classes=(*e.classes, "highlight")))
+            edges.append(replace(e, label=f"({tag}) {e.label}", classes=(*e.classes, "highlight")))
         else:
-            edges.append(e._replace(classes=(*e.classes, "dim")))
+            edges.append(replace(e, classes=(*e.classes, "dim")))
     ends: dict[str, str] = {}
     for email, _, _, dest in steps:
         ends[email] = dest
@@ -245,5 +248,5 @@ def highlight(diagram: Diagram, steps: list[tuple[str, str, str, str]], title: s
         edges.append(Edge(state, note, "", ("highlight",)))
     legend = (*diagram.legend, ("highlight", "the trace, numbered in order"), ("dim", "not on the trace"),
               ("violated", "where each email of the trace ends"))
-    return diagram._replace(name=f"{diagram.name}-highlight", title=title, nodes=tuple(nodes), edges=tuple(edges),
+    return replace(diagram, name=f"{diagram.name}-highlight", title=title, nodes=tuple(nodes), edges=tuple(edges),
                             legend=legend)

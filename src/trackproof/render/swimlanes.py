@@ -11,30 +11,33 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ..report.run import describe_event
-from ..simulate.engine import Outcome
+from ..simulate.outcomes import Outcome
 from ..spec.scenario import Event, Scenario
 from .dot import quote, style
 
 CRM = "dynamics"
 
 
-class Message(NamedTuple):
+@dataclass(frozen=True)
+class Message:
     source: str
     target: str
     label: str
 
 
-class Row(NamedTuple):
+@dataclass(frozen=True)
+class Row:
     title: str  # the event, in a sentence (or "Outcome")
     actor: str  # the lane the event belongs to
     messages: tuple[Message, ...]
     notes: tuple[tuple[str, str], ...]  # (lane, text): what changed there
 
 
-class Swimlanes(NamedTuple):
+@dataclass(frozen=True)
+class Swimlanes:
     name: str
     title: str
     lanes: tuple[tuple[str, str], ...]  # (id, label), participants in the scenario's order, then Dynamics 365

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
-from ..prove.rulepaths import PathRun, Verdict
+from ..prove.verdict import Example, Verdict
 from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.ir import Model
 from .itf import itf, trace
@@ -41,22 +41,20 @@ def condition_text(cubes: list[dict[str, list[Any]]] | None) -> str:
     return " or ".join(f"({p})" if len(cubes) > 1 and " and " in p else p for p in parts)
 
 
-def changed_settings(verdict: Verdict, run: PathRun) -> dict[str, Any]:
-    space = verdict.space
-    assert space is not None
-    return {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
+def changed_settings(verdict: Verdict, run: Example) -> dict[str, Any]:
+    scope = verdict.scope
+    return {scope.label(s): v for s, v in run.settings.items() if scope.defaults.get(s) != v}
 
 
-def scenario_yaml(verdict: Verdict, run: PathRun) -> str:
+def scenario_yaml(verdict: Verdict, run: Example) -> str:
     """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
-    assert verdict.space is not None
     index = next((i for i, other in enumerate(verdict.others) if other is run), None)
     which = "Counterexample" if index is None else f"Counterexample {index + 2}"
     title = f"{which} to {verdict.claim.id}"
-    return scenario_text(verdict.claim, verdict.space.defaults, run.settings, run.outcomes, title)
+    return scenario_text(verdict.claim, verdict.scope.defaults, run.settings, run.outcomes, title)
 
 
-def sentences(verdict: Verdict, run: PathRun) -> list[str]:
+def sentences(verdict: Verdict, run: Example) -> list[str]:
     """The counterexample in numbered business sentences."""
     out = []
     changed = changed_settings(verdict, run)
@@ -90,19 +88,18 @@ def rule_entries(model: Model, rules: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
-    def example(run: PathRun) -> dict[str, Any]:
+    def example(run: Example) -> dict[str, Any]:
         return {"settings": changed_settings(v, run), "sentences": sentences(v, run),
                 "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
 
     cex = example(v.counterexample) if v.counterexample is not None else None
-    space = v.space
     return {
         "id": v.claim.id, "text": v.claim.text, "reading": v.claim.reading, "verdict": v.verdict,
         "holds_under_defaults": v.holds_under_defaults, "holds_when": condition_text(v.holds_when),
         "holds_when_cubes": v.holds_when, "counterexample": cex,
         "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
         "confidence": v.confidence, "reason": v.reason,
-        "coverage": {"rule_paths": len(v.paths), "settings_in_scope": len(space.vars) if space else 0,
+        "coverage": {"rule_paths": v.rule_paths, "settings_in_scope": len(v.scope.settings),
                      "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"},
         "location": str(v.claim.loc),
     }
@@ -138,8 +135,8 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         lines.append(f"  Rules: {', '.join(v.rules)}")
         if weak:
             lines.append(f"  Rests on rules of lower confidence: {', '.join(weak)}")
-        if v.space is not None and v.verdict != "unknown":
-            lines.append(f"  Exact: {len(v.paths)} rule paths cover all {len(v.space.vars)} free settings "
+        if v.verdict != "unknown":
+            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {len(v.scope.settings)} free settings "
                          f"for the premise's {len(v.claim.scenario.events)} events.")
         lines.append("")
     counts = summary(verdicts)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..prove.rulepaths import PathRun, Verdict
+from ..prove.verdict import Example, Verdict
 
 
-def trace(run: PathRun) -> list[dict[str, Any]]:
+def trace(run: Example) -> list[dict[str, Any]]:
     steps = []
     for key, o in run.outcomes.items():
         for s in o.steps:
@@ -17,7 +17,7 @@ def trace(run: PathRun) -> list[dict[str, Any]]:
     return sorted(steps, key=lambda s: (s["event"], s["email"]))
 
 
-def itf(verdict: Verdict, run: PathRun) -> dict[str, Any]:
+def itf(verdict: Verdict, run: Example) -> dict[str, Any]:
     """The counterexample as an ITF trace (the Informal Trace Format of Apalache and Quint): one state per rule
     that fired, each giving every email activity's lifecycle state, plus the rule and event that led to it."""
     keys = list(run.outcomes)

@@ -5,9 +5,10 @@ The JSON shape is a documented contract (docs/scenarios.md, "Output"); change it
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
-from ..simulate.engine import Outcome
+from ..simulate.outcomes import Outcome
 from ..spec.ir import Model
 from ..spec.scenario import Event, Scenario
 
@@ -22,7 +23,8 @@ VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook", "outside": "from o
 TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client"}
 
 
-class Mismatch(NamedTuple):
+@dataclass(frozen=True)
+class Mismatch:
     key: str
     field: str
     expected: Any

@@ -9,45 +9,21 @@ transitions of model/ alone. It never imports z3.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from transitions import EventData, Machine
 
-from ..errors import Loc, TrackproofError
+from ..errors import TrackproofError
 from ..spec.expr import BOOL, PARTY, Expr, conjuncts
 from ..spec.ir import Model, Transition
 from ..spec.readings import READING
 from ..spec.scenario import Event, Scenario
 from .evaluate import Compiler
+from .events import play
 from .explain import Explainer
-from .world import Copy, Message, Side, Step, World
-
-SIDES = ("outgoing", "incoming")
-
-
-class Outcome(NamedTuple):
-    key: str
-    message: str
-    side: str
-    stored: bool
-    status: str | None
-    direction: str | None
-    regarding: str | None
-    accepted_by: str | None
-    correlated_to: str | None
-    reason: str
-    rules: tuple[str, ...]
-    confidence: str
-    steps: tuple[Step, ...]
-    assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
-    why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
-    why_not_event: int = 0
-    readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
-
-
-#: Called with (expression, environment, concrete result, role) for every guard part ("guard"), effect (the field it
-#: sets) and action condition ("action") the simulator evaluates; the prover builds a run's path condition from it.
-Recorder = Callable[[Expr, dict[str, Any], Any, str], None]
+from .hooks import Hooks
+from .outcomes import Outcome
+from .world import SIDES, Copy, Message, Side, Step, World
 
 
 class Engine:
@@ -82,8 +58,8 @@ class Engine:
             for part, fn in parts:
                 if not fn(env):
                     # The prover needs only whether the rule fired (the rule path), not which part stopped it.
-                    if sim.recorder is not None and t.guard is not None:
-                        sim.recorder(t.guard, env, False, "guard")
+                    if sim.hooks is not None and t.guard is not None:
+                        sim.hooks.record(t.guard, env, False, "guard")
                     why = ""
                     if sim.explain:
                         quiet = {**env, "__used": None, "__assumed": None}
@@ -92,8 +68,8 @@ class Engine:
                     sim._attempt_assumed.update(env["__assumed"])
                     sim._attempt_used.update(env["__used"])
                     return False
-            if sim.recorder is not None and t.guard is not None:
-                sim.recorder(t.guard, env, True, "guard")
+            if sim.hooks is not None and t.guard is not None:
+                sim.hooks.record(t.guard, env, True, "guard")
             sim._fired = Step(sim._index(), t.trigger, t.id, t.source, t.dest or t.source, "",
                               tuple(env["__used"]), assumed=tuple(env["__assumed"].items()))
             return True
@@ -107,9 +83,9 @@ class Engine:
             sim, side = self.current(), _side(ev)
             env = sim._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
-            if sim.recorder is not None:
+            if sim.hooks is not None:
                 for effect in t.effects:
-                    sim.recorder(effect.value, env, values[effect.target], effect.target)
+                    sim.hooks.record(effect.value, env, values[effect.target], effect.target)
             sim._effect_used = tuple(env["__used"])
             for target, value in values.items():
                 if target == "correlated_to" and value is not None:
@@ -138,16 +114,16 @@ class Engine:
                 if when is not None:
                     env = sim._env(side, ev.kwargs)
                     holds = bool(when(env))
-                    if sim.recorder is not None and action.when is not None:
-                        sim.recorder(action.when, env, holds, "action")
+                    if sim.hooks is not None and action.when is not None:
+                        sim.hooks.record(action.when, env, holds, "action")
                     if not holds:
                         continue
                 if name == "deliver":
-                    sim._deliver(side.message)
+                    sim.deliver(side.message)
                 elif name == "create_records":
-                    sim._create_records(side)
+                    sim.create_records(side)
                 elif name == "drop_unresolved":
-                    sim._drop_unresolved(side.message)
+                    sim.drop_unresolved(side.message)
 
         return run
 
@@ -167,14 +143,14 @@ def engine(model: Model) -> Engine:
 class Simulator:
     """One run of one scenario. Runs are sequential: the shared engine acts on the simulator that runs now."""
 
-    def __init__(self, model: Model, scenario: Scenario, recorder: Recorder | None = None) -> None:
+    def __init__(self, model: Model, scenario: Scenario, hooks: Hooks | None = None, explain: bool = True) -> None:
         self.model = model
-        self.recorder = recorder
+        self.hooks = hooks
         # Whether a rule that did not fire says why in words (the outcome's reason); the prover's runs that are
         # never shown skip the words, not the rule.
-        self.explain = True
+        self.explain = explain
         self.scenario = scenario
-        self.world = World(model, scenario)
+        self.world = World(model, scenario, hooks)
         self.engine = engine(model)
         self.compiler = self.engine.compiler
         self.machine = self.engine.machine
@@ -185,7 +161,7 @@ class Simulator:
         self._attempt_assumed: dict[str, str] = {}
         self._attempt_used: dict[str, None] = {}
         self.version = 0  # bumped by every trigger: what the world looked like may have changed
-        self._check_constraints(None)
+        self.check_constraints(None)
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
@@ -209,12 +185,17 @@ class Simulator:
                                "parent": None, "actor": None, "p": party, "__event": {}, "__used": None,
                                "__assumed": None, "__world": self.world}
         value = bool(self.compiler.compile(found)(env))
-        if self.recorder is not None:
-            self.recorder(found, env, value, "guard")
+        if self.hooks is not None:
+            self.hooks.record(found, env, value, "guard")
         return value
 
     def _index(self) -> int:
         return self.event.number if self.event else 0
+
+    def observe(self, hooks: Hooks | None) -> None:
+        """Let `hooks` watch the run (the prover), or stop (None)."""
+        self.hooks = hooks
+        self.world.hooks = hooks
 
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
         self.version += 1
@@ -235,31 +216,33 @@ class Simulator:
         return fired
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
-    def _deliver(self, msg: Message) -> None:
+    def deliver(self, msg: Message) -> None:
         for copy in msg.copies.values():
             copy.folder = "sent_items" if copy.role == "sender" else "inbox"
         msg.shared["delivered"] = True
         if "incoming" in msg.sides:
             self.fire(msg.sides["incoming"], "deliver")
 
-    def _create_records(self, side: Side) -> None:
+    def create_records(self, side: Side) -> None:
         msg = side.message
         for pid in (msg.sender, *self.world.recipients(msg)):
             party = self.world.parties[pid]
-            if party.kind == "unknown":
-                party.kind = "contact"
+            if party.kind in self.model.vocabulary.kind_roles["unresolved"]:
+                party.kind = "contact"  # the action's documented effect (vocabulary.yaml, actions: create_records)
                 self.world.overwritten.add((pid, "kind"))  # the prover reads the new kind, not the free setting
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
         msg.sender = self.world.resolve_sender(msg.author)
 
-    def _drop_unresolved(self, msg: Message) -> None:
+    def drop_unresolved(self, msg: Message) -> None:
+        unresolved = self.model.vocabulary.kind_roles["unresolved"]
+
         def keep(pids: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(p for p in pids if self.world.parties[p].kind != "unknown")
+            return tuple(p for p in pids if self.world.parties[p].kind not in unresolved)
 
         msg.to, msg.cc, msg.bcc = keep(msg.to), keep(msg.cc), keep(msg.bcc)
 
-    def _check_constraints(self, event: Event | None) -> None:
+    def check_constraints(self, event: Event | None) -> None:
         for c in self.model.vocabulary.constraints:
             fn = self.compiler.compile(c.expr)
             for pid, party in self.world.parties.items():
@@ -273,8 +256,6 @@ class Simulator:
     # --- events ------------------------------------------------------------------------------------------------
     def run(self, observer: Callable[[Simulator, Event], None] | None = None) -> list[Outcome]:
         """Play every event; `observer` is called after each one (run --watch)."""
-        from .events import play
-
         try:
             for event in self.scenario.events:
                 self.event = event
@@ -366,8 +347,3 @@ def _side(ev: EventData) -> Side:
 def simulate(model: Model, scenario: Scenario) -> list[Outcome]:
     """Play `scenario` and return the outcome of every activity side, in the order the emails were created."""
     return Simulator(model, scenario).run()
-
-
-def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
-    loc: Loc = event.locs.get(key, event.loc)
-    return TrackproofError(code, message, loc)

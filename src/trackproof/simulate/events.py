@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TrackproofError
+from ..errors import Loc, TrackproofError
 from ..spec.scenario import Event
-from .engine import SIDES, event_error
-from .world import Message, Side
+from .world import SIDES, Message, Side
 
 if TYPE_CHECKING:
     from .engine import Simulator
 
 ORIGINS = ("crm", "outlook", "outside")
+
+
+def event_error(event: Event, key: str, message: str, code: str = "E404") -> TrackproofError:
+    """A TrackproofError at the event parameter `key` (or the event)."""
+    loc: Loc = event.locs.get(key, event.loc)
+    return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
 
 
@@ -127,7 +132,7 @@ def _send(sim: Simulator, event: Event) -> None:
     if outgoing is not None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
-        sim._deliver(msg)
+        sim.deliver(msg)
 
 
 def _token(sim: Simulator, event: Event, msg: Message) -> None:
@@ -141,8 +146,8 @@ def _token(sim: Simulator, event: Event, msg: Message) -> None:
     if msg.origin == "crm":
         msg.shared["token_of"] = msg.id
     elif msg.parent is not None:
-        if world.on_read is not None:
-            world.on_read(msg.parent, "has_token")
+        if world.hooks is not None:
+            world.hooks.read(msg.parent, "has_token")
         kept = _bool(event, "token_kept", not msg.subject_changed)
         parent = world.messages[msg.parent]
         msg.shared["has_token"] = bool(parent.shared.get("has_token")) and kept
@@ -250,7 +255,7 @@ def _set(sim: Simulator, event: Event) -> None:
         target[name] = value
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
-    sim._check_constraints(event)
+    sim.check_constraints(event)
 
 
 def _sync(sim: Simulator, event: Event) -> None:

@@ -7,11 +7,32 @@ is looked up in the run's world. No solver here: `run` uses it too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..spec.claims import OUTCOME
-from .engine import Outcome
-from .world import World
+from .world import Step, World
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    message: str
+    side: str
+    stored: bool
+    status: str | None
+    direction: str | None
+    regarding: str | None
+    accepted_by: str | None
+    correlated_to: str | None
+    reason: str
+    rules: tuple[str, ...]
+    confidence: str
+    steps: tuple[Step, ...]
+    assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
+    why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
+    why_not_event: int = 0
+    readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
 
 
 class OutcomeResolver:

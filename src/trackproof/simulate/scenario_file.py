@@ -8,7 +8,7 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.scenario import Event
-from .engine import Outcome
+from .outcomes import Outcome
 
 
 def value_text(v: Any) -> str:

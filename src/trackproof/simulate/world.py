@@ -10,12 +10,20 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..spec.ir import Model
 from ..spec.readings import READING
-from ..spec.scenario import MAILBOX_KINDS, Participant, Scenario
+from ..spec.scenario import Participant, Scenario
+
+if TYPE_CHECKING:
+    from .hooks import Hooks
+
+#: The activities a message can have: the sender's (outgoing) and the recipients' (incoming); R56, R58.
+SIDES = ("outgoing", "incoming")
 
 Env = dict[str, Any]
 #: Smart matching's noise filter, HashFilterKeywords' documented default (R46): leading "word:" prefixes (RE:, FW:);
@@ -26,14 +34,14 @@ MIN_ADDRESSES = 2
 
 
 class Party:
-    __slots__ = ("address", "id", "kind", "members", "settings")
+    """A participant as mail sees it: its kind, address and settings, whether it has a mailbox, its members."""
 
-    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...]) -> None:
+    __slots__ = ("address", "id", "is_mailbox", "kind", "members", "settings")
+
+    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...],
+                 is_mailbox: bool) -> None:
         self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-
-    @property
-    def is_mailbox(self) -> bool:
-        return self.kind in MAILBOX_KINDS
+        self.is_mailbox = is_mailbox
 
 
 class Copy:
@@ -51,7 +59,8 @@ class Copy:
         self.reprocess = False  # the mailbox's processing date was moved earlier (R21), until the next sync
 
 
-class Step(NamedTuple):
+@dataclass(frozen=True)
+class Step:
     """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
 
     event: int
@@ -108,20 +117,31 @@ class Message:
         return self.sides.get("outgoing") or self.sides["incoming"]
 
 
-_FACTS: dict[int, tuple[Model, dict[str, Any], dict[str, Any]]] = {}
+@dataclass(frozen=True)
+class _Facts:
+    model: Model
+    uncertain: dict[str, Any]  # the settings whose documented default is uncertain
+    null: dict[str, Any]  # each field's value when there is nothing to read it from
+    effect_fields: frozenset[str]  # the email fields transitions' effects set (vocabulary: `field: true`)
+    shared_fields: frozenset[str]  # those of them that belong to the message, shared by its sides
 
 
-def _vocabulary_facts(model: Model) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Per model, built once (a world is made for every run): the settings whose documented default is uncertain,
-    and each field's value when there is nothing to read it from."""
+_FACTS: dict[int, _Facts] = {}
+
+
+def _vocabulary_facts(model: Model) -> _Facts:
+    """What every world of a model needs from its vocabulary, built once per model (a world is made for every
+    run)."""
     found = _FACTS.get(id(model))
-    if found is None or found[0] is not model:
+    if found is None or found.model is not model:
         vocab = model.vocabulary
         uncertain = {name: a for group in ("org", "mailbox", "party") for name, a in vocab.groups[group].items()
                      if a.default_confidence != "H" or a.queue_default_confidence != "H"}
         null = {name: _null_value(model, a.type) for group in vocab.attributes.values() for name, a in group.items()}
-        found = _FACTS[id(model)] = (model, uncertain, null)
-    return found[1], found[2]
+        fields = frozenset(name for name, a in vocab.groups["email"].items() if a.field)
+        shared = frozenset(name for name, a in vocab.groups["email"].items() if a.field and a.shared)
+        found = _FACTS[id(model)] = _Facts(model, uncertain, null, fields, shared)
+    return found
 
 
 def _null_value(model: Model, typ: str) -> Any:
@@ -136,7 +156,7 @@ def _null_value(model: Model, typ: str) -> Any:
 class World:
     """Parties, org settings and messages, and the field lookups guards make on them."""
 
-    def __init__(self, model: Model, scenario: Scenario) -> None:
+    def __init__(self, model: Model, scenario: Scenario, hooks: Hooks | None = None) -> None:
         self.model = model
         vocab = model.vocabulary
         self.org: dict[str, Any] = {k: a.default for k, a in vocab.groups["org"].items()}
@@ -147,25 +167,37 @@ class World:
         self.readings.update(scenario.readings)
         self.parties: dict[str, Party] = {}
         for p in scenario.participants.values():
-            self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members)
+            self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
+                                       p.kind in vocab.mailbox_kinds)
         self.messages: dict[str, Message] = {}
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
-        # Called when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
-        # message: the prover pins an effect's value only once something depends on it (prove.run_path).
-        self.on_read: Callable[[str, str], None] | None = None
+        # Told when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
+        # message: the prover pins an effect's value only once something depends on it (hooks.py).
+        self.hooks = hooks
         self.explicit: set[tuple[str, str]] = {("org", k) for k in scenario.org}
         self.explicit |= {(p.id, k) for p in scenario.participants.values() for k in p.settings}
-        self._uncertain, self._null = _vocabulary_facts(model)
+        facts = _vocabulary_facts(model)
+        self._uncertain, self._null = facts.uncertain, facts.null
+        self._effect_fields, self._shared_fields = facts.effect_fields, facts.shared_fields
 
     def _settings(self, p: Participant) -> dict[str, Any]:
         vocab = self.model.vocabulary
         out: dict[str, Any] = {k: a.default for k, a in vocab.groups["party"].items() if k != "kind"}
-        if p.kind in MAILBOX_KINDS:
+        if p.kind in vocab.mailbox_kinds:
             for k, a in vocab.groups["mailbox"].items():
                 out[k] = a.default_for_queue if p.kind == "queue" and a.default_for_queue is not None else a.default
         out.update(p.settings)
         return out
+
+    @contextmanager
+    def unobserved(self) -> Iterator[None]:
+        """Reads made inside are not told to the hooks (they only settle which term is which: prove/reuse.py)."""
+        hooks, self.hooks = self.hooks, None
+        try:
+            yield
+        finally:
+            self.hooks = hooks
 
     # --- mail mechanics -------------------------------------------------------------------------------------
     def matches(self, pid: str) -> tuple[str, ...]:
@@ -218,8 +250,8 @@ class World:
         stripped (HashFilterKeywords' default), in lower case, and the tracking token as one more word when the
         subject carries it (the prover learns that the token was read)."""
         words = tuple(re.sub(HASH_FILTER_KEYWORDS, "", msg.subject).lower().split())
-        if self.on_read is not None:
-            self.on_read(msg.id, "has_token")
+        if self.hooks is not None:
+            self.hooks.read(msg.id, "has_token")
         token = msg.shared.get("token_of") if msg.shared.get("has_token") else None
         return (*words, f"crm:{token}") if token else words
 
@@ -322,12 +354,12 @@ class World:
         side = msg.sides.get(ref[1]) if ref[1] else None
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
-        if name in ("regarding", "accepted_by", "correlated_to", "has_token") and self.on_read is not None:
-            self.on_read(msg.id, name)
-        if name in ("regarding", "accepted_by", "correlated_to"):
+        if name in self._effect_fields:
+            if self.hooks is not None:
+                self.hooks.read(msg.id, name)
+            if name in self._shared_fields:
+                return msg.shared.get(name, self._null[name])
             return side.fields.get(name) if side else self.message_field(msg, name)
-        if name == "has_token":
-            return bool(msg.shared.get("has_token", False))
         if name == "origin":
             return msg.origin
         if name == "side":

@@ -8,7 +8,8 @@ says: for every setting in scope, if the events can happen, the conclusion holds
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
@@ -24,7 +25,8 @@ DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)
 
 
-class Claim(NamedTuple):
+@dataclass(frozen=True)
+class Claim:
     id: str
     text: str
     reading: str
@@ -48,7 +50,7 @@ def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
         attr("incoming", OUTCOME))}
     enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
-    return vocab._replace(enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
+    return replace(vocab, enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
 
 
 def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> Attribute | None:
@@ -138,7 +140,7 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
             readings[name] = value
         else:
             p = participants[owner]
-            participants[owner] = p._replace(settings={**p.settings, name: value})
+            participants[owner] = replace(p, settings={**p.settings, name: value})
     events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
     events = tuple(parse_event(raw, ev_loc, i + 1) for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs,
                                                                                        strict=True)))

@@ -9,7 +9,8 @@ tree is compiled by evaluate.py (Python closures) and, in a later issue, to Z3 t
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import Loc, TrackproofError
 
@@ -27,7 +28,8 @@ REF_TYPES = (PARTY, EMAIL)
 BUILTINS = ("any", "all", "first", "coalesce")
 
 
-class Expr(NamedTuple):
+@dataclass(frozen=True)
+class Expr:
     """A type-checked expression node. `text` is its source text; `loc` where it starts."""
 
     kind: str  # const | var | attr | not | and | or | cmp | set | quant | first | coalesce | if | call

@@ -7,7 +7,8 @@ reads YAML. This module holds data only: loading is in loader.py, checking in ch
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import Loc
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 OBJECT_TYPES = ("org", "email", "party", "event", "reading")
 
 
-class Attribute(NamedTuple):
+@dataclass(frozen=True)
+class Attribute:
     """A setting or a fact: `org.use_correlation`, `X.filter`, `email.stored`."""
 
     name: str
@@ -36,7 +38,8 @@ class Attribute(NamedTuple):
     shared: bool = False  # a field of the message, shared by its sides
 
 
-class Constraint(NamedTuple):
+@dataclass(frozen=True)
+class Constraint:
     id: str
     expr: Expr
     rules: tuple[str, ...]
@@ -44,7 +47,8 @@ class Constraint(NamedTuple):
     loc: Loc
 
 
-class Vocabulary(NamedTuple):
+@dataclass(frozen=True)
+class Vocabulary:
     enums: dict[str, tuple[str, ...]]
     attributes: dict[str, dict[str, Attribute]]  # object type -> name -> attribute
     groups: dict[str, dict[str, Attribute]]  # group (org, mailbox, party, copy, email, event) -> attributes
@@ -53,10 +57,23 @@ class Vocabulary(NamedTuple):
     actions: dict[str, str]
     sender_order: tuple[str, ...]
     resolution_rules: tuple[str, ...]
+    kind_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # mailbox, unresolved, expands
     constraints: tuple[Constraint, ...] = ()
 
+    @property
+    def mailbox_kinds(self) -> tuple[str, ...]:
+        """The kinds that have a mailbox record (users and queues): they hold copies, send and receive."""
+        return self.kind_roles.get("mailbox", ())
 
-class Provenance(NamedTuple):
+    @property
+    def own_class(self) -> frozenset[str]:
+        """The kinds the mail mechanics tell apart from every other kind: each is a class of its own in a rule path
+        (prove/rulepaths.kind_class); the other kinds are records, told apart only by what expressions read."""
+        return frozenset(k for kinds in self.kind_roles.values() for k in kinds)
+
+
+@dataclass(frozen=True)
+class Provenance:
     """Where a rule comes from: the RULES.md numbers, the documents, the confidence and why it exists."""
 
     implements: tuple[str, ...]
@@ -65,7 +82,8 @@ class Provenance(NamedTuple):
     reason: str
 
 
-class Definition(NamedTuple):
+@dataclass(frozen=True)
+class Definition:
     name: str
     params: tuple[tuple[str, str], ...]
     body: Expr
@@ -74,19 +92,22 @@ class Definition(NamedTuple):
     loc: Loc
 
 
-class Effect(NamedTuple):
+@dataclass(frozen=True)
+class Effect:
     target: str  # a field of `email`
     value: Expr
     loc: Loc
 
 
-class Action(NamedTuple):
+@dataclass(frozen=True)
+class Action:
     name: str
     when: Expr | None
     loc: Loc
 
 
-class Transition(NamedTuple):
+@dataclass(frozen=True)
+class Transition:
     """One rule of a machine: on `trigger`, from `source`, if `guard`, go to `dest` and apply the effects.
 
     `dest` is None for an internal transition (the state stays). `side` restricts the transition to one activity
@@ -109,7 +130,8 @@ class Transition(NamedTuple):
     loc: Loc
 
 
-class State(NamedTuple):
+@dataclass(frozen=True)
+class State:
     name: str
     side: str
     stored: bool
@@ -120,7 +142,8 @@ class State(NamedTuple):
     loc: Loc
 
 
-class Machine(NamedTuple):
+@dataclass(frozen=True)
+class Machine:
     name: str
     title: str
     extends: str | None
@@ -129,14 +152,16 @@ class Machine(NamedTuple):
     loc: Loc
 
 
-class Source(NamedTuple):
+@dataclass(frozen=True)
+class Source:
     key: str
     title: str
     url: str
     proposed: bool = False  # cited by a row proposed for RULES.md, not yet in it (tools/proposed-rules.md)
 
 
-class DocumentedRule(NamedTuple):
+@dataclass(frozen=True)
+class DocumentedRule:
     number: str
     text: str
     sources: tuple[str, ...]
@@ -149,7 +174,8 @@ class DocumentedRule(NamedTuple):
         return "".join(dict.fromkeys(re.findall(r"\b([HML])\b", self.confidence)))
 
 
-class ReadingChoice(NamedTuple):
+@dataclass(frozen=True)
+class ReadingChoice:
     """One reading of a disputed point: what it says happens, the documents behind it, and how sure they are."""
 
     name: str
@@ -159,7 +185,8 @@ class ReadingChoice(NamedTuple):
     loc: Loc
 
 
-class Reading(NamedTuple):
+@dataclass(frozen=True)
+class Reading:
     """A point the documentation leaves open or contradicts itself on (model/readings.yaml): its question, the
     RULES.md numbers it is about, the default reading and every reading, in the order written."""
 
@@ -171,7 +198,8 @@ class Reading(NamedTuple):
     loc: Loc
 
 
-class Model(NamedTuple):
+@dataclass(frozen=True)
+class Model:
     root: str
     vocabulary: Vocabulary
     definitions: dict[str, Definition]
@@ -182,7 +210,7 @@ class Model(NamedTuple):
     sources: dict[str, Source]
     rulebook: dict[str, DocumentedRule]
     notes: tuple[str, ...] = ()
-    readings: dict[str, Reading] = {}  # noqa: RUF012 - never mutated (a NamedTuple's default)
+    readings: dict[str, Reading] = field(default_factory=dict)  # disputed point -> its readings (readings.yaml)
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:

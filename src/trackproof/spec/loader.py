@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +269,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
             check_keys(spec, {"id", "expr", "rules", "says"}, {"id", "expr", "rules", "says"}, "a constraint")
             body = _expr(spec, "expr", vocab, sigs, {**vocab.scope, "p": X.PARTY})
             constraints.append(Constraint(str(spec["id"]), body, tuple(spec["rules"]), str(spec["says"]), loc))
-    vocab = vocab._replace(constraints=tuple(constraints))
+    vocab = replace(vocab, constraints=tuple(constraints))
     states, initial, dests = _states(root / "lifecycle.yaml", vocab)
     counter = [0]
     docs: dict[str, Mapping] = {}
@@ -286,7 +287,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
             union[(t.id, t.order)] = t
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
     model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook, readings=readings)
-    return model._replace(notes=tuple(check_machines(model)))
+    return replace(model, notes=tuple(check_machines(model)))
 
 
 def _resolve_machines(docs: dict[str, Mapping], own: dict[str, list[Transition]],

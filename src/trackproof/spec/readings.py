@@ -12,6 +12,7 @@ This module loads and checks the file and adds the readings to the vocabulary; i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..errors import Loc, TrackproofError
@@ -99,8 +100,8 @@ def with_readings(vocab: Vocabulary, readings: dict[str, Reading]) -> Vocabulary
         enums[enum_name(point)] = tuple(r.choices)
         attrs[point] = Attribute(point, enum_name(point), READING, r.loc, default=r.default, label=r.question,
                                  rules=r.rules, default_confidence=r.choices[r.default].confidence)
-    return vocab._replace(enums=enums, attributes={**vocab.attributes, READING: attrs},
-                          groups={**vocab.groups, READING: attrs}, scope={**vocab.scope, READING: READING})
+    return replace(vocab, enums=enums, attributes={**vocab.attributes, READING: attrs},
+                   groups={**vocab.groups, READING: attrs}, scope={**vocab.scope, READING: READING})
 
 
 def parse_choices(readings: dict[str, Reading], raw: Any, loc: Loc, what: str) -> dict[str, str]:

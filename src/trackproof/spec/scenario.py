@@ -8,7 +8,8 @@ The format is documented in docs/scenarios.md.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import Loc, TrackproofError
 from .ir import Model
@@ -16,7 +17,6 @@ from .readings import parse_choices
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
-MAILBOX_KINDS = ("user", "queue")
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
@@ -40,7 +40,8 @@ EVENTS: dict[str, tuple[set[str], set[str]]] = {
 SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox"}
 
 
-class Participant(NamedTuple):
+@dataclass(frozen=True)
+class Participant:
     id: str
     kind: str
     address: str
@@ -49,7 +50,8 @@ class Participant(NamedTuple):
     loc: Loc
 
 
-class Event(NamedTuple):
+@dataclass(frozen=True)
+class Event:
     number: int  # 1-based position in the scenario
     kind: str
     params: dict[str, Any]
@@ -57,7 +59,8 @@ class Event(NamedTuple):
     loc: Loc
 
 
-class Scenario(NamedTuple):
+@dataclass(frozen=True)
+class Scenario:
     path: str
     name: str
     description: str
@@ -66,7 +69,7 @@ class Scenario(NamedTuple):
     events: tuple[Event, ...]
     expect: dict[str, dict[str, tuple[Any, Loc]]]
     expect_locs: dict[str, Loc]
-    readings: dict[str, str] = {}  # noqa: RUF012 - never mutated; disputed point -> chosen reading (readings.yaml)
+    readings: dict[str, str] = field(default_factory=dict)  # disputed point -> chosen reading (readings.yaml)
 
 
 def parse_settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -97,12 +100,13 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
                                   "kinds: " + ", ".join(kinds))
         rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
-        groups = ("mailbox", "party") if kind in MAILBOX_KINDS else ("party",)
+        groups = ("mailbox", "party") if kind in model.vocabulary.mailbox_kinds else ("party",)
         settings = parse_settings(model, rest, groups, f"a {kind} participant")
         members: tuple[str, ...] = ()
         if "members" in spec:
-            if kind != "distribution_list":
-                raise TrackproofError("E402", "only a distribution_list has members", spec.key_locs["members"])
+            if kind not in model.vocabulary.kind_roles["expands"]:
+                lists = " or ".join(model.vocabulary.kind_roles["expands"])
+                raise TrackproofError("E402", f"only a {lists} has members", spec.key_locs["members"])
             members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
         out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
                                     settings, members, raw.key_locs[pid])

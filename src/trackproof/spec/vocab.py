@@ -67,8 +67,8 @@ def _attribute(name: str, raw: Any, group: str, enums: dict[str, tuple[str, ...]
 
 def load_vocabulary(doc: Mapping) -> Vocabulary:
     """Build the vocabulary from the parsed vocabulary.yaml (constraints are added by the loader)."""
-    check_keys(doc, {"types", *GROUPS, "scope", "resolution", "constraints", "triggers", "actions"},
-               {"types", *GROUPS, "scope", "triggers", "actions"}, "the vocabulary")
+    check_keys(doc, {"types", *GROUPS, "scope", "resolution", "constraints", "triggers", "actions", "kind_roles"},
+               {"types", *GROUPS, "scope", "triggers", "actions", "kind_roles"}, "the vocabulary")
     raw_types = expect_mapping(doc["types"], doc.locs["types"], "types")
     enums: dict[str, tuple[str, ...]] = {}
     for name, values in raw_types.items():
@@ -96,11 +96,29 @@ def load_vocabulary(doc: Mapping) -> Vocabulary:
     for kind in order:
         if kind not in enums.get("kind", ()):
             raise TrackproofError("E207", f"'{kind}' is not a value of kind", resolution.locs["sender_order"])
+    roles = _kind_roles(doc, enums.get("kind", ()))
     triggers = expect_mapping(doc["triggers"], doc.locs["triggers"], "triggers")
     actions = expect_mapping(doc["actions"], doc.locs["actions"], "actions")
     return Vocabulary(
         enums=enums, attributes=attributes, groups=groups, scope=scope,
         triggers={str(k): str(v) for k, v in triggers.items()},
         actions={str(k): str(v) for k, v in actions.items()},
-        sender_order=order, resolution_rules=tuple(resolution.get("rules", ())),
+        sender_order=order, resolution_rules=tuple(resolution.get("rules", ())), kind_roles=roles,
     )
+
+
+#: The roles the mail mechanics give kinds of participant (vocabulary.yaml, `kind_roles`).
+KIND_ROLES = ("mailbox", "unresolved", "expands")
+
+
+def _kind_roles(doc: Mapping, kinds: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    raw = expect_mapping(doc["kind_roles"], doc.locs["kind_roles"], "kind_roles")
+    check_keys(raw, set(KIND_ROLES), set(KIND_ROLES), "kind_roles")
+    out: dict[str, tuple[str, ...]] = {}
+    for role in KIND_ROLES:
+        values = expect_sequence(raw[role], raw.locs[role], f"kind_roles.{role}")
+        for value, loc in zip(values, values.locs, strict=True):
+            if value not in kinds:
+                raise TrackproofError("E207", f"'{value}' is not a value of kind", loc)
+        out[role] = tuple(str(v) for v in values)
+    return out

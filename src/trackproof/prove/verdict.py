@@ -1,0 +1,179 @@
+"""A claim's verdict: proved, violated, vacuous or unknown, exactly under which settings it holds, under the
+defaults, the minimal counterexample(s), and the documented rules it rests on with their confidence.
+
+`prove_claim` returns a Proof: the portable Verdict (what reports read; it pickles to another process and into the
+results cache) and the process-local Z3 state it came from (the rule paths, the regions), which only the
+consistency of claims (consistency.py) reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import z3
+
+from ..simulate.outcomes import Outcome
+from ..spec.claims import Claim, Setting
+from ..spec.ir import Model
+from .regions import closest, cube_formula, holds_when, regions
+from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
+from .scope import Setup, Space, prepare
+from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
+
+
+class Kind(StrEnum):
+    PROVED = "proved"
+    VIOLATED = "violated"
+    VACUOUS = "vacuous"  # the premise can never happen: nothing is proved
+    UNKNOWN = "unknown"  # the solver gave up: never reported as proved
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    """What reports read of a claim's scope: its free settings (in order) and their defaults."""
+
+    settings: tuple[Setting, ...]
+    defaults: dict[Setting, Any]
+
+    def label(self, setting: Setting) -> str:
+        return f"{setting[0]}.{setting[1]}"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A counterexample: the settings it runs under and the outcome of every email."""
+
+    settings: dict[Setting, Any]
+    outcomes: dict[str, Outcome]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What is said of a claim (docs/claims.md), without Z3 objects."""
+
+    claim: Claim
+    verdict: Kind
+    holds_under_defaults: bool | None
+    holds_when: list[dict[str, list[Any]]] | None  # cubes; [] is never, [{}] is always; None: too many (unknown)
+    counterexample: Example | None
+    rules: tuple[str, ...]
+    confidence: str
+    reason: str  # for unknown: the solver's reason; for vacuous: why the premise cannot happen
+    scope: ScopeView
+    rule_paths: int
+    others: tuple[Example, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A verdict and the Z3 state it was decided from (this process only)."""
+
+    verdict: Verdict
+    space: Space
+    base: tuple[z3.BoolRef, ...]  # the scope's constraints
+    paths: list[PathRun] = field(default_factory=list)
+    holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
+    bad_region: z3.BoolRef | None = None  # within base, the settings under which the claim does not hold
+    # holds_region again, in far smaller formulas: holds_when's cubes (exact where the premise can happen) or the
+    # paths where it cannot; None where there are no cubes (more than MAX_CUBES)
+    holds_simply: z3.BoolRef | None = None
+
+
+def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | None = None) -> Proof:
+    """Decide one claim over its whole scope; a violated claim gets up to `examples` counterexamples, each failing
+    another way. `reuse`: whether runs reuse terms (reuse.py; None: unless TRACKPROOF_NO_REUSE is set)."""
+    setup = prepare(model, claim, reuse)
+    space = setup.space
+    paths, reason = enumerate_paths(model, claim, setup, explain=False)  # the runs shown are run again
+    feasible = [p for p in paths if p.feasible]
+    good = [p for p in feasible if p.holds]
+    bad = [p for p in feasible if not p.holds]
+    infeasible = [p for p in paths if not p.feasible]
+    rules = _rules(model, claim, feasible)
+    unknown = Verdict(claim, Kind.UNKNOWN, None, None, None, rules, _confidence(model, rules), reason,
+                      ScopeView(tuple(space.vars), dict(space.defaults)), len(paths))
+    if reason:
+        return Proof(unknown, space, setup.base, paths)
+    holds_region = any_of([p.condition for p in good + infeasible])
+    good_region = any_of([p.condition for p in good])
+    bad_region = any_of([p.condition for p in bad])
+    solvers = regions(list(setup.base), good_region, bad_region)
+    at_defaults = _at_defaults(space, solvers.outside)
+
+    def proof(v: Verdict, simply: z3.BoolRef | None = None) -> Proof:
+        return Proof(v, space, setup.base, paths, holds_region, bad_region, simply)
+
+    if not feasible:
+        why = "; ".join(sorted({p.failure for p in infeasible}))
+        return proof(replace(unknown, verdict=Kind.VACUOUS, holds_under_defaults=at_defaults, reason=why))
+    cubes = holds_when(model, space, good_region, holds_region, solvers) if good else []
+    shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
+                                              key=repr)
+    simply = None if cubes is None else any_of([*(cube_formula(space, c) for c in cubes),
+                                                *(p.condition for p in infeasible)])
+    decided = replace(unknown, holds_under_defaults=at_defaults, holds_when=shown)
+    if not bad:
+        return proof(replace(decided, verdict=Kind.PROVED), simply)
+    # The counterexample: the violating run with the fewest settings changed from their defaults.
+    first = closest_run(model, claim, setup, [bad_region], solvers.outside)
+    others = _others(model, claim, setup, bad_region, first, examples - 1) if examples > 1 else ()
+    return proof(replace(decided, verdict=Kind.VIOLATED, counterexample=_example(first), others=others,
+                         confidence=_confidence(model, _rules(model, claim, [first]))), simply)
+
+
+def _example(run: PathRun) -> Example:
+    return Example(run.settings, run.outcomes)
+
+
+def _others(model: Model, claim: Claim, setup: Setup, bad: z3.BoolRef, first: PathRun,
+            count: int) -> tuple[Example, ...]:
+    """Up to `count` more counterexamples, each changing another set of settings. After each one shown, the
+    violating configurations that change (at least) all the settings it changes are set aside: they are the same
+    reason, with other values or more changes. The next is the closest to the defaults among the rest; so each
+    names a minimal set of settings that breaks the claim, fewest first."""
+    space = setup.space
+
+    def changes(settings: dict[Setting, Any]) -> list[z3.BoolRef]:
+        return [neg(space.equals(s, space.defaults[s])) for s, v in settings.items()
+                if s in space.defaults and v != space.defaults[s]]
+
+    region = [*setup.base, bad, neg(all_of(changes(first.settings)))]
+    probe = new_solver()
+    out: list[Example] = []
+    while len(out) < count and check(probe, *region) == SAT:
+        settings = closest(model, space, region)
+        out.append(_example(run_path(model, claim, setup, settings, None)))
+        region.append(neg(all_of(changes(settings))))
+    return tuple(out)
+
+
+def _at_defaults(space: Space, outside: z3.Solver) -> bool:
+    """Whether the claim holds with Dynamics 365's defaults (every kind the claim allows); `outside` holds the scope
+    and where the claim does not hold."""
+    fixed = [space.equals(s, v) for s, v in space.defaults.items() if s[1] != "kind"]
+    return check(outside, *fixed) == UNSAT
+
+
+def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
+    """The rules behind the emails the conclusion names, in the model's order (transitions, then definitions)."""
+    names, fields = outcome_reads(claim)
+    found: set[str] = set()
+    transitions = {t.id for t in model.transitions}
+    for p in paths:
+        for key, outcome in p.outcomes.items():
+            if key.split(".")[0] in names:
+                found.update(r for r in outcome.rules if r in transitions)
+        # An action's condition matters only where the action changed the world (records were created).
+        acted = any(step.trigger == "create_records" for o in p.outcomes.values() for step in o.steps)
+        for (message, role), defs in p.definitions.items():
+            if message in names and (role == "guard" or role in fields or (role == "action" and acted)):
+                found.update(defs)
+    order = [t.id for t in model.transitions] + list(model.definitions)
+    return tuple(r for r in dict.fromkeys(order) if r in found)
+
+
+def _confidence(model: Model, rules: tuple[str, ...]) -> str:
+    levels = [model.rule(r).provenance.confidence for r in rules]
+    return min(levels, key="LMH".index) if levels else "H"
