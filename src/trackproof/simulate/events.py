@@ -109,6 +109,7 @@ def _send(sim: Simulator, event: Event) -> None:
              "subject_changed": _bool(event, "subject_changed", False),
              "token_over_limit": _bool(event, "token_over_limit", False),
              "headers_dropped": _bool(event, "headers_dropped", False),
+             "create_fails": _bool(event, "create_fails", False),
              "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
     _bool(event, "long_subject", False)  # subject + token too long: the subject is cut, the token kept (R97)
     if flags["headers_dropped"] and parent is None:

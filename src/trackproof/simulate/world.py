@@ -105,6 +105,7 @@ class Message:
         self.token_over_limit = flags.get("token_over_limit", False)
         self.in_reply_to_kept = flags["in_reply_to_kept"]
         self.headers_dropped = flags.get("headers_dropped", False)
+        self.create_fails = flags.get("create_fails", False)
         self.subject = subject  # the subject line without any tracking token
         self.regarding = regarding
         self.order = order
@@ -369,7 +370,7 @@ class World:
         if name == "has_parent":
             return msg.parent is not None
         if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "token_over_limit",
-                    "headers_dropped"):
+                    "headers_dropped", "create_fails"):
             return getattr(msg, name)
         if name == "smart_match":
             match = self.smart_match(msg)

@@ -21,8 +21,8 @@ EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "c
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject", "subject_changed",
-              "token_kept", "in_reply_to_kept", "headers_dropped", "long_subject", "token_over_limit", "regarding",
-              "draft"}, {"id", "from"}),
+              "token_kept", "in_reply_to_kept", "headers_dropped", "long_subject", "token_over_limit", "create_fails",
+              "regarding", "draft"}, {"id", "from"}),
     "resend": ({"email"}, {"email"}),
     "sync": (set(), set()),
     "outlook_start": ({"user"}, {"user"}),
