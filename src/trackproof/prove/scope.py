@@ -18,6 +18,7 @@ import z3
 from ..spec.claims import Claim, Setting
 from ..spec.expr import BOOL, PARTY
 from ..spec.ir import Attribute, Model
+from ..spec.scenario import email_ids
 from . import z3api
 from .z3api import any_of, declaration, enum_sort, eq, model_value, neg
 
@@ -159,7 +160,7 @@ class Setup:
 
 def emails_of(claim: Claim) -> list[str]:
     """The emails a claim's premise creates, in order."""
-    return [str(e.params["id"]) for e in claim.scenario.events if e.kind == "send"]
+    return email_ids(claim.scenario.events)
 
 
 def prepare(model: Model, claim: Claim, reuse: bool | None = None) -> Setup:

@@ -217,8 +217,12 @@ class Simulator:
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
     def deliver(self, msg: Message) -> None:
-        for copy in msg.copies.values():
+        for pid, copy in msg.copies.items():
             copy.folder = "sent_items" if copy.role == "sender" else "inbox"
+            for only_from, folder, record in self.world.inbox_rules.get(pid, ()) if copy.role != "sender" else ():
+                if only_from is None or only_from == msg.author:  # an Inbox rule moves it on arrival (R126)
+                    copy.folder, copy.folder_record = folder, record
+                    break
         msg.shared["delivered"] = True
         if "incoming" in msg.sides:
             self.fire(msg.sides["incoming"], "deliver")

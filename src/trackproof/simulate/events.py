@@ -6,6 +6,7 @@ triggers on the activity sides; the rules that decide what follows are in model/
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Loc, TrackproofError
@@ -23,6 +24,7 @@ def event_error(event: Event, key: str, message: str, code: str = "E404") -> Tra
     loc: Loc = event.locs.get(key, event.loc)
     return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
+RULE_FOLDERS = ("subfolder", "tracked_folder", "junk", "deleted")
 
 
 def _party(sim: Simulator, event: Event, key: str) -> str:
@@ -300,9 +302,61 @@ def _reset(sim: Simulator, event: Event) -> None:
     sim.world.reset_processing(pid)
 
 
+def _process_from(sim: Simulator, event: Event) -> None:
+    pid = _party(sim, event, "mailbox")
+    if not sim.world.parties[pid].is_mailbox:
+        raise event_error(event, "mailbox", f"{pid} has no mailbox")
+    sim.world.process_from_now(pid)
+
+
+def _inbox_rule(sim: Simulator, event: Event) -> None:
+    pid = _party(sim, event, "mailbox")
+    if not sim.world.parties[pid].is_mailbox:
+        raise event_error(event, "mailbox", f"{pid} has no mailbox")
+    folder = event.params["moves_to"]
+    if folder not in RULE_FOLDERS:
+        raise event_error(event, "moves_to", f"'{folder}' is not a folder an Inbox rule moves to "
+                          f"({', '.join(RULE_FOLDERS)})", "E402")
+    if folder == "tracked_folder" and "regarding" not in event.params:
+        raise event_error(event, "moves_to", "a tracked folder is mapped to a record: give 'regarding'", "E404")
+    record = _party(sim, event, "regarding") if folder == "tracked_folder" else None
+    only_from = _party(sim, event, "from") if "from" in event.params else None
+    sim.world.inbox_rules.setdefault(pid, []).append((only_from, folder, record))
+
+
+def _auto_reply(sim: Simulator, event: Event) -> None:
+    """An automatic reply (out of office) from a recipient outside the organisation: an ordinary reply to the
+    email's sender, whose subject starts with 'Automatic reply:' (R51: server-side sync does not look for automatic
+    replies). Which headers it carries is not documented (R129): `headers_dropped` says."""
+    original = _message(sim, event, "to_email")
+    author = _party(sim, event, "from")
+    if sim.world.parties[author].is_mailbox:
+        raise event_error(event, "from", f"{author} is a Dynamics {sim.world.parties[author].kind}: an automatic "
+                          "reply from a Dynamics mailbox is not modelled (whether Exchange keeps it in Sent Items is "
+                          "not documented)")
+    params: dict[str, Any] = {"id": event.params["id"], "from": author, "to": [original.author],
+                              "reply_to": original.id, "subject": "Automatic reply: " + original.subject,
+                              "headers_dropped": event.params.get("headers_dropped", False)}
+    locs = {k: event.locs.get(k, event.loc) for k in (*params, "to_email")}
+    locs["reply_to"] = locs["to_email"]
+    _send(sim, replace(event, kind="send", params=params, locs=locs))
+
+
+def _change_regarding(sim: Simulator, event: Event) -> None:
+    msg = _message(sim, event)
+    record = _party(sim, event, "regarding") if event.params.get("regarding") is not None else None
+    wanted = event.params.get("side")
+    if wanted is not None and wanted not in msg.sides:
+        raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
+    for name in SIDES:
+        if name in msg.sides and wanted in (None, name):
+            sim.fire(msg.sides[name], "change_regarding", params={"regarding": record})
+
+
 HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,
             "untrack": _manual, "categorize": _manual, "uncategorize": _manual, "move": _manual, "delete": _delete,
-            "set": _set, "resend": _resend, "reset_processing_date": _reset}
+            "set": _set, "resend": _resend, "reset_processing_date": _reset, "process_email_from": _process_from,
+            "inbox_rule": _inbox_rule, "auto_reply": _auto_reply, "change_regarding": _change_regarding}
 
 
 def play(sim: Simulator, event: Event) -> None:

@@ -9,7 +9,6 @@ model's vocabulary gives), and which earlier messages a reply belongs with.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.ir import Model
 from ..spec.readings import READING
 from ..spec.scenario import Participant, Scenario
+from .subjects import smart_match
 
 if TYPE_CHECKING:
     from .hooks import Hooks
@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 SIDES = ("outgoing", "incoming")
 
 Env = dict[str, Any]
-#: Smart matching's noise filter, HashFilterKeywords' documented default (R46): leading "word:" prefixes (RE:, FW:);
-#: a phrase such as "Out of office:" is not one word and stays (R129).
-HASH_FILTER_KEYWORDS = r"^[\s]*([\w]+\s?:[\s]*)+"
-#: HashMinAddressCount's default: at least this many From/To/Cc/Bcc addresses in common (R46).
-MIN_ADDRESSES = 2
 
 
 class Party:
@@ -172,6 +167,9 @@ class World:
                                        p.kind in vocab.mailbox_kinds)
         self.messages: dict[str, Message] = {}
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        # per mailbox: the Inbox rules that move arriving mail, in the order they were made (first that applies
+        # wins): (only from this sender, or None for all mail; destination folder; a tracked folder's record)
+        self.inbox_rules: dict[str, list[tuple[str | None, str, str | None]]] = {}
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
         # Told when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
         # message: the prover pins an effect's value only once something depends on it (hooks.py).
@@ -242,33 +240,6 @@ class World:
     def stored_ancestor(self, msg: Message) -> Message | None:
         return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
 
-    def addresses(self, msg: Message) -> set[str]:
-        """The distinct addresses of the From, To, Cc and Bcc lines."""
-        return {self.parties[p].address for p in (msg.author, *msg.to, *msg.cc, *msg.bcc)}
-
-    def subject_words(self, msg: Message) -> tuple[str, ...]:
-        """What smart matching hashes of a subject (R46): the words left after the leading 'word:' prefixes are
-        stripped (HashFilterKeywords' default), in lower case, and the tracking token as one more word when the
-        subject carries it (the prover learns that the token was read)."""
-        words = tuple(re.sub(HASH_FILTER_KEYWORDS, "", msg.subject).lower().split())
-        if self.hooks is not None:
-            self.hooks.read(msg.id, "has_token")
-        token = msg.shared.get("token_of") if msg.shared.get("has_token") else None
-        return (*words, f"crm:{token}") if token else words
-
-    def smart_match(self, msg: Message) -> Message | None:
-        """The most recent stored earlier message whose subject hashes equal this one's and that shares at least
-        two addresses with it (R46: HashDeltaSubjectCount 0, HashMinAddressCount 2). The rule that correlates on it,
-        and whether smart matching is on, are the model's (`smart_correlates`)."""
-        words = self.subject_words(msg)
-        mine = self.addresses(msg)
-        for other in sorted(self.messages.values(), key=lambda m: -m.order):
-            if other.order >= msg.order or not self.message_stored(other):
-                continue
-            if self.subject_words(other) == words and len(mine & self.addresses(other)) >= MIN_ADDRESSES:
-                return other
-        return None
-
     def advance_watermarks(self, processed: set[str]) -> None:
         """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
         for msg in self.messages.values():
@@ -280,6 +251,18 @@ class World:
                 copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
                 if pid in processed:
                     copy.reprocess = False
+
+    def process_from_now(self, pid: str) -> None:
+        """The mailbox's Process Email From date (the later of its own and its server profile's) is set to now:
+        every message already in the mailbox counts as processed, so none is evaluated automatically (R122)."""
+        for msg in self.messages.values():
+            copy = msg.copies.get(pid)
+            if copy is not None and copy.folder != "none":
+                self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
+        for msg in self.messages.values():
+            copy = msg.copies.get(pid)
+            if copy is not None:
+                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
 
     def reset_processing(self, pid: str) -> None:
         """The mailbox's processing date moved earlier (R21): its watermark goes back and its items are seen anew."""
@@ -373,7 +356,7 @@ class World:
                     "headers_dropped", "create_fails"):
             return getattr(msg, name)
         if name == "smart_match":
-            match = self.smart_match(msg)
+            match = smart_match(self, msg)
             return (match.id, None) if match else None
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)

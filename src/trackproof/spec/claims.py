@@ -15,7 +15,7 @@ from ..errors import Loc, TrackproofError
 from ..spec import expr as X
 from .ir import Attribute, Model, Vocabulary
 from .readings import READING, parse_choices
-from .scenario import Scenario, parse_event, parse_participants
+from .scenario import Scenario, email_ids, parse_event, parse_participants
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
 
@@ -144,7 +144,7 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
     events = tuple(parse_event(raw, ev_loc, i + 1) for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs,
                                                                                        strict=True)))
-    ids = [str(e.params["id"]) for e in events if e.kind == "send" and "id" in e.params]
+    ids = email_ids(events)
     vocab = outcome_vocabulary(model.vocabulary)
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     names = {"org": "org", **{pid: X.PARTY for pid in participants}, **{eid: OUTCOME for eid in ids}}

@@ -35,9 +35,16 @@ EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "delete": ({"email", "by", "in", "side"}, {"email"}),
     "set": (set(), set()),
     "reset_processing_date": ({"mailbox"}, {"mailbox"}),
+    "process_email_from": ({"mailbox"}, {"mailbox"}),
+    "inbox_rule": ({"mailbox", "moves_to", "regarding", "from"}, {"mailbox", "moves_to"}),
+    "auto_reply": ({"id", "from", "to_email", "headers_dropped"}, {"id", "from", "to_email"}),
+    "change_regarding": ({"email", "regarding", "side"}, {"email", "regarding"}),
 }
+#: The event kinds that create an email, named by their `id` parameter.
+CREATES_EMAIL = ("send", "auto_reply")
 #: The parameter an event written as `- outlook_start: X` (a bare value) stands for.
-SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox"}
+SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox",
+              "process_email_from": "mailbox"}
 
 
 @dataclass(frozen=True)
@@ -181,3 +188,8 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
     return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
                     org, participants, events, expect, expect_locs, readings)
+
+
+def email_ids(events: tuple[Event, ...]) -> list[str]:
+    """The emails a sequence of events creates, in order (claims' conclusions and watched expressions name them)."""
+    return [str(e.params["id"]) for e in events if e.kind in CREATES_EMAIL and "id" in e.params]
