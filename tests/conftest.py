@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from trackproof.cli import main
-from trackproof.simulate.engine import Outcome, simulate
+from trackproof.simulate.engine import simulate
+from trackproof.simulate.outcomes import Outcome
 from trackproof.spec.ir import Model
 from trackproof.spec.loader import load_model
 from trackproof.spec.scenario import load_scenario
@@ -22,6 +23,16 @@ os.environ["TRACKPROOF_SELF_CHECK"] = "1"  # the prover checks every run's path 
 # tests/test_cache.py, which turns them on in a temporary folder.
 os.environ["TRACKPROOF_NO_CACHE"] = "1"
 EXAMPLES = ROOT / "examples"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden files of tests/golden/ from the current output instead of comparing")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
 
 
 @pytest.fixture(scope="session")

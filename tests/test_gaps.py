@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.explore.gaps import Gaps, _matches, find_gaps, signature
+from trackproof.explore.gaps import Gaps, find_gaps
+from trackproof.explore.situations import matches, signature
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate
 from trackproof.spec.claims import Claim, load_claims
@@ -54,7 +55,7 @@ def test_missed_scenarios_replay_and_no_claim_covers_them(model: Model, forum_cl
         assert compare(scenario, outcomes) == [], m.id
         assert {o.key: (o.status if o.stored else "not stored") for o in outcomes} == m.outcome, m.id
         sig = signature(scenario, {})
-        assert not any(_matches(sig, signature(c.scenario, c.kinds)) and all(
+        assert not any(matches(sig, signature(c.scenario, c.kinds)) and all(
             scenario.participants.get(o) is None or o == "org" for (o, _) in c.fixed) for c in forum_claims), m.id
 
 

@@ -392,3 +392,40 @@ def test_z3_terms_agree_with_the_simulator_on_every_conclusion(model: Model, cla
         assert z3.is_true(value) == path.holds and (z3.is_true(value) or z3.is_false(value)), (claim_id, value)
         for pin in builder.pins:  # what the term assumed of the run holds under its own settings
             assert z3.is_true(z3.simplify(z3.substitute(pin, *pairs))), (claim_id, pin)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "proofs").glob("*.yaml")), ids=lambda p: p.name)
+def test_term_reuse_changes_no_answer(model: Model, path: Path) -> None:
+    """Term reuse (prove/reuse.py) is a speed-up only: with it off, every claim under proofs/ gets the same verdict,
+    holds_when, counterexample, rules and confidence."""
+    for claim in load_claims(path, model):
+        on = prove_claim(model, claim, examples=2, reuse=True).verdict
+        off = prove_claim(model, claim, examples=2, reuse=False).verdict
+        assert (on.verdict, on.holds_under_defaults, on.holds_when) == (off.verdict, off.holds_under_defaults,
+                                                                        off.holds_when), claim.id
+        assert (on.rules, on.confidence, on.rule_paths) == (off.rules, off.confidence, off.rule_paths), claim.id
+        assert [e.settings for e in (on.counterexample, *on.others) if e] == \
+            [e.settings for e in (off.counterexample, *off.others) if e], claim.id
+
+
+def test_z3api_agrees_with_z3s_own_functions() -> None:
+    """The C-API fast paths build the same formulas as z3's own Python functions (so a z3 release that changes
+    its Python layer but keeps its C API changes nothing here)."""
+    from trackproof.prove import z3api
+
+    a, b, c = z3.Bools("a b c")
+    sort, values = z3api.enum_sort("test-colour", ("red", "green"))
+    x = z3.Const("x", sort)
+    assert z3api.all_of([a, b, c]).eq(z3.And(a, b, c)) and z3api.any_of([a, b]).eq(z3.Or(a, b))
+    assert z3api.all_of([]).eq(z3.BoolVal(True)) and z3api.any_of([]).eq(z3.BoolVal(False))
+    assert z3api.eq(x, values["red"]).eq(x == values["red"]) and z3api.neg(a).eq(z3.Not(a))
+    assert z3api.ite(a, values["red"], values["green"]).eq(z3.If(a, values["red"], values["green"]))
+    assert z3api.implies(a, b).eq(z3.Implies(a, b))
+    assert z3api.constants([z3.And(a, x == values["red"])]) == {"a", "x"}
+    solver = z3api.new_solver()
+    z3api.add(solver, [z3.Or(a, b)])
+    assert z3api.check(solver, z3.Not(a), z3.Not(b)) == z3api.UNSAT
+    assert z3api.core_ids(solver) <= {z3.Not(a).get_id(), z3.Not(b).get_id()}
+    assert z3api.check(solver, z3.Not(a)) == z3api.SAT
+    model = solver.model()
+    assert z3api.model_value(model, z3api.declaration(b)) is True

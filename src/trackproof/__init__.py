@@ -1,8 +1,7 @@
 """trackproof: will this email end up in Dynamics 365? A model of the documented rules, a simulator and proofs.
 
-Architecture, one line a module (see docs/architecture.md):
-errors (codes, messages) -> yamlsrc (YAML with locations) -> vocab, expr, loader, checks (spec -> IR) ->
-evaluate (IR expressions -> Python) -> world, simulate, events (transitions machines) -> report -> cli.
+The folders are the stages of the pipeline, and imports go down it only (docs/architecture.md):
+spec (files -> IR) -> simulate (runs) -> prove (Z3) -> explore (gaps, diff) -> render (diagrams) -> report -> cli.
 """
 
 __version__ = "0.1.0"

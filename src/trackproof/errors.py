@@ -1,8 +1,8 @@
 """Error codes, locations and compiler-style messages.
 
-Every message trackproof prints about bad input lives here, with a stable code. A `SpecError` carries a source
-location; `format_error` renders it as ``file:line:col: error[CODE]: message`` followed by the offending line and a
-caret, the way compilers do. This module is not a logger and does no I/O beyond reading the offending line.
+Every message trackproof prints about bad input lives here, with a stable code. A `TrackproofError` carries a
+source location; `format_error` renders it as ``file:line:col: error[CODE]: message`` followed by the offending
+line and a caret, the way compilers do. This module is not a logger and does no I/O beyond reading the offending line.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ EXITS = {0: "the differences were found (none, or some: both are answers)"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("a", metavar="A", help="a settings file or a mode: server_side_sync, outlook_client, "
-                   "forward_mailbox, none")
+    p.add_argument("a", metavar="A", help="a settings file, or a synchronization mode: the name of one of the "
+                   "model's machines that gives its `mode` (model/machines/), e.g. server_side_sync")
     p.add_argument("b", metavar="B", help="the other settings file or mode")
     add_output(p, ("text", "json"), "json: the documented contract")
 

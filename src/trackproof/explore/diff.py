@@ -16,22 +16,19 @@ from typing import Any
 from ..errors import Loc, TrackproofError
 from ..prove.regions import closest
 from ..prove.rulepaths import PathRun, enumerate_paths, run_path
-from ..prove.scope import Setup, prepare
+from ..prove.setup import Setup, prepare
 from ..prove.z3api import SAT, add, check, new_solver
 from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .gaps import SETTLE, Situation, _outcome_text, _situation_claim, load_situations
+from .situations import SETTLE, Situation, load_situations, outcome_text, situation_claim
 
-MODES: dict[str, dict[Setting, Any]] = {
-    "server_side_sync": {("X", "incoming"): "sss", ("X", "outgoing"): "sss"},
-    "outlook_client": {("org", "deployment"): "on_premises", ("X", "incoming"): "outlook",
-                       ("X", "outgoing"): "outlook"},
-    "forward_mailbox": {("X", "incoming"): "forward", ("X", "outgoing"): "sss",
-                        ("org", "forward_mailbox_active"): True},
-    "none": {("X", "incoming"): "none", ("X", "outgoing"): "none"},
-}
+
+def modes(model: Model) -> dict[str, dict[Setting, Any]]:
+    """The modes a diff may name (the machines' `mode` in model/machines/), as settings of user X and the org."""
+    return {name: {("org" if owner == "org" else "X", setting): value for (owner, setting), value in m.mode.items()}
+            for name, m in model.machines.items() if m.mode}
 
 
 @dataclass(frozen=True)
@@ -58,15 +55,16 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
     """The fixed settings a name or settings file stands for (X's mailbox configured, approved and enabled)."""
     fixed: dict[Setting, Any] = {("org", k): a.default for k, a in model.vocabulary.groups["org"].items()}
     fixed.update({("X", "approved"): True, ("X", "enabled"): True})
-    if source in MODES:
-        fixed.update(MODES[source])
+    named = modes(model)
+    if source in named:
+        fixed.update(named[source])
         return fixed
     try:
         org = load_settings_file(model, source)
     except TrackproofError as err:
         if err.code == "E101":
             raise TrackproofError("E402", f"'{source}' is neither a settings file nor a mode",
-                                  Loc(source, 0, 0), "modes: " + ", ".join(MODES)) from None
+                                  Loc(source, 0, 0), "modes: " + ", ".join(named)) from None
         raise
     fixed.update({("org", k): v for k, v in org.items()})
     mailbox = model.vocabulary.groups["mailbox"]
@@ -77,7 +75,7 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
 def _name(source: str) -> str:
     import os
 
-    return source if source in MODES else os.path.splitext(os.path.basename(source))[0]
+    return os.path.splitext(os.path.basename(source))[0]  # a mode's name is its own
 
 
 def _outcome(run: PathRun) -> dict[str, str]:
@@ -92,7 +90,7 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
     for situation in situations:
         sides: list[tuple[Claim, Setup, list[PathRun]]] = []
         for tag, fixed in zip(("A", "B"), setups, strict=True):
-            claim = _situation_claim(model, situation, fixed, f"@{tag}")
+            claim = situation_claim(model, situation, fixed, f"@{tag}")
             prepared = prepare(model, claim)
             paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
             sides.append((claim, prepared, [p for p in paths if p.feasible]))
@@ -119,8 +117,8 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                     continue
                 changed = {sa.label(s): v for s, v in shared.items() if sa.defaults.get(s) != v}
                 when = (" when " + ", ".join(f"{k} = {v}" for k, v in changed.items())) if changed else ""
-                with_b = "; ".join(_outcome_text(k, o) for k, o in wb.outcomes.items())
-                with_a = "; ".join(_outcome_text(k, o) for k, o in wa.outcomes.items())
+                with_b = "; ".join(outcome_text(k, o) for k, o in wb.outcomes.items())
+                with_a = "; ".join(outcome_text(k, o) for k, o in wa.outcomes.items())
                 says = situation.says[0].upper() + situation.says[1:]
                 sentence = f"{says}{when}: with {name_b}, {with_b}; with {name_a}, {with_a}."
                 file_a = scenario_text(ca, sa.defaults, wa.settings, wa.outcomes, f"{situation.says} (with {name_a})")

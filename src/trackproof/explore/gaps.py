@@ -11,28 +11,12 @@ closest to the defaults first, then fewest events.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Loc
 from ..spec.claims import Claim, Setting
-from ..spec.expr import BOOL, Expr
 from ..spec.ir import Model
-from ..spec.scenario import SHORT_FORM, Event, Participant, Scenario, parse_event, parse_participants
-from ..spec.shipped import default_model_dir
-from ..spec.yamlsrc import expect_mapping, expect_sequence, load_file
-
-SETTLE = ("sync", "outlook_start", "outlook_stop")
-TRUE = Expr("const", BOOL, Loc("<gaps>", 0, 0), "True", True)
-
-
-@dataclass(frozen=True)
-class Situation:
-    id: str
-    group: str
-    says: str
-    scenario: Scenario
+from .situations import SETTLE, Situation, load_situations, matches, outcome_text, signature, situation_claim
 
 
 @dataclass(frozen=True)
@@ -59,76 +43,6 @@ class Gaps:
     setups: list[dict[str, Any]]
 
 
-def load_situations(model: Model, path: str | None = None) -> list[Situation]:
-    path = path or os.path.join(default_model_dir(), "situations.yaml")
-    doc = expect_mapping(load_file(path), Loc(path, 1, 1), "the situations")
-    people = parse_participants(model, expect_mapping(doc["participants"], doc.locs["participants"], "participants"))
-    out = []
-    items = expect_sequence(doc["situations"], doc.locs["situations"], "situations")
-    for raw, loc in zip(items, items.locs, strict=True):
-        spec = expect_mapping(raw, loc, "a situation")
-        events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
-        events = [parse_event(e, e_loc, i + 1) for i, (e, e_loc) in enumerate(zip(events_raw, events_raw.locs,
-                                                                             strict=True))]
-        used = (_mentioned(events) & set(people)) | {"X"}
-        members = {m for pid in used for m in people[pid].members}
-        parts = {pid: p for pid, p in people.items() if pid in used | members}
-        out.append(Situation(str(spec["id"]), str(spec["group"]), str(spec["says"]),
-                             Scenario(path, str(spec["id"]), str(spec["says"]), {}, parts, tuple(events), {}, {})))
-    return out
-
-
-def _mentioned(events: list[Any]) -> set[str]:
-    found: set[str] = set()
-    for e in events:
-        for key, value in e.params.items():
-            if key in ("from", "to", "cc", "bcc", "by", "regarding", "user") or key in SHORT_FORM.values():
-                found.update(value if isinstance(value, list) else [str(value)])
-    return found - {e.params.get("id") for e in events} - {e.params.get("email") for e in events}
-
-
-def signature(scenario: Scenario, kinds: dict[str, tuple[str, ...]]) -> tuple[Any, ...]:
-    """The situation a premise describes: its emails and actions with participants replaced by their kinds and
-    emails by their order, sync cycles and Outlook sessions aside."""
-    order: dict[str, int] = {}
-    out = []
-    for e in scenario.events:
-        if e.kind in SETTLE:
-            continue
-        items = []
-        for key, value in sorted(e.params.items()):
-            values = value if isinstance(value, list) else [value]
-            shown: list[Any] = []
-            for v in values:
-                if isinstance(v, str) and v in scenario.participants:
-                    shown.append(frozenset(kinds.get(v, (scenario.participants[v].kind,))))
-                elif key in ("id", "email", "reply_to", "forward_of"):
-                    shown.append(order.setdefault(str(v), len(order)))
-                else:
-                    shown.append(v)
-            items.append((key, tuple(shown)))
-        out.append((e.kind, tuple(items)))
-    return tuple(out)
-
-
-def _matches(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    if len(a) != len(b):
-        return False
-    for (ka, ia), (kb, ib) in zip(a, b, strict=True):
-        if ka != kb or [k for k, _ in ia] != [k for k, _ in ib]:
-            return False
-        for (_, va), (_, vb) in zip(ia, ib, strict=True):
-            if len(va) != len(vb):
-                return False
-            for x, y in zip(va, vb, strict=True):
-                if isinstance(x, frozenset) and isinstance(y, frozenset):
-                    if not x & y:
-                        return False
-                elif x != y:
-                    return False
-    return True
-
-
 def setup_of(claim: Claim) -> dict[Setting, Any]:
     """The setup a claim describes: its fixed settings of the organisation and of X, the user the catalogue's
     situations are about (other participants' settings belong to its premise)."""
@@ -143,55 +57,13 @@ def _setups(claims: list[Claim]) -> list[dict[Setting, Any]]:
     return seen or [{}]
 
 
-def _situation_claim(model: Model, situation: Situation, fixed: dict[Setting, Any], tag: str) -> Claim:
-    parts: dict[str, Participant] = dict(situation.scenario.participants)
-    org: dict[str, Any] = {}
-    applied: dict[Setting, Any] = {}
-    for (owner, name), value in fixed.items():
-        if owner == "org":
-            org[name] = value
-            applied[(owner, name)] = value
-        elif owner in parts:
-            parts[owner] = replace(parts[owner], settings={**parts[owner].settings, name: value})
-            applied[(owner, name)] = value
-    # Then time passes: a sync cycle, and X's Outlook runs where X uses the legacy client.
-    events = list(situation.scenario.events)
-    events.append(Event(len(events) + 1, "sync", {}, {}, events[-1].loc))
-    if "outlook" in (fixed.get(("X", "incoming")), fixed.get(("X", "outgoing"))):
-        events.append(Event(len(events) + 1, "outlook_start", {"user": "X"}, {}, events[-1].loc))
-        events.append(Event(len(events) + 1, "sync", {}, {}, events[-1].loc))  # what Outlook sent is synced
-    scenario = replace(situation.scenario, org=org, participants=parts, events=tuple(events))
-    # What ranges: the organisation's settings and X's (the user the claims are about); the other participants of a
-    # situation are as the catalogue describes them.
-    free = tuple(s for s in _candidates(model, scenario) if s[0] in ("org", "X") and s not in applied)
-    return Claim(f"{situation.id}{tag}", situation.says, "", scenario.path, Loc(scenario.path, 1, 1), scenario,
-                 applied, free, {}, None, TRUE)
-
-
-def _candidates(model: Model, scenario: Scenario) -> list[Setting]:
-    vocab = model.vocabulary
-    out: list[Setting] = [("org", n) for n in vocab.groups["org"]]
-    x = scenario.participants["X"]
-    out += [("X", n) for n in vocab.groups["mailbox"]] if x.kind in ("user", "queue") else []
-    out += [("X", n) for n in vocab.groups["party"] if n != "kind"]
-    return out
-
-
-def _outcome_text(key: str, outcome: Any) -> str:
-    if not outcome.stored:
-        return f"{key} is not stored"
-    extra = [f"accepted by {outcome.accepted_by}"] if outcome.accepted_by else []
-    extra += [f"Regarding {outcome.regarding}"] if outcome.regarding else []
-    return f"{key} is stored ({outcome.status}{', ' + ', '.join(extra) if extra else ''})"
-
-
 def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | None = None, jobs: int = 1) -> Gaps:
     """Every behaviour class of every catalogue situation in each setup of the claims; those no claim covers,
     folded and ranked. Each (setup, situation) is explored on its own, on up to `jobs` processes: every answer is
     chosen canonically (ADR 003), so the result does not depend on `jobs`."""
     from ..parallel import parallel_map
     from ..prove.rulepaths import enumerate_paths
-    from ..prove.scope import prepare
+    from ..prove.setup import prepare
 
     situations = situations if situations is not None else load_situations(model)
     transitions = {t.id for t in model.transitions}
@@ -227,19 +99,19 @@ def _explore(model: Model, situation: Situation, order: int, setups: list[dict[S
     """One situation in one setup: (behaviour classes, how many a claim covers, the rules they exercise when
     covered, the missed scenarios)."""
     from ..prove.rulepaths import closest_run, enumerate_paths
-    from ..prove.scope import prepare
+    from ..prove.setup import prepare
     from ..prove.z3api import any_of
     from ..simulate.scenario_file import scenario_text, setting_text
 
     fixed = setups[index]
-    claim = _situation_claim(model, situation, fixed, f"@{index}")
+    claim = situation_claim(model, situation, fixed, f"@{index}")
     prepared = prepare(model, claim)
     space = prepared.space
     paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
     feasible = [p for p in paths if p.feasible]
     rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]
     sig = signature(claim.scenario, {})
-    if any(theirs == fixed and _matches(sig, csig) for csig, theirs in claim_sigs):
+    if any(theirs == fixed and matches(sig, csig) for csig, theirs in claim_sigs):
         return len(feasible), len(feasible), set().union(*rules_of), []
     missed = []
     folded: dict[tuple[Any, ...], list[int]] = {}
@@ -256,7 +128,7 @@ def _explore(model: Model, situation: Situation, order: int, setups: list[dict[S
         changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
         when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
             " under the default settings"
-        outcome = "; ".join(_outcome_text(k, o) for k, o in run.outcomes.items())
+        outcome = "; ".join(outcome_text(k, o) for k, o in run.outcomes.items())
         rules = tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
                       if any(r in rules_of[i] for i in members))
         n_events = sum(1 for e in claim.scenario.events if e.kind not in SETTLE)

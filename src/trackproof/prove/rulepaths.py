@@ -28,7 +28,8 @@ from ..spec.ir import Model
 from ..spec.scenario import Participant, Scenario
 from .recorder import PathRecorder
 from .regions import closest, mentioned
-from .scope import Setup, Space
+from .scope import Space
+from .setup import Setup
 from .terms import Builder, ReadLog
 from .z3api import RLIMIT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
 

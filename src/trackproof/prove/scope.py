@@ -1,29 +1,21 @@
 """A claim's scope: the settings it ranges over as Z3 variables, their defaults, and the constraints between them.
 
-`prepare` is what every user of the prover starts with (check, gaps, diff): the claim's Space and the base
-formulas every query assumes (the vocabulary's constraints and the claim's `assume`). Variables, their atoms
+Variables, their atoms
 `setting == value` and the enumeration sorts are made once per process and shared by every claim, so that `X.filter`
 is the same variable in all of them (consistency asks several claims' regions together).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import z3
 
 from ..spec.claims import Claim, Setting
 from ..spec.expr import BOOL, PARTY
 from ..spec.ir import Attribute, Model
-from ..spec.scenario import email_ids
-from . import z3api
 from .z3api import any_of, declaration, enum_sort, eq, model_value, neg
-
-if TYPE_CHECKING:
-    from .reuse import TermReuse
 
 NONE = "!none"
 
@@ -148,45 +140,3 @@ class Space:
         return f"{setting[0]}.{setting[1]}"
 
 
-@dataclass(frozen=True)
-class Setup:
-    """What every query about a claim starts from: its Space, the formulas the scope assumes, and how its runs
-    reuse the terms they build (reuse.py; NO_REUSE builds every term afresh, with the same answers)."""
-
-    space: Space
-    base: tuple[z3.BoolRef, ...]
-    reuse: TermReuse
-
-
-def emails_of(claim: Claim) -> list[str]:
-    """The emails a claim's premise creates, in order."""
-    return email_ids(claim.scenario.events)
-
-
-def prepare(model: Model, claim: Claim, reuse: bool | None = None) -> Setup:
-    """The claim's Space and base: the vocabulary's constraints on each participant that may have a mailbox, and
-    the claim's own `assume`, as Z3 formulas over the free settings. `reuse`: whether runs reuse terms across
-    runs (None: yes, unless the environment sets TRACKPROOF_NO_REUSE)."""
-    from ..simulate.engine import engine
-    from ..simulate.world import World
-    from .reuse import NoReuse, TermCache
-    from .terms import Builder, ReadLog
-
-    space = Space(model, claim, emails_of(claim))
-    out = list(space.background)
-    world = World(model, claim.scenario)
-    builder = Builder(space, ReadLog(world), engine(model).compiler)
-    env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-                           "__world": world, **{pid: pid for pid in claim.scenario.participants}}
-    for c in model.vocabulary.constraints:
-        for pid, p in claim.scenario.participants.items():
-            if p.kind in ("user", "queue") or (pid, "kind") in space.vars:
-                out.append(builder.term(c.expr, {**env, "p": pid}))
-    if claim.assume is not None:
-        out.append(builder.term(claim.assume, env))
-    if reuse is None:
-        reuse = not os.environ.get("TRACKPROOF_NO_REUSE")
-    return Setup(space, tuple(out + builder.pins), TermCache(model, space) if reuse else NoReuse())
-
-
-__all__ = ["NONE", "Setup", "Space", "emails_of", "prepare", "z3api"]

@@ -19,7 +19,8 @@ from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from .regions import closest, cube_formula, holds_when, regions
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
-from .scope import Setup, Space, prepare
+from .scope import Space
+from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
 
 

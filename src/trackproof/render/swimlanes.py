@@ -13,7 +13,7 @@ import os
 import textwrap
 from dataclasses import dataclass
 
-from ..report.run import describe_event
+from ..simulate.narrate import describe_event
 from ..simulate.outcomes import Outcome
 from ..spec.scenario import CREATES_EMAIL, Event, Scenario
 from .dot import quote, style

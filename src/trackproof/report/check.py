@@ -11,10 +11,10 @@ from typing import Any
 from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
 from ..prove.verdict import Example, Verdict
+from ..simulate.narrate import describe_event
 from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.ir import Model
 from .itf import itf, trace
-from .run import describe_event
 
 
 def condition_text(cubes: list[dict[str, list[Any]]] | None) -> str:

@@ -7,14 +7,33 @@ triggers on the activity sides; the rules that decide what follows are in model/
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import Loc, TrackproofError
+from ..spec.ir import Model
 from ..spec.scenario import Event
-from .world import SIDES, Message, Side
+from .world import SIDES, Message, Side, World
 
-if TYPE_CHECKING:
-    from .engine import Simulator
+
+class Simulator(Protocol):
+    """What an event needs of the run it happens in (engine.Simulator): the world, and the mail mechanics and
+    triggers the engine carries out."""
+
+    model: Model
+    world: World
+
+    def fire(self, side: Side, trigger: str, actor: str | None = None,
+             params: dict[str, Any] | None = None) -> bool: ...
+
+    def deliver(self, msg: Message) -> None: ...
+
+    def new_side(self, msg: Message, name: str) -> Side: ...
+
+    def add_copy(self, msg: Message, pid: str, role: str) -> None: ...
+
+    def decide(self, definition: str, party: str) -> bool: ...
+
+    def check_constraints(self, event: Event | None) -> None: ...
 
 ORIGINS = ("crm", "outlook", "outside")
 

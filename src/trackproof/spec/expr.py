@@ -3,43 +3,24 @@
 A Python-like subset, parsed with `ast` and checked against an allow-list of node types: boolean logic, comparison,
 membership in a set of values, `any(... for r in coll)`, `all(...)`, `first(r for r in coll if ...)`,
 `coalesce(a, b)`, `a if c else b`, and calls of the model's named definitions. Nothing is ever `eval`ed: the checked
-tree is compiled by evaluate.py (Python closures) and, in a later issue, to Z3 terms. Every node keeps its location.
+tree is compiled by simulate/evaluate.py (Python closures) and by prove/terms.py (Z3 terms). Every node keeps its
+location.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import Loc, TrackproofError
+from .ir import BOOL, EMAIL, NULL, PARTY, PARTY_SET, REF_TYPES, STR, Expr, Vocabulary
 
 if TYPE_CHECKING:
-    from .ir import Vocabulary
     from .yamlsrc import Origin
 
-BOOL = "bool"
-NULL = "null"
-STR = "str"
-PARTY = "party"
-EMAIL = "email"
-PARTY_SET = "set[party]"
-REF_TYPES = (PARTY, EMAIL)
 BUILTINS = ("any", "all", "first", "coalesce")
-
-
-@dataclass(frozen=True)
-class Expr:
-    """A type-checked expression node. `text` is its source text; `loc` where it starts."""
-
-    kind: str  # const | var | attr | not | and | or | cmp | set | quant | first | coalesce | if | call
-    type: str
-    loc: Loc
-    text: str
-    value: object = None  # const: the value; var/attr/call: the name; cmp: the operator; quant: any|all
-    args: tuple[Expr, ...] = ()
-    var: str = ""  # quant/first: the bound variable
-    owner: str = ""  # attr: the object type the attribute belongs to
+__all__ = ["BOOL", "BUILTINS", "EMAIL", "NULL", "PARTY", "PARTY_SET", "REF_TYPES", "STR", "Expr", "calls", "conjuncts",
+           "parse"]
 
 
 class _Ctx:

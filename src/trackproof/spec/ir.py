@@ -1,19 +1,40 @@
 """The intermediate representation: the model as frozen data, each node with its source location.
 
-The simulator (simulate.py), and the prover and renderer of later issues, read only these classes; none of them
-reads YAML. This module holds data only: loading is in loader.py, checking in checks.py.
+The simulator (simulate/), the prover (prove/) and the renderer (render/) read only these classes; none of them
+reads YAML. This module holds data only: parsing expressions is expr.py's, loading loader.py's, the structural
+checks structure.py's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..errors import Loc
 
-if TYPE_CHECKING:
-    from .expr import Expr
+#: The types of expressions besides the vocabulary's enumerations.
+BOOL = "bool"
+NULL = "null"
+STR = "str"
+PARTY = "party"
+EMAIL = "email"
+PARTY_SET = "set[party]"
+REF_TYPES = (PARTY, EMAIL)
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A type-checked expression node. `text` is its source text; `loc` where it starts."""
+
+    kind: str  # const | var | attr | not | and | or | cmp | set | quant | first | coalesce | if | call
+    type: str
+    loc: Loc
+    text: str
+    value: object = None  # const: the value; var/attr/call: the name; cmp: the operator; quant: any|all
+    args: tuple[Expr, ...] = ()
+    var: str = ""  # quant/first: the bound variable
+    owner: str = ""  # attr: the object type the attribute belongs to
+
 
 #: Object types whose attributes expressions may read; `party` is the union of party, mailbox and copy.
 OBJECT_TYPES = ("org", "email", "party", "event", "reading")
@@ -150,6 +171,8 @@ class Machine:
     states: tuple[str, ...]
     transitions: tuple[Transition, ...]  # its own and the inherited ones that fit its states
     loc: Loc
+    # the settings that put a user's mailbox in this mode: ("org" or "mailbox", setting) -> value
+    mode: dict[tuple[str, str], object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Loc, TrackproofError
-from ..spec import expr as X
+from . import expr as X
 from .ir import (
     Action,
     Constraint,
@@ -33,7 +33,7 @@ from .ir import (
 from .readings import load_readings, with_readings
 from .shipped import default_model_dir
 from .structure import check_machines
-from .vocab import load_vocabulary
+from .vocab import check_setting_value, load_vocabulary
 from .yamlsrc import Mapping, as_list, check_keys, expect_mapping, expect_sequence, load_file
 
 LEVEL = {"H": 3, "M": 2, "L": 1}
@@ -203,8 +203,8 @@ def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], states:
              dests: dict[str, dict[str, str]], sources: dict[str, Source], rulebook: dict[str, DocumentedRule],
              counter: list[int]) -> tuple[Mapping, list[Transition]]:
     doc = expect_mapping(load_file(path), Loc(str(path), 1, 1), "a machine")
-    check_keys(doc, {"machine", "title", "extends", "states", "transitions"}, {"machine", "states", "transitions"},
-               "a machine")
+    check_keys(doc, {"machine", "title", "extends", "mode", "states", "transitions"},
+               {"machine", "states", "transitions"}, "a machine")
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in defs.items()}
     out: list[Transition] = []
     for raw, loc in zip(expect_sequence(doc["transitions"], doc.locs["transitions"], "transitions"),
@@ -280,7 +280,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         if name in docs:
             raise TrackproofError("E307", f"machine '{name}' is defined twice", doc.locs["machine"])
         docs[name], own[name] = doc, transitions
-    machines = _resolve_machines(docs, own, states)
+    machines = _resolve_machines(docs, own, states, vocab)
     union: dict[tuple[str, int], Transition] = {}
     for m in machines.values():
         for t in m.transitions:
@@ -290,8 +290,29 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     return replace(model, notes=tuple(check_machines(model)))
 
 
+def _mode(doc: Mapping, vocab: Vocabulary) -> dict[tuple[str, str], Any]:
+    """A machine's `mode`: the settings that put a user's mailbox in this mode (`trackproof diff` takes a mode's
+    name), as (owner, setting) -> value where the owner is "org" or "mailbox"."""
+    if "mode" not in doc:
+        return {}
+    raw = expect_mapping(doc["mode"], doc.locs["mode"], "mode")
+    check_keys(raw, {"org", "mailbox"}, set(), "mode")
+    out: dict[tuple[str, str], Any] = {}
+    for owner in ("org", "mailbox"):
+        if owner not in raw:
+            continue
+        settings = expect_mapping(raw[owner], raw.locs[owner], f"mode.{owner}")
+        for name, value in settings.items():
+            attr = vocab.groups[owner].get(str(name))
+            if attr is None:
+                raise TrackproofError("E402", f"unknown {owner} setting '{name}'", settings.key_locs[name])
+            check_setting_value(attr, value, vocab.enums, settings.locs[name])
+            out[(owner, str(name))] = value
+    return out
+
+
 def _resolve_machines(docs: dict[str, Mapping], own: dict[str, list[Transition]],
-                      states: dict[str, State]) -> dict[str, Machine]:
+                      states: dict[str, State], vocab: Vocabulary) -> dict[str, Machine]:
     machines: dict[str, Machine] = {}
     every: dict[str, list[Transition]] = {}
     seen_ids: dict[str, Transition] = {}
@@ -323,7 +344,7 @@ def _resolve_machines(docs: dict[str, Mapping], own: dict[str, list[Transition]]
         every[name] = inherited + own[name]
         fits = [t for t in every[name] if t.source in own_states and (t.dest is None or t.dest in own_states)]
         machine = Machine(name, str(doc.get("title", name)), str(parent) if parent else None, own_states,
-                          tuple(fits), doc.loc)
+                          tuple(fits), doc.loc, _mode(doc, vocab))
         machines[name] = machine
         return machine
 

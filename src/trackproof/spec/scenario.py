@@ -1,6 +1,6 @@
 """Scenario files: settings that differ from the defaults, participants, a sequence of events, expectations.
 
-This module reads and validates a scenario into frozen data (`Scenario`); simulate.py plays it. Everything a
+This module reads and validates a scenario into frozen data (`Scenario`); simulate/ plays it. Everything a
 scenario names is checked here against the model's vocabulary, with the file, line and column of the mistake.
 The format is documented in docs/scenarios.md.
 """
