@@ -15,6 +15,7 @@ from ..simulate.narrate import describe_event
 from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.ir import Model
 from .itf import itf, trace
+from .run import grouped
 
 
 def condition_text(cubes: list[dict[str, list[Any]]] | None) -> str:
@@ -71,7 +72,8 @@ def sentences(verdict: Verdict, run: Example) -> list[str]:
         why = o.reason.split(" At event ")[0]
         if o.why_not:
             why += f" At event {o.why_not_event} no rule could fire: " + "; ".join(
-                f"{rule} needs {detail.split(': ', 1)[-1]}" for rule, detail in o.why_not[:3])
+                f"{rules} {'need' if ', ' in rules else 'needs'} {detail.split(': ', 1)[-1]}"
+                for rules, detail in grouped(o.why_not)[:3])
         out.append(f"Outcome: {key} is {state}. {why}")
     return [f"{i}. {s}" for i, s in enumerate(out, 1)]
 

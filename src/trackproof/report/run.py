@@ -51,6 +51,15 @@ def _rule_line(model: Model, rules: tuple[str, ...]) -> str:
     return text
 
 
+def grouped(why_not: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The rules that could not fire, those stopped by the same condition named together ("S-accept,
+    S-accept-fails": a rule and its failure twin), in the order of their first appearance."""
+    order: dict[str, list[str]] = {}
+    for rule, why in why_not:
+        order.setdefault(why, []).append(rule)
+    return [(", ".join(rules), why) for why, rules in order.items()]
+
+
 def reading_text(model: Model, scenario: Scenario, point: str, choice: str) -> str:
     """One reading an outcome rests on: which, how sure, and whether the scenario chose it or it is the default."""
     r = model.readings[point]
@@ -104,7 +113,8 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         if o.why_not:
             lines.append(f"  Why: {o.reason.split(' At event ')[0]}")
             lines.append(f"  At event {o.why_not_event} no rule could fire:")
-            lines += [f"    - {rule} needs {why}" for rule, why in o.why_not]
+            lines += [f"    - {rules} {'need' if ', ' in rules else 'needs'} {why}"
+                      for rules, why in grouped(o.why_not)]
         else:
             lines.append(f"  Why: {o.reason}")
         if o.assumptions:

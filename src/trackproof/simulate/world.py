@@ -356,7 +356,9 @@ class World:
                     "headers_dropped", "create_fails"):
             return getattr(msg, name)
         if name == "smart_match":
-            match = smart_match(self, msg)
+            earlier = sorted((m for m in self.messages.values() if m.order < msg.order and self.message_stored(m)),
+                             key=lambda m: -m.order)
+            match = smart_match(msg, earlier, lambda pid: self.parties[pid].address)
             return (match.id, None) if match else None
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)
