@@ -37,6 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--examples", type=whole_number, metavar="N", default=1,
                    help="up to N counterexamples per violated claim, each changing another set of settings "
                         "(a minimal way to break the claim), fewest changes first (default: 1)")
+    p.add_argument("--reading", action="append", default=[], metavar="POINT=READING",
+                   help="decide the claims under this reading of a disputed point (model/readings.yaml), e.g. "
+                        "R91=gates_filters, instead of its default; claims that choose one themselves keep theirs "
+                        "(repeatable)")
     p.add_argument("--no-cache", action="store_true",
                    help="prove every claim afresh, ignoring and not writing the cache of results (kept per "
                         "claim group, keyed on the model, the claims and trackproof's own code)")
@@ -55,7 +59,7 @@ def execute(args: argparse.Namespace) -> int:
         key = cache.model_key(args.model_dir or default_model_dir()) + "\n" + cache.engine_key()
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
                                with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key,
-                               examples=args.examples)
+                               examples=args.examples, readings=args.reading)
     emit(text, args.output)
     if args.exit_zero:
         return EXIT_OK
@@ -72,17 +76,18 @@ def default_claim_files() -> list[str]:
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
                 progress: TextIO | None = None, with_model: bool = False, jobs: int = 1,
-                cache_key: str | None = None, examples: int = 1) -> tuple[str, str]:
+                cache_key: str | None = None, examples: int = 1, readings: list[str] | None = None) -> tuple[str, str]:
     """Prove every claim of `files` and report. `cache_key`: what the results depend on besides the claims (the
     model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
-    claim, each for another reason."""
+    claim, each for another reason. `readings`: POINT=READING choices of disputed points for every claim."""
     from ..cache import cached
     from ..prove.batch import prove_all
     from ..prove.modelcheck import check_model
     from ..report.check import summary
-    from ..spec.claims import load_claims
+    from ..spec.claims import load_claims, with_readings
 
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
+    claims = with_readings(model, claims, readings or [])
     done = [0]
 
     def on_done(claim: Claim) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
+from ..prove.sensitivity import Assumption, ReadingVerdict
 from ..prove.verdict import Example, Verdict
 from ..simulate.narrate import describe_event
 from ..simulate.scenario_file import scenario_text, value_text
+from ..spec.claims import Setting
 from ..spec.ir import Model
 from .itf import itf, trace
 from .run import grouped
@@ -101,10 +103,48 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
         "holds_when_cubes": v.holds_when, "counterexample": cex,
         "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
         "confidence": v.confidence, "reason": v.reason,
-        "coverage": {"rule_paths": v.rule_paths, "settings_in_scope": len(v.scope.settings),
+        "coverage": {"rule_paths": v.rule_paths, "settings_in_scope": len(_settings(v)),
+                     "readings_in_scope": len(v.scope.settings) - len(_settings(v)),
                      "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"},
         "location": str(v.claim.loc),
+        "readings": [{"point": r.point, "question": model.readings[r.point].question, "default": r.default,
+                      "depends": r.depends,
+                      "verdicts": [{"reading": c, "verdict": verdict, "holds_under_defaults": d}
+                                   for c, verdict, d in r.verdicts]} for r in v.readings],
+        "assumes": [{"setting": a.setting, "value": a.value, "confidence": a.confidence,
+                     "otherwise": [{"value": value, "answer": answer} for value, answer in a.otherwise]}
+                    for a in v.assumes],
     }
+
+
+def _settings(v: Verdict) -> list[Setting]:
+    """The claim's free settings, without the readings of disputed points (which range like settings)."""
+    return [s for s in v.scope.settings if s[0] != "reading"]
+
+
+ANSWERS = {"holds": "it holds", "fails": "it does NOT hold", "impossible": "the premise cannot happen"}
+
+
+def assumes_text(v: Verdict) -> str:
+    """The uncertain defaults the answer under the defaults rests on, as `run`'s Assumes line says them."""
+    def otherwise(a: Assumption) -> str:
+        return "; ".join(f"with {value_text(value)} {ANSWERS[answer]}" for value, answer in a.otherwise)
+
+    return "; ".join(f"{a.setting} = {value_text(a.value)} (documented default of confidence {a.confidence}; "
+                     f"{otherwise(a)})" for a in v.assumes)
+
+
+def readings_text(model: Model, r: ReadingVerdict) -> str:
+    """What the verdict is under each reading of one disputed point."""
+    question = model.readings[r.point].question
+    differ = len({d for _, _, d in r.verdicts}) > 1
+    parts = []
+    for choice, verdict, at_defaults in r.verdicts:
+        text = f"with {choice}{' (the default)' if choice == r.default else ''} {verdict}"
+        if differ and at_defaults is not None:
+            text += f", under the defaults it {'holds' if at_defaults else 'does NOT hold'}"
+        parts.append(text)
+    return f"Depends on {r.point} ({question}): " + "; ".join(parts) + "."
 
 
 def to_text(model: Model, verdicts: list[Verdict]) -> str:
@@ -117,14 +157,25 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         lines.append(f'  "{v.claim.text}"')
         if v.claim.reading:
             lines.append(f"  Read as: {v.claim.reading}")
+        chosen = [(n, c) for (o, n), c in v.claim.fixed.items() if o == "reading"]
+        if chosen:
+            lines.append("  Under the reading " + "; ".join(f"{n} = {c} (chosen; the default is "
+                                                            f"{model.readings[n].default})" for n, c in chosen))
         if v.verdict == "unknown":
             lines.append(f"  The solver gave up: {v.reason}. This is not a proof.")
         if v.verdict == "vacuous":
             lines.append(f"  The premise can never happen, so nothing is proved: {v.reason}")
         if v.holds_under_defaults is not None and v.verdict != "vacuous":
             lines.append(f"  Under Dynamics 365's defaults: {'holds' if v.holds_under_defaults else 'does NOT hold'}.")
+            if v.assumes:
+                lines.append(f"  Assumes: {assumes_text(v)}")
         if v.verdict in ("proved", "violated"):
             lines.append(f"  Holds when: {condition_text(v.holds_when)}")
+        lines += [f"  {readings_text(model, r)}" for r in v.readings if r.depends]
+        same = [r.point for r in v.readings if not r.depends]
+        if same:
+            lines.append(f"  The same under every reading of {', '.join(same)} (disputed points it reads: "
+                         "model/readings.yaml).")
         if v.counterexample is not None:
             lines.append("  Counterexample (fewest changes from the defaults):")
             lines += [f"    {s}" for s in sentences(v, v.counterexample)]
@@ -138,7 +189,9 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         if weak:
             lines.append(f"  Rests on rules of lower confidence: {', '.join(weak)}")
         if v.verdict != "unknown":
-            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {len(v.scope.settings)} free settings "
+            settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
+            also = f" and {points} disputed readings" if points else ""
+            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {settings} free settings{also} "
                          f"for the premise's {len(v.claim.scenario.events)} events.")
         lines.append("")
     counts = summary(verdicts)

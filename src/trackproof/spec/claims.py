@@ -57,6 +57,8 @@ def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> 
     groups = model.vocabulary.groups
     if owner == "org":
         return groups["org"].get(name)
+    if owner == READING:
+        return groups.get(READING, {}).get(name)
     if kind in ("user", "queue") and name in groups["mailbox"]:
         return groups["mailbox"][name]
     return groups["party"].get(name) if name != "kind" else None
@@ -64,7 +66,7 @@ def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> 
 
 def _setting_key(model: Model, key: str, loc: Loc, kinds: dict[str, str]) -> tuple[Setting, Attribute]:
     owner, _, name = key.partition(".")
-    if owner != "org" and owner not in kinds:
+    if owner not in ("org", READING) and owner not in kinds:
         raise TrackproofError("E401", f"unknown participant '{owner}' in '{key}'", loc)
     attr = setting_attribute(model, owner, name, kinds.get(owner))
     if attr is None:
@@ -180,3 +182,26 @@ def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
             raise TrackproofError("E307", f"claim id '{c.id}' is used twice (first at {seen[c.id]})", c.loc)
         seen[c.id] = c.loc
     return claims
+
+
+def with_readings(model: Model, claims: list[Claim], chosen: list[str]) -> list[Claim]:
+    """The claims with the readings chosen on the command line (`--reading R91=gates_filters`), for every claim
+    that does not choose that point's reading itself."""
+    where = Loc("<--reading>", 1, 1)
+    choices: dict[str, str] = {}
+    for item in chosen:
+        point, sep, choice = item.partition("=")
+        if not sep:
+            raise TrackproofError("E402", f"'--reading {item}': write POINT=READING, e.g. R91=gates_filters", where)
+        mapping = Mapping({point: choice})
+        mapping.loc, mapping.locs, mapping.key_locs = where, {point: where}, {point: where}
+        choices.update(parse_choices(model.readings, mapping, where, "--reading"))
+    out = []
+    for claim in claims:
+        extra = {(READING, p): c for p, c in choices.items() if (READING, p) not in claim.fixed}
+        if extra:
+            scenario = replace(claim.scenario, readings={**claim.scenario.readings, **{n: c for (_, n), c in
+                                                                                       extra.items()}})
+            claim = replace(claim, fixed={**claim.fixed, **extra}, scenario=scenario)
+        out.append(claim)
+    return out
