@@ -26,7 +26,8 @@ EXITS = {0: "every claim is proved (and the model has no fault)",
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
-    add_output(p, ("text", "json", "junit", "sarif"), "junit, sarif: for CI dashboards and code scanning")
+    add_output(p, ("text", "json", "junit", "sarif", "markdown"),
+               "junit, sarif: for CI dashboards and code scanning; markdown: a table of the verdicts")
     p.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when claims are violated, vacuous or unknown (bad input still exits 2)")
@@ -137,6 +138,7 @@ def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consiste
     from ..report.check import consistency_text, model_text, summary, to_text, verdict_json
     from ..report.junit import junit
     from ..report.sarif import sarif
+    from ..report.table import markdown
 
     faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
@@ -149,6 +151,8 @@ def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consiste
         text = junit(model, verdicts, findings or [])
     elif fmt == "sarif":
         text = json.dumps(sarif(model, verdicts, findings or []), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        text = markdown(model, verdicts)
     else:
         text = (to_text(model, verdicts) if verdicts else "") + consistency_text(verdicts, joint)
         if findings is not None:

@@ -109,18 +109,20 @@ def _answer(scope: z3.Solver, inside: z3.Solver, outside: z3.Solver, point: list
     return "impossible" if check(scope, *point) == SAT else None
 
 
-def assumptions(model: Model, space: Space, base: list[z3.BoolRef], inside: z3.Solver,
-                outside: z3.Solver) -> tuple[Assumption, ...]:
-    """The uncertain defaults whose change alone changes the answer under the defaults (whether the claim holds
-    there, or whether its premise can happen at all). `base`: the scope (default readings); `inside`, `outside`: the
-    scope with where the claim holds (and can happen), and where it does not."""
+def assumptions(model: Model, space: Space, base: list[z3.BoolRef], inside: z3.Solver, outside: z3.Solver,
+                read: set[Setting]) -> tuple[Assumption, ...]:
+    """The uncertain defaults the answer under the defaults rests on: those the run under the defaults read to
+    decide (`read`, as `trackproof run` lists them), each with what changing it alone does to that answer (whether
+    the claim holds there, or whether its premise can happen at all; nothing, when another setting must change
+    too). `base`: the scope (default readings); `inside`, `outside`: the scope with where the claim holds (and can
+    happen), and where it does not."""
     scope = new_solver()
     add(scope, base)
     defaults = [space.equals(q, v) for q, v in space.defaults.items() if q[1] != "kind"]
     answer = _answer(scope, inside, outside, defaults)
     out = []
     for s in space.vars:
-        if s[0] == READING or s[1] == "kind" or s not in space.read:
+        if s[0] == READING or s[1] == "kind" or s not in read:
             continue
         level = _uncertain(model, space, s)
         if level is None:
@@ -132,6 +134,5 @@ def assumptions(model: Model, space: Space, base: list[z3.BoolRef], inside: z3.S
                 found = _answer(scope, inside, outside, [*rest, space.equals(s, value)])
                 if found is not None and found != answer:
                     others.append((value, found))
-        if others:
-            out.append(Assumption(space.label(s), space.defaults[s], level, tuple(others)))
+        out.append(Assumption(space.label(s), space.defaults[s], level, tuple(others)))
     return tuple(out)

@@ -125,7 +125,8 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
                                               key=repr)
     simply = None if cubes is None else any_of([*(cube_formula(space, c) for c in cubes),
                                                 *(p.condition for p in infeasible)])
-    assumed = assumptions(model, space, list(setup.base), solvers.inside, solvers.outside)
+    read = _assumed_at_defaults(model, claim)
+    assumed = assumptions(model, space, list(setup.base), solvers.inside, solvers.outside, read)
     decided = replace(unknown, holds_under_defaults=at_defaults, holds_when=shown, assumes=assumed)
     if not violated:
         return proof(replace(decided, verdict=Kind.PROVED), simply)
@@ -186,6 +187,21 @@ def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
                 found.update(defs)
     order = [t.id for t in model.transitions] + list(model.definitions)
     return tuple(r for r in dict.fromkeys(order) if r in found)
+
+
+def _assumed_at_defaults(model: Model, claim: Claim) -> set[Setting]:
+    """The uncertain defaults the premise's run under the defaults decides on, as `trackproof run` lists them: that
+    run leaves every setting the claim does not fix at its default (the prover's own runs give every setting)."""
+    from ..errors import TrackproofError
+    from ..simulate.engine import Simulator
+
+    sim = Simulator(model, claim.scenario)
+    sim.explain = False
+    try:
+        outcomes = sim.run()
+    except TrackproofError:
+        return set()
+    return {(key.partition(".")[0], key.partition(".")[2]) for o in outcomes for key, _ in o.assumed}
 
 
 def _reading_confidence(model: Model, dependence: tuple[ReadingVerdict, ...], level: str) -> str:

@@ -128,9 +128,11 @@ ANSWERS = {"holds": "it holds", "fails": "it does NOT hold", "impossible": "the 
 def assumes_text(v: Verdict) -> str:
     """The uncertain defaults the answer under the defaults rests on, as `run`'s Assumes line says them."""
     def otherwise(a: Assumption) -> str:
-        return "; ".join(f"with {value_text(value)} {ANSWERS[answer]}" for value, answer in a.otherwise)
+        if not a.otherwise:
+            return "; changing it alone changes nothing here"
+        return "".join(f"; with {value_text(value)} {ANSWERS[answer]}" for value, answer in a.otherwise)
 
-    return "; ".join(f"{a.setting} = {value_text(a.value)} (documented default of confidence {a.confidence}; "
+    return "; ".join(f"{a.setting} = {value_text(a.value)} (documented default of confidence {a.confidence}"
                      f"{otherwise(a)})" for a in v.assumes)
 
 

@@ -331,7 +331,8 @@ class Simulator:
         return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
                        f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                        f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps), assumptions, why_not, why_not_event, readings)
+                       tuple(side.steps), assumptions, why_not, why_not_event, readings,
+                       tuple((k, v) for k, v in sorted(assumed.items()) if not k.startswith(prefix)))
 
     def _describe_assumption(self, key: str, level: str) -> str:
         owner, _, name = key.partition(".")

@@ -33,6 +33,7 @@ class Outcome:
     why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
     why_not_event: int = 0
     readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
+    assumed: tuple[tuple[str, str], ...] = ()  # ("owner.setting", confidence) of each assumption, as data
 
 
 class OutcomeResolver:
