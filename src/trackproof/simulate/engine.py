@@ -236,7 +236,7 @@ class Simulator:
                 self.world.overwritten.add((pid, "kind"))  # the prover reads the new kind, not the free setting
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
-        msg.sender = self.world.resolve_sender(msg.author)
+        msg.sender = self.world.resolve_sender(msg.author, self.world.tracker(msg))
 
     def drop_unresolved(self, msg: Message) -> None:
         unresolved = self.model.vocabulary.kind_roles["unresolved"]

@@ -147,6 +147,8 @@ def _send(sim: Simulator, event: Event) -> None:
                 sim.add_copy(msg, match, role)
     for member in _dl_members(sim, msg):
         sim.add_copy(msg, member, "dl")
+    if not is_mailbox:  # received mail: a record owned by the tracking mailbox's owner is preferred (R120)
+        msg.sender = world.resolve_sender(author, world.tracker(msg))
     outgoing = sim.new_side(msg, "outgoing") if is_mailbox else None
     if any(c.role != "sender" for c in msg.copies.values()) or outgoing is None:
         sim.new_side(msg, "incoming")

@@ -31,12 +31,12 @@ Env = dict[str, Any]
 class Party:
     """A participant as mail sees it: its kind, address and settings, whether it has a mailbox, its members."""
 
-    __slots__ = ("address", "id", "is_mailbox", "kind", "members", "settings")
+    __slots__ = ("address", "disabled", "id", "is_mailbox", "kind", "members", "owner", "settings")
 
     def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...],
-                 is_mailbox: bool) -> None:
+                 is_mailbox: bool, owner: str | None = None, disabled: bool = False) -> None:
         self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-        self.is_mailbox = is_mailbox
+        self.is_mailbox, self.owner, self.disabled = is_mailbox and not disabled, owner, disabled
 
 
 class Copy:
@@ -164,7 +164,7 @@ class World:
         self.parties: dict[str, Party] = {}
         for p in scenario.participants.values():
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
-                                       p.kind in vocab.mailbox_kinds)
+                                       p.kind in vocab.mailbox_kinds, p.owner, p.disabled)
         self.messages: dict[str, Message] = {}
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
         # per mailbox: the Inbox rules that move arriving mail, in the order they were made (first that applies
@@ -200,16 +200,32 @@ class World:
 
     # --- mail mechanics -------------------------------------------------------------------------------------
     def matches(self, pid: str) -> tuple[str, ...]:
-        """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them)."""
+        """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them); a
+        disabled user never matches (R74, R120)."""
         address = self.parties[pid].address
-        return tuple(q.id for q in self.parties.values() if q.address == address)
+        return tuple(q.id for q in self.parties.values() if q.address == address and not q.disabled)
 
-    def resolve_sender(self, pid: str) -> str:
-        """The one record the From address resolves to, by the vocabulary's kind order (R74)."""
+    def tracker(self, msg: Message) -> str | None:
+        """The mailbox that tracks a received message, for sender resolution: its first Dynamics recipient."""
+        return next((p for p, c in msg.copies.items() if c.role != "sender"), None)
+
+    def resolve_sender(self, pid: str, tracker: str | None = None) -> str:
+        """The one record the From address resolves to (R74, R120): a record owned by the tracking mailbox's owner
+        (the user, or the user who owns the queue) first, then the vocabulary's kind order, then the listing order
+        (the earliest created). An address that only a disabled user has stays that user's, whom no filter takes for
+        a lead, contact, account or email-enabled record."""
         order = self.model.vocabulary.sender_order
-        candidates = [self.parties[q] for q in self.matches(pid)]
-        ranked = sorted(candidates, key=lambda q: order.index(q.kind) if q.kind in order else len(order))
-        return ranked[0].id
+        candidates = [self.parties[q] for q in self.matches(pid)] or [self.parties[pid]]
+        mine = None
+        if tracker is not None:
+            party = self.parties[tracker]
+            mine = tracker if party.kind == "user" else party.owner
+
+        def rank(q: Party) -> tuple[int, int]:
+            owned = 0 if mine is not None and q.owner == mine else 1
+            return owned, order.index(q.kind) if q.kind in order else len(order)
+
+        return sorted(candidates, key=rank)[0].id
 
     def recipients(self, msg: Message) -> tuple[str, ...]:
         seen: dict[str, None] = {}

@@ -55,6 +55,8 @@ class Participant:
     settings: dict[str, Any]
     members: tuple[str, ...]
     loc: Loc
+    owner: str | None = None  # the user who owns the record (sender resolution prefers the tracker's own, R120)
+    disabled: bool = False  # a disabled user: never matched by an address, and no mailbox (R74, R120)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
         if kind not in kinds:
             raise TrackproofError("E207", f"'{kind}' is not a kind of participant", spec.locs.get("kind", spec.loc),
                                   "kinds: " + ", ".join(kinds))
-        rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members")})
+        rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members", "owner", "disabled")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
         groups = ("mailbox", "party") if kind in model.vocabulary.mailbox_kinds else ("party",)
         settings = parse_settings(model, rest, groups, f"a {kind} participant")
@@ -115,12 +117,21 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
                 lists = " or ".join(model.vocabulary.kind_roles["expands"])
                 raise TrackproofError("E402", f"only a {lists} has members", spec.key_locs["members"])
             members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
+        disabled = spec.get("disabled", False)
+        if not isinstance(disabled, bool):
+            raise TrackproofError("E402", "'disabled' is true or false", spec.locs["disabled"])
+        if disabled and kind != "user":
+            raise TrackproofError("E402", "only a user is disabled", spec.key_locs["disabled"])
+        owner = spec.get("owner")
         out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
-                                    settings, members, raw.key_locs[pid])
+                                    settings, members, raw.key_locs[pid], str(owner) if owner is not None else None,
+                                    disabled)
     for p in out.values():
         for m in p.members:
             if m not in out:
                 raise TrackproofError("E401", f"unknown participant '{m}' in members of '{p.id}'", p.loc)
+        if p.owner is not None and (p.owner not in out or out[p.owner].kind != "user"):
+            raise TrackproofError("E401", f"the owner of '{p.id}' must be a user participant, not {p.owner!r}", p.loc)
     return out
 
 
