@@ -168,7 +168,8 @@ class Simulator:
         return {"org": None, "reading": None, "event": None, "__event": kwargs.get("params", {}), "__used": {},
                 "__assumed": {},
                 "__world": self.world,
-                "email": (msg.id, side.side), "sender": msg.sender,
+                "email": (msg.id, side.side),
+                "sender": msg.received_from if side.side == "incoming" else msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
 
@@ -237,6 +238,7 @@ class Simulator:
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
         msg.sender = self.world.resolve_sender(msg.author, self.world.tracker(msg))
+        msg.received_from = msg.sender if msg.on_behalf_of is None else msg.received_from
 
     def drop_unresolved(self, msg: Message) -> None:
         unresolved = self.model.vocabulary.kind_roles["unresolved"]

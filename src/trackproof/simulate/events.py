@@ -141,6 +141,7 @@ def _send(sim: Simulator, event: Event) -> None:
     world.messages[eid] = msg
     _token(sim, event, msg)
     sim.add_copy(msg, author, "sender")
+    _on_behalf(sim, event, msg)
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
         for pid in pids:
             for match in world.matches(pid):
@@ -148,7 +149,7 @@ def _send(sim: Simulator, event: Event) -> None:
     for member in _dl_members(sim, msg):
         sim.add_copy(msg, member, "dl")
     if not is_mailbox:  # received mail: a record owned by the tracking mailbox's owner is preferred (R120)
-        msg.sender = world.resolve_sender(author, world.tracker(msg))
+        msg.sender = msg.received_from = world.resolve_sender(author, world.tracker(msg))
     outgoing = sim.new_side(msg, "outgoing") if is_mailbox else None
     if any(c.role != "sender" for c in msg.copies.values()) or outgoing is None:
         sim.new_side(msg, "incoming")
@@ -157,6 +158,25 @@ def _send(sim: Simulator, event: Event) -> None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
         sim.deliver(msg)
+
+
+def _on_behalf(sim: Simulator, event: Event, msg: Message) -> None:
+    """Sent from Outlook on behalf of (or as) another mailbox, a shared one typically: the recipients' From line is
+    that mailbox's, and the sent copy is in the sending user's Sent Items only, unless Exchange is set to save a
+    copy in the shared mailbox's Sent Items too (`copy_in_shared`; R118)."""
+    p = event.params
+    if "on_behalf_of" not in p:
+        if "copy_in_shared" in p:
+            raise event_error(event, "copy_in_shared", "copy_in_shared goes with on_behalf_of")
+        return
+    shared = _party(sim, event, "on_behalf_of")
+    if msg.origin != "outlook" or not sim.world.parties[shared].is_mailbox or shared == msg.author:
+        raise event_error(event, "on_behalf_of", "a user sends from Outlook on behalf of another user's or a "
+                          "queue's mailbox (via: outlook)")
+    msg.on_behalf_of = shared
+    msg.received_from = sim.world.resolve_sender(shared)
+    if _bool(event, "copy_in_shared", False):
+        sim.add_copy(msg, shared, "sender")
 
 
 def _token(sim: Simulator, event: Event, msg: Message) -> None:
@@ -211,15 +231,20 @@ def _held_side(sim: Simulator, event: Event, msg: Message, actor: str) -> Side:
 def _manual(sim: Simulator, event: Event) -> None:
     msg = _message(sim, event)
     actor = _party(sim, event, "by")
-    side = _held_side(sim, event, msg, actor)
-    copy = msg.copies[actor]
+    # a delegate acts on the manager's copy (R73): `mailbox` names whose
+    owner = _party(sim, event, "mailbox") if "mailbox" in event.params else actor
+    if owner != actor and event.kind not in ("track", "categorize", "uncategorize"):
+        raise event_error(event, "mailbox", "a delegate tracks or categorizes in another mailbox, nothing else")
+    side = _held_side(sim, event, msg, owner)
+    copy = msg.copies[owner]
     params: dict[str, Any] = {}
     if event.kind == "track":
         via = event.params.get("via", "app_for_outlook")
         if via not in sim.model.vocabulary.enums["via"]:
             raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
                               "E402")
-        params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
+        params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
+                  "mailbox": owner if owner != actor else None}
     elif event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":

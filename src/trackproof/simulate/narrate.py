@@ -33,7 +33,8 @@ SEND_DETAILS = (("subject_changed", ", with a new subject"),
                 ("headers_dropped", ", without In-Reply-To and ConversationIndex"),
                 ("long_subject", ", with a subject too long for subject and tracking token (cut to fit)"),
                 ("token_over_limit", ", with a tracking token longer than the subject limit (left out)"),
-                ("create_fails", ", which a plug-in or workflow on email creation fails"))
+                ("create_fails", ", which a plug-in or workflow on email creation fails"),
+                ("copy_in_shared", ", a copy saved in the shared mailbox's Sent Items too"))
 
 
 def _describe_send(p: dict[str, Any]) -> str:
@@ -48,6 +49,8 @@ def _describe_send(p: dict[str, Any]) -> str:
         text += f", replying to {p['reply_to']}"
     if "forward_of" in p:
         text += f", forwarding {p['forward_of']}"
+    if p.get("on_behalf_of"):
+        text += f", on behalf of {p['on_behalf_of']}"
     if p.get("subject"):
         text += f", subject {json.dumps(p['subject'])}"
     text += "".join(words for key, words in SEND_DETAILS if p.get(key))
@@ -90,7 +93,18 @@ def _describe_other(e: Event) -> str:
     return e.kind  # pragma: no cover
 
 
+def _in_mailbox(e: Event, text: str) -> str:
+    """A delegate's action: in whose mailbox (R73)."""
+    if e.params.get("mailbox") and e.kind in ("track", "categorize", "uncategorize"):
+        return f"{text[:-1]} in {e.params['mailbox']}'s mailbox."
+    return text
+
+
 def describe_event(e: Event) -> str:
+    return _in_mailbox(e, _describe(e))
+
+
+def _describe(e: Event) -> str:
     if e.kind == "send":
         return _describe_send(e.params)
     simple = SIMPLE.get(e.kind)

@@ -92,6 +92,10 @@ class Message:
                  parent: str | None, flags: dict[str, bool], regarding: str | None, order: int,
                  subject: str = "") -> None:
         self.id, self.origin, self.author, self.sender = mid, origin, author, sender
+        # the record the recipients' From line resolves to: the sender, unless it was sent on behalf of (or as)
+        # another mailbox (R118)
+        self.on_behalf_of: str | None = None
+        self.received_from = sender
         self.to, self.cc, self.bcc = recipients
         self.parent = parent
         self.is_reply = flags["is_reply"]
@@ -384,7 +388,7 @@ class World:
         if name == "sibling_stored":
             return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
         if name == "sender":
-            return msg.sender
+            return msg.received_from if (ref[1] or msg.main.side) == "incoming" else msg.sender
         if name == "parent":
             return (msg.parent, None) if msg.parent else None
         if name == "recipients":
