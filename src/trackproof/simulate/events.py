@@ -43,7 +43,11 @@ def event_error(event: Event, key: str, message: str, code: str = "E404") -> Tra
     loc: Loc = event.locs.get(key, event.loc)
     return TrackproofError(code, message, loc)
 MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
-RULE_FOLDERS = ("subfolder", "tracked_folder", "junk", "deleted")
+RULE_FOLDERS = MOVE_FOLDERS[1:]  # where an Inbox rule moves arriving email
+#: The true/false parameters of `send` that describe the message (long_subject changes nothing: the subject is cut,
+#: the token kept, R97).
+SEND_FLAGS = ("subject_changed", "token_over_limit", "headers_dropped", "create_fails", "attachment_over_limit", "irm",
+              "long_subject")
 
 
 def _party(sim: Simulator, event: Event, key: str) -> str:
@@ -126,16 +130,11 @@ def _send(sim: Simulator, event: Event) -> None:
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
     regarding = _party(sim, event, "regarding") if "regarding" in p else None
-    flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
-             "subject_changed": _bool(event, "subject_changed", False),
-             "token_over_limit": _bool(event, "token_over_limit", False),
-             "headers_dropped": _bool(event, "headers_dropped", False),
-             "create_fails": _bool(event, "create_fails", False),
-             "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
-    _bool(event, "long_subject", False)  # subject + token too long: the subject is cut, the token kept (R97)
+    flags = {name: _bool(event, name, False) for name in SEND_FLAGS}
+    flags.update(is_reply="reply_to" in p, is_forward="forward_of" in p,
+                 in_reply_to_kept=_bool(event, "in_reply_to_kept", True))
     if flags["headers_dropped"] and parent is None:
-        raise event_error(event, "headers_dropped", "only a reply or a forward has In-Reply-To or ConversationIndex "
-                          "headers to drop")
+        raise event_error(event, "headers_dropped", "only a reply or a forward has In-Reply-To headers to drop")
     msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
                   len(world.messages), _subject(event, world.messages[parent] if parent else None, flags))
     world.messages[eid] = msg
@@ -161,12 +160,10 @@ def _send(sim: Simulator, event: Event) -> None:
 
 
 def _on_behalf(sim: Simulator, event: Event, msg: Message) -> None:
-    """Sent from Outlook on behalf of (or as) another mailbox, a shared one typically: the recipients' From line is
-    that mailbox's, and the sent copy is in the sending user's Sent Items only, unless Exchange is set to save a
-    copy in the shared mailbox's Sent Items too (`copy_in_shared`; R118)."""
-    p = event.params
-    if "on_behalf_of" not in p:
-        if "copy_in_shared" in p:
+    """Sent on behalf of (or as) another, shared mailbox: the recipients' From is that mailbox's; the sent copy is in
+    the author's Sent Items only, unless Exchange also saves one in the shared mailbox's (`copy_in_shared`; R118)."""
+    if "on_behalf_of" not in event.params:
+        if "copy_in_shared" in event.params:
             raise event_error(event, "copy_in_shared", "copy_in_shared goes with on_behalf_of")
         return
     shared = _party(sim, event, "on_behalf_of")
@@ -180,13 +177,11 @@ def _on_behalf(sim: Simulator, event: Event, msg: Message) -> None:
 
 
 def _token(sim: Simulator, event: Event, msg: Message) -> None:
-    """Which tracking token the subject carries: an email composed in Dynamics 365 gets its own if the send rule
-    gives it one; a mail client copies the subject, and the token in it, unless the author rewrites the subject and
-    does not keep the token (token_kept)."""
+    """Which tracking token the subject carries: its own for an email composed in Dynamics 365 (if the send rule gives
+    it one); else the parent's, which a mail client copies unless the subject is rewritten without it (token_kept)."""
     world = sim.world
     if "token_kept" in event.params and (msg.origin == "crm" or msg.parent is None):
-        raise event_error(event, "token_kept", "only a reply or a forward from a mail client carries its parent's "
-                          "tracking token (an email sent via crm gets one of its own)")
+        raise event_error(event, "token_kept", "only a reply or forward from a mail client keeps its parent's token")
     if msg.origin == "crm":
         msg.shared["token_of"] = msg.id
     elif msg.parent is not None:
@@ -241,8 +236,8 @@ def _manual(sim: Simulator, event: Event) -> None:
     if event.kind == "track":
         via = event.params.get("via", "app_for_outlook")
         if via not in sim.model.vocabulary.enums["via"]:
-            raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
-                              "E402")
+            raise event_error(event, "via", f"'{via}' is not a tracking tool "
+                              f"({', '.join(sim.model.vocabulary.enums['via'])})", "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
                   "mailbox": owner if owner != actor else None}
     elif event.kind == "categorize":
@@ -266,12 +261,8 @@ def _delete(sim: Simulator, event: Event) -> None:
     msg = _message(sim, event)
     where = event.params.get("in", "outlook")
     if where == "crm":
-        wanted = event.params.get("side")
-        if wanted is not None and wanted not in msg.sides:
-            raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
-        for name in SIDES:
-            if name in msg.sides and wanted in (None, name):
-                sim.fire(msg.sides[name], "delete_crm")
+        for side in _sides(event, msg):
+            sim.fire(side, "delete_crm")
         return
     if where != "outlook":
         raise event_error(event, "in", "delete 'in: outlook' (with 'by') or 'in: crm'", "E402")
@@ -341,24 +332,23 @@ def _resend(sim: Simulator, event: Event) -> None:
     sim.fire(msg.sides["outgoing"], "send", actor=msg.author, params={"regarding": msg.regarding})
 
 
-def _reset(sim: Simulator, event: Event) -> None:
+def _mailbox(sim: Simulator, event: Event) -> str:
     pid = _party(sim, event, "mailbox")
     if not sim.world.parties[pid].is_mailbox:
         raise event_error(event, "mailbox", f"{pid} has no mailbox")
-    sim.world.reset_processing(pid)
+    return pid
+
+
+def _reset(sim: Simulator, event: Event) -> None:
+    sim.world.reset_processing(_mailbox(sim, event))
 
 
 def _process_from(sim: Simulator, event: Event) -> None:
-    pid = _party(sim, event, "mailbox")
-    if not sim.world.parties[pid].is_mailbox:
-        raise event_error(event, "mailbox", f"{pid} has no mailbox")
-    sim.world.process_from_now(pid)
+    sim.world.process_from_now(_mailbox(sim, event))
 
 
 def _inbox_rule(sim: Simulator, event: Event) -> None:
-    pid = _party(sim, event, "mailbox")
-    if not sim.world.parties[pid].is_mailbox:
-        raise event_error(event, "mailbox", f"{pid} has no mailbox")
+    pid = _mailbox(sim, event)
     folder = event.params["moves_to"]
     if folder not in RULE_FOLDERS:
         raise event_error(event, "moves_to", f"'{folder}' is not a folder an Inbox rule moves to "
@@ -366,37 +356,37 @@ def _inbox_rule(sim: Simulator, event: Event) -> None:
     if folder == "tracked_folder" and "regarding" not in event.params:
         raise event_error(event, "moves_to", "a tracked folder is mapped to a record: give 'regarding'", "E404")
     record = _party(sim, event, "regarding") if folder == "tracked_folder" else None
-    only_from = _party(sim, event, "from") if "from" in event.params else None
-    sim.world.inbox_rules.setdefault(pid, []).append((only_from, folder, record))
+    sim.world.inbox_rules.setdefault(pid, []).append(
+        (_party(sim, event, "from") if "from" in event.params else None, folder, record))
 
 
 def _auto_reply(sim: Simulator, event: Event) -> None:
-    """An automatic reply (out of office) from a recipient outside the organisation: an ordinary reply to the
-    email's sender, whose subject starts with 'Automatic reply:' (R51: server-side sync does not look for automatic
-    replies). Which headers it carries is not documented (R129): `headers_dropped` says."""
+    """An automatic reply from a recipient outside the organisation: an ordinary reply to the email's author, its
+    subject behind 'Automatic reply:' (R51, R129); which headers it carries is undocumented: `headers_dropped`."""
     original = _message(sim, event, "to_email")
     author = _party(sim, event, "from")
-    if sim.world.parties[author].is_mailbox:
-        raise event_error(event, "from", f"{author} is a Dynamics {sim.world.parties[author].kind}: an automatic "
-                          "reply from a Dynamics mailbox is not modelled (whether Exchange keeps it in Sent Items is "
-                          "not documented)")
+    if sim.world.parties[author].is_mailbox:  # whether Exchange keeps one in Sent Items is not documented
+        raise event_error(event, "from", f"{author} is a Dynamics mailbox: its automatic replies are not modelled")
     params: dict[str, Any] = {"id": event.params["id"], "from": author, "to": [original.author],
                               "reply_to": original.id, "subject": "Automatic reply: " + original.subject,
                               "headers_dropped": event.params.get("headers_dropped", False)}
-    locs = {k: event.locs.get(k, event.loc) for k in (*params, "to_email")}
-    locs["reply_to"] = locs["to_email"]
+    locs = {**{k: event.locs.get(k, event.loc) for k in params}, "reply_to": event.locs.get("to_email", event.loc)}
     _send(sim, replace(event, kind="send", params=params, locs=locs))
+
+
+def _sides(event: Event, msg: Message) -> list[Side]:
+    """The activity sides an event in Dynamics 365 acts on: the one `side` names, else every one."""
+    wanted = event.params.get("side")
+    if wanted is not None and wanted not in msg.sides:
+        raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
+    return [msg.sides[name] for name in SIDES if name in msg.sides and wanted in (None, name)]
 
 
 def _change_regarding(sim: Simulator, event: Event) -> None:
     msg = _message(sim, event)
     record = _party(sim, event, "regarding") if event.params.get("regarding") is not None else None
-    wanted = event.params.get("side")
-    if wanted is not None and wanted not in msg.sides:
-        raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
-    for name in SIDES:
-        if name in msg.sides and wanted in (None, name):
-            sim.fire(msg.sides[name], "change_regarding", params={"regarding": record})
+    for side in _sides(event, msg):
+        sim.fire(side, "change_regarding", params={"regarding": record})
 
 
 HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,

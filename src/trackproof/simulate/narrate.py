@@ -11,7 +11,8 @@ from ..spec.scenario import Event
 VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook", "outside": "from outside the organisation"}
 
 
-TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client"}
+TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client",
+         "copilot_for_sales": "Copilot for Sales (Save to Dynamics 365)"}
 
 
 SIMPLE = {
@@ -34,7 +35,9 @@ SEND_DETAILS = (("subject_changed", ", with a new subject"),
                 ("long_subject", ", with a subject too long for subject and tracking token (cut to fit)"),
                 ("token_over_limit", ", with a tracking token longer than the subject limit (left out)"),
                 ("create_fails", ", which a plug-in or workflow on email creation fails"),
-                ("copy_in_shared", ", a copy saved in the shared mailbox's Sent Items too"))
+                ("copy_in_shared", ", a copy saved in the shared mailbox's Sent Items too"),
+                ("attachment_over_limit", ", with an attachment over the maximum size"),
+                ("irm", ", protected with Information Rights Management"))
 
 
 def _describe_send(p: dict[str, Any]) -> str:

@@ -105,6 +105,8 @@ class Message:
         self.in_reply_to_kept = flags["in_reply_to_kept"]
         self.headers_dropped = flags.get("headers_dropped", False)
         self.create_fails = flags.get("create_fails", False)
+        self.attachment_over_limit = flags.get("attachment_over_limit", False)
+        self.irm = flags.get("irm", False)
         self.subject = subject  # the subject line without any tracking token
         self.regarding = regarding
         self.order = order
@@ -373,7 +375,7 @@ class World:
         if name == "has_parent":
             return msg.parent is not None
         if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "token_over_limit",
-                    "headers_dropped", "create_fails"):
+                    "headers_dropped", "create_fails", "attachment_over_limit", "irm"):
             return getattr(msg, name)
         if name == "smart_match":
             earlier = sorted((m for m in self.messages.values() if m.order < msg.order and self.message_stored(m)),

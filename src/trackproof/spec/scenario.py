@@ -22,7 +22,7 @@ EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "c
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject", "subject_changed",
               "token_kept", "in_reply_to_kept", "headers_dropped", "long_subject", "token_over_limit", "create_fails",
-              "on_behalf_of", "copy_in_shared", "regarding", "draft"}, {"id", "from"}),
+              "attachment_over_limit", "irm", "on_behalf_of", "copy_in_shared", "regarding", "draft"}, {"id", "from"}),
     "resend": ({"email"}, {"email"}),
     "sync": (set(), set()),
     "outlook_start": ({"user"}, {"user"}),
