@@ -64,3 +64,22 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(scope="session")
+def forum_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`trackproof report proofs/forum-claims.yaml` once per test run, in a process of its own, from the checkout's
+    root (the pack names files as given); shared by tests/test_report.py and tests/test_browser.py."""
+    import subprocess
+    import sys
+
+    from trackproof.render.svg import available
+
+    out = tmp_path_factory.mktemp("pack")
+    done = subprocess.run([sys.executable, "-m", "trackproof", "report", "proofs/forum-claims.yaml", "-o", str(out),
+                           "--renderer", "dot" if available("dot") else "wasm"], cwd=ROOT,
+                          env={**os.environ, "PYTHONHASHSEED": "0", "TRACKPROOF_NO_CACHE": "1"},
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(out / "report.html"), str(out / "report.md")]
+    return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from trackproof.render.diagrams import EXTENSIONS, default_diagrams, highlighted, settings_example
 from trackproof.render.dot import edges_of, nodes_of, to_dot
 from trackproof.render.mermaid import to_mermaid
-from trackproof.render.model import Diagram, edge_key, machine_diagram
+from trackproof.render.model import Diagram, edge_key, kept_as_is, machine_diagram
 from trackproof.render.svg import available, dot_digest, stamp, to_svg
 from trackproof.spec.ir import Model
 from trackproof.spec.loader import load_model
@@ -30,8 +32,18 @@ def test_machine_diagram_has_exactly_the_ir_states_and_edges(model: Model, machi
     assert nodes_of(dot) == {*m.states, "__start"}
     drawn = edges_of(dot) - {("__start", model.initial, "")}
     expected = {(t.source, t.dest or t.source, t.id) for t in m.transitions}
-    found = {(a, b, rule) for a, b, label in drawn for rule in label.split("\n")[-1].split(", ")}
+    found = {(a, b, rule.split(" (")[0]) for a, b, label in drawn for rule in label.split("\n")[-1].split(", ")}
     assert found == expected
+    uncertain = {t.id for t in m.transitions if t.provenance.confidence != "H"}
+    tagged = {rule.split(" (")[0] for _, _, label in drawn for rule in label.split("\n")[-1].split(", ")
+              if rule.endswith((" (M)", " (L)"))}
+    assert tagged == uncertain  # not by colour alone
+    simple = to_dot(machine_diagram(model, m, guards=False))
+    assert nodes_of(simple) == nodes_of(dot) and "[" not in "".join(label for _, _, label in edges_of(simple))
+    loops = {(t.source, t.source) for t in kept_as_is(m)}
+    assert {(a, b, label.split("\n")[-1]) for a, b, label in edges_of(simple)} == {
+        (a, b, label.split("\n")[-1]) for a, b, label in drawn | {("__start", model.initial, "")}
+        if (a, b) not in loops or "[" in label}
 
 
 def committed(model: Model) -> list[Diagram]:
@@ -117,12 +129,34 @@ def test_forcing_a_missing_renderer_fails_with_a_hint(capsys: pytest.CaptureFixt
     assert status == 2 and "error[E502]" in err and "apt-get install graphviz" in err
 
 
-@pytest.mark.skipif(not available("dot") and not os.environ.get("TRACKPROOF_REQUIRE_DOT"),
-                    reason="Graphviz's dot is not installed here (CI installs it and sets TRACKPROOF_REQUIRE_DOT)")
+NEEDS_DOT = pytest.mark.skipif(
+    not available("dot") and not os.environ.get("TRACKPROOF_REQUIRE_DOT"),
+    reason="Graphviz's dot is not installed here (CI installs it and sets TRACKPROOF_REQUIRE_DOT)")
+
+
+@NEEDS_DOT
 def test_dot_renderer(model: Model) -> None:
     svg = to_svg(to_dot(default_diagrams(model)[1]), "dot")
     ET.fromstring(svg.encode("utf-8"))
     assert "by the dot renderer" in svg and "pending_send" in svg
+
+
+@NEEDS_DOT
+def test_diagrams_with_dot_are_the_same_bytes_over_ten_runs(tmp_path: Path) -> None:
+    """One `dot` process per diagram: a process drawing several graphs in a row carried state from one to the next
+    and changed an SVG about one run in three (issue 11). Each run in its own process, with its own hash seed."""
+    runs = []
+    for i in range(10):
+        out = tmp_path / f"run{i}"
+        done = subprocess.run([sys.executable, "-m", "trackproof", "diagrams", "--renderer", "dot", "--out", str(out)],
+                              env={**os.environ, "PYTHONHASHSEED": str(i)}, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        runs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert len(runs[0]) == 3 * len(default_diagrams(load_model()))
+    for i, run in enumerate(runs[1:], 2):
+        differ = sorted(name for name in run if run[name] != runs[0][name])
+        assert run.keys() == runs[0].keys() and not differ, f"run {i} differs from run 1 in {differ}"
 
 
 def test_settings_comparison_colours_what_differs(model: Model) -> None:

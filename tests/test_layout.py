@@ -30,7 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"render"}),
     frozenset({"report"}),
     frozenset({"cli"}),
-    frozenset({"__init__", "__main__"}),  # the package's face: the command and the Python API
+    frozenset({"__init__", "__main__", "api"}),  # the package's face: the command and the Python API (api.py)
 )
 
 

@@ -126,12 +126,20 @@ def test_verdicts_do_not_depend_on_z3_search_order(model: Model, forum: dict[str
 
 
 CONCLUSIONS = ROOT / "tests" / "claims" / "conclusions.yaml"
+HELD = ROOT / "tests" / "claims" / "held.yaml"
 
 
-@pytest.mark.parametrize("claim_id", [line.split("id: ")[1].strip() for line in
-                                      CONCLUSIONS.read_text(encoding="utf-8").splitlines() if "  - id: " in line])
-def test_conclusions_reading_settings_agree_with_brute_force(model: Model, claim_id: str) -> None:
-    claim = next(c for c in load_claims(CONCLUSIONS, model) if c.id == claim_id)
+def _ids(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("id: ")[1].split("#")[0].strip() for line in lines if "  - id: " in line]
+
+
+@pytest.mark.parametrize(("path", "claim_id"), [*((CONCLUSIONS, i) for i in _ids(CONCLUSIONS)),
+                                                *((HELD, i) for i in _ids(HELD))])
+def test_conclusions_reading_settings_agree_with_brute_force(model: Model, path: Path, claim_id: str) -> None:
+    """Conclusions reading settings (conclusions.yaml) and decisions held back until read (held.yaml): the verdict
+    and holds_when agree with brute force over the whole scope."""
+    claim = next(c for c in load_claims(path, model) if c.id == claim_id)
     verdict = prove_claim(model, claim).verdict
     assert verdict.holds_when is not None
     settings = list(verdict.scope.settings)
@@ -429,3 +437,13 @@ def test_z3api_agrees_with_z3s_own_functions() -> None:
     assert z3api.check(solver, z3.Not(a)) == z3api.SAT
     model = solver.model()
     assert z3api.model_value(model, z3api.declaration(b)) is True
+
+
+def test_a_claim_with_too_many_rule_paths_is_unknown_and_says_what_to_narrow(model: Model,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = next(c for c in load_claims(FORUM, model) if c.id == "SSS-2")
+    monkeypatch.setattr(rulepaths, "MAX_PATHS", 2)
+    verdict = prove_claim(model, claim).verdict
+    assert verdict.verdict == "unknown" and verdict.holds_when is None and verdict.counterexample is None
+    assert "more than 2 rule paths: narrow the claim" in verdict.reason and "scope.fixed" in verdict.reason
+    assert any(name in verdict.reason for name in ("X.filter", "org.use_correlation"))

@@ -15,12 +15,12 @@ from types import ModuleType
 from typing import NoReturn
 
 from ..errors import TrackproofError, format_error
-from . import check, diagrams, diff, gaps, run, validate
+from . import check, diagrams, diff, gaps, report, run, schema, validate
 from .common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, epilog
 
 #: The commands, in the order --help lists them; each module has HELP, EXITS, add_arguments and execute.
-COMMANDS: dict[str, ModuleType] = {"run": run, "check": check, "diagrams": diagrams, "gaps": gaps, "diff": diff,
-                                   "validate": validate}
+COMMANDS: dict[str, ModuleType] = {"run": run, "check": check, "report": report, "diagrams": diagrams, "gaps": gaps,
+                                   "diff": diff, "validate": validate, "schema": schema}
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:

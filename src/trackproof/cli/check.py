@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict
 from typing import TYPE_CHECKING, TextIO
 
 from ..spec.shipped import default_model_dir
@@ -48,16 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from .. import cache
     from ..cache import load_model_cached
     from ..parallel import default_jobs
 
     model = load_model_cached(args.model_dir)
     files = args.files if args.files else ([] if args.model else default_claim_files())
     with_model = args.model or not args.files
-    key = None
-    if cache.enabled() and not args.no_cache:
-        key = cache.model_key(args.model_dir or default_model_dir()) + "\n" + cache.engine_key()
+    key = cache_key(args.model_dir, args.no_cache)
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
                                with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key,
                                examples=args.examples, readings=args.reading)
@@ -65,6 +61,15 @@ def execute(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return EXIT_OK
     return {"proved": EXIT_OK, "failed": EXIT_FAILED, "unknown": EXIT_UNKNOWN}[status]
+
+
+def cache_key(model_dir: str | None, no_cache: bool) -> str | None:
+    """What the results cache is keyed on besides the claims (the model and the engine), or None without it."""
+    from .. import cache
+
+    if not cache.enabled() or no_cache:
+        return None
+    return cache.model_key(model_dir or default_model_dir()) + "\n" + cache.engine_key()
 
 
 def default_claim_files() -> list[str]:
@@ -81,14 +86,31 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
     """Prove every claim of `files` and report. `cache_key`: what the results depend on besides the claims (the
     model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
     claim, each for another reason. `readings`: POINT=READING choices of disputed points for every claim."""
-    from ..cache import cached
-    from ..prove.batch import prove_all
-    from ..prove.modelcheck import check_model
     from ..report.check import summary
     from ..spec.claims import load_claims, with_readings
 
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
     claims = with_readings(model, claims, readings or [])
+    verdicts, joint, findings = prove_claims(model, claims, progress, with_model, jobs, cache_key, examples)
+    if cex_dir:
+        write_counterexamples(cex_dir, verdicts)
+    faults = [f for f in findings or [] if f.kind != "gap"]
+    text = render(model, fmt, verdicts, joint, findings)
+    counts = summary(verdicts)
+    status = "unknown" if counts["unknown"] else (
+        "failed" if counts["violated"] or counts["vacuous"] or faults else "proved")
+    return text, status
+
+
+def prove_claims(model: Model, claims: list[Claim], progress: TextIO | None = None, with_model: bool = False,
+                 jobs: int = 1, cache_key: str | None = None, examples: int = 1,
+                 ) -> tuple[list[Verdict], list[Consistency], list[Finding] | None]:
+    """Prove the claims (and check the model's rules when `with_model`), with the results cache when `cache_key`
+    is given; a progress line on a terminal."""
+    from ..cache import cached
+    from ..prove.batch import prove_all
+    from ..prove.modelcheck import check_model
+
     done = [0]
 
     def on_done(claim: Claim) -> None:
@@ -104,14 +126,7 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
                                           cache_key, examples)
     if progress is not None and progress.isatty():
         progress.write("\r\033[K")
-    if cex_dir:
-        write_counterexamples(cex_dir, verdicts)
-    faults = [f for f in findings or [] if f.kind != "gap"]
-    text = render(model, fmt, verdicts, joint, findings)
-    counts = summary(verdicts)
-    status = "unknown" if counts["unknown"] else (
-        "failed" if counts["violated"] or counts["vacuous"] or faults else "proved")
-    return text, status
+    return verdicts, joint, findings
 
 
 def write_counterexamples(folder: str, verdicts: list[Verdict]) -> None:
@@ -135,18 +150,13 @@ def write_counterexamples(folder: str, verdicts: list[Verdict]) -> None:
 def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consistency],
            findings: list[Finding] | None) -> str:
     """The verdicts (and the model check's findings, when it ran) in the format asked for."""
-    from ..report.check import consistency_text, model_text, summary, to_text, verdict_json
+    from ..report.check import check_json, consistency_text, model_text, to_text
     from ..report.junit import junit
     from ..report.sarif import sarif
     from ..report.table import markdown
 
-    faults = [f for f in findings or [] if f.kind != "gap"]
     if fmt == "json":
-        doc: dict[str, object] = {"claims": [verdict_json(model, v) for v in verdicts],
-                                  "consistency": [asdict(c) for c in joint], "summary": summary(verdicts)}
-        if findings is not None:
-            doc["model"] = {"findings": [asdict(f) for f in findings], "faults": len(faults)}
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(check_json(model, verdicts, joint, findings), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "junit":
         text = junit(model, verdicts, findings or [])
     elif fmt == "sarif":

@@ -4,9 +4,10 @@ Each time the simulator evaluates a guard, an effect or an action condition (or 
 bookkeeping), the recorder pins the expression's Z3 term to the value the simulator saw: `term == value`. The
 conjunction of the pins is the run's path condition: exactly the settings under which the model takes the same
 rule path (ADR 003). Two refinements keep rule paths to what can change an answer:
-- an effect's value (Regarding, accepting entity, correlated email, token) is held back until something reads it
-  (`read`), or until the run ends if the caller reports that field; runs that differ only in a value nothing
-  depends on are then one rule path, not several;
+- a decision whose value only sets a fact is held back until something reads that fact (`read`), or until the run
+  ends if the caller reports it: an effect's value (Regarding, accepting entity, correlated email, token), what a
+  sync cycle decided for a mailbox's watermark, the class of a participant's kind where only the mail mechanics
+  tell it apart (an unknown address, a list). Runs that differ only in what nothing read are one rule path;
 - what fixed the fields a term read joins the path condition at once, not held back with the term's own field:
   the value recorded depends on them whether or not anything reads that field.
 How a term is obtained (built, or reused from an earlier run) is reuse.py's business, not this module's.
@@ -24,6 +25,7 @@ from ..spec.ir import Model
 from .reuse import Entry, Point, TermReuse
 from .scope import Space
 from .terms import Builder, ReadLog, quiet
+from .z3api import is_value
 
 
 def _names(env: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -43,19 +45,26 @@ class PathRecorder:
         self.builder = builder
         self.shape = shape  # the kinds' classes the world was built with: they shape it before any decision
         self.prefix = shape  # identifies the decisions recorded so far (equal prefixes, equal worlds)
-        self.pending: dict[tuple[str, str], list[z3.BoolRef]] = {}  # (message, effect field) -> its held pins
+        self.pending: dict[tuple[str, str], list[z3.BoolRef]] = {}  # (owner, fact) -> its held pins
         self.effect_fields = frozenset(n for n, a in model.vocabulary.groups["email"].items() if a.field)
 
     @property
     def pins(self) -> list[z3.BoolRef]:
         return self.builder.pins
 
-    def read(self, message: str, field: str) -> None:
-        """Something reads `field` of `message`: what decided it joins the path condition."""
-        self.builder.pins.extend(self.pending.pop((message, field), []))
+    def read(self, owner: str, fact: str) -> None:
+        """Something reads `fact` of `owner`: what decided it joins the path condition."""
+        held = self.pending.pop((owner, fact), None)
+        if held:
+            self.builder.pins.extend(held)
 
-    def record(self, expr: Expr, env: dict[str, Any], value: Any, role: str) -> None:
-        """Pin `expr`'s term to the value the simulator saw."""
+    def hold(self, owner: str, fact: str, pins: list[z3.BoolRef]) -> None:
+        """Pins that decide `fact` of `owner`, held back until something reads it."""
+        self.pending.setdefault((owner, fact), []).extend(pins)
+
+    def record(self, expr: Expr, env: dict[str, Any], value: Any, role: str,
+               held: tuple[str, str] | None = None) -> None:
+        """Pin `expr`'s term to the value the simulator saw (held back, when `held` names the fact it decides)."""
         start = len(self.builder.pins)
         event = env.get("__event") or {}
         point = Point(self.prefix, self.shape, expr, env.get("email"), env.get("actor"), repr(sorted(event.items())),
@@ -66,13 +75,12 @@ class PathRecorder:
             self.reuse.keep(point, self.world, entry, reads)
         else:
             self._rest_on(entry, env, role)
-        self.builder.pins.append(self.reuse.pin(entry, expr.type, value, self.space))
+        if not is_value(entry.term):  # a value's pin says nothing (it was built from what the run saw)
+            self.builder.pins.append(self.reuse.pin(entry, expr.type, value, self.space))
         self.prefix = hash((point.prefix, id(expr), point.email, point.actor, point.event, role, repr(value)))
-        email = env.get("email")
-        if role in self.effect_fields and email is not None:  # held back until something reads the field
-            held = self.builder.pins[start:]
+        if held is not None:  # held back until something reads the fact it decides
+            self.hold(*held, self.builder.pins[start:])
             del self.builder.pins[start:]
-            self.pending.setdefault((email[0], role), []).extend(held)
         for message, field in entry.fields:
             self.read(message, field)
 
@@ -104,8 +112,9 @@ class PathRecorder:
         self.builder.defined.extend(entry.definitions)
 
     def finish(self, keep: set[str] | None) -> list[z3.BoolRef]:
-        """The run's pins, with those of the held fields the caller reports (`keep`; None: every field)."""
-        for message, field in list(self.pending):
-            if keep is None or field in keep:
-                self.read(message, field)
+        """The run's pins, with those of the held facts the caller reports (`keep`: outcome fields; None: every
+        fact, as an exploration that goes on from this world needs)."""
+        for owner, fact in list(self.pending):
+            if keep is None or fact in keep:
+                self.read(owner, fact)
         return self.builder.pins

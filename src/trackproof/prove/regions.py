@@ -133,14 +133,65 @@ def regions(base: list[z3.BoolRef], good: z3.BoolRef, bad: z3.BoolRef) -> Region
 _fresh = itertools.count()
 
 
+Cube = dict[Setting, list[Any]]
+Swap = dict[Setting, Setting]  # a permutation of settings: every setting of one participant with another's
+
+
+def symmetries(space: Space, formulas: list[z3.BoolRef]) -> list[Swap]:
+    """Swaps of interchangeable participants under which each formula (the scope, the regions) is the same: two
+    participants with the same kinds, fixed settings and free settings, whose settings swapped leave each formula
+    equivalent (asked of Z3: F and not F-swapped is unsat; the swap is its own inverse, so that is equivalence).
+    Consecutive swaps of a group generate all its permutations."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    claim = space.claim
+    for pid, p in claim.scenario.participants.items():
+        names = tuple(sorted(n for o, n in space.vars if o == pid))
+        fixed = tuple(sorted((n, repr(v)) for (o, n), v in claim.fixed.items() if o == pid))
+        groups.setdefault((p.kind, claim.kinds.get(pid), fixed, names), []).append(pid)
+    swaps: list[Swap] = []
+    for (_, _, _, names), members in groups.items():
+        for a, b in itertools.pairwise(members):
+            swap = {**{(a, n): (b, n) for n in names}, **{(b, n): (a, n) for n in names}}
+            pairs = [(space.vars[s], space.vars[t]) for s, t in swap.items()]
+            if pairs and all(_invariant(f, pairs) for f in formulas):
+                swaps.append(swap)
+    return swaps
+
+
+def _invariant(formula: z3.BoolRef, pairs: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
+    solver = new_solver()
+    solver.set("rlimit", RLIMIT)
+    add(solver, [formula, neg(z3.substitute(formula, *pairs))])
+    return check(solver) == UNSAT
+
+
+def _images(space: Space, cube: Cube, swaps: list[Swap]) -> list[Cube]:
+    """The cube's images under the group the swaps generate (itself first), each in the space's order."""
+    position = {s: i for i, s in enumerate(space.vars)}
+    seen = {repr(sorted(cube.items(), key=lambda kv: position[kv[0]])): cube}
+    todo = [cube]
+    while todo and len(seen) <= MAX_CUBES:
+        current = todo.pop()
+        for swap in swaps:
+            image = {swap.get(s, s): v for s, v in current.items()}
+            image = dict(sorted(image.items(), key=lambda kv: position[kv[0]]))
+            key = repr(list(image.items()))
+            if key not in seen:
+                seen[key] = image
+                todo.append(image)
+    return list(seen.values())
+
+
 def holds_when(model: Model, space: Space, good: z3.BoolRef, holds: z3.BoolRef,
-               solvers: Regions) -> list[dict[Setting, list[Any]]] | None:
+               solvers: Regions, swaps: list[Swap] | None = None) -> list[dict[Setting, list[Any]]] | None:
     """Cover the settings where the claim holds (and can happen) with readable cubes (DESIGN.md, holds_when);
     None when that takes more than MAX_CUBES cubes (a list that long is not a readable condition, and a shorter
     one would not be exact). `solvers`: regions() of the scope, `good` and where the claim does not hold; `holds`
-    (good, or where the premise cannot happen) only says which settings may matter."""
+    (good, or where the premise cannot happen) only says which settings may matter. `swaps`: symmetries of the
+    regions (symmetries()): the images of a cube found are cubes too, taken without asking."""
     finder, outside, fresh = solvers.inside, solvers.outside, solvers.fresh
     cubes: list[dict[Setting, list[Any]]] = []
+    orbits: list[list[Cube]] = []
     # A setting neither region mentions cannot matter: it is dropped without asking the solver.
     named = mentioned(space, [good, holds])
     order = [s for s in space.vars if s in named]
@@ -172,32 +223,49 @@ def holds_when(model: Model, space: Space, good: z3.BoolRef, holds: z3.BoolRef,
                 if found is not None:
                     cube, needed = trial, found
             cube[s] = [v for v in values if v in cube[s]]
-        cubes.append(cube)
-        add(finder, [implies(fresh, neg(cube_formula(space, cube)))])
-    return _tidy(space, finder, cubes)
+        orbit = _images(space, cube, swaps or [])
+        orbits.append(orbit)
+        cubes += orbit
+        if len(cubes) > MAX_CUBES:
+            return None
+        add(finder, [implies(fresh, neg(cube_formula(space, c))) for c in orbit])
+    return _tidy(space, finder, orbits, swaps or [])
 
 
-def _tidy(space: Space, solver: z3.Solver, cubes: list[dict[Setting, list[Any]]]) -> list[dict[Setting, list[Any]]]:
+def _tidy(space: Space, solver: z3.Solver, orbits: list[list[Cube]], swaps: list[Swap]) -> list[Cube]:
     """Drop cubes and values that the other cubes already cover, so each cube says only what it adds. `solver`
-    holds the region to cover."""
+    holds the region to cover. Cubes come in orbits (a cube and its images under the regions' symmetries): an
+    orbit goes when the cubes outside it cover its first cube (then, by symmetry, all of it), and a value goes from
+    a whole orbit at once."""
+    formulas: dict[str, z3.BoolRef] = {}
 
-    def covers(candidate: list[dict[Setting, list[Any]]]) -> bool:
-        return check(solver, neg(any_of([cube_formula(space, c) for c in candidate]))) == UNSAT
+    def formula(c: Cube) -> z3.BoolRef:
+        key = repr(list(c.items()))
+        found = formulas.get(key)
+        if found is None:
+            found = formulas[key] = cube_formula(space, c)
+        return found
 
-    cubes = [dict(c) for c in cubes]
-    for i in reversed(range(len(cubes))):
-        if len(cubes) > 1 and covers(cubes[:i] + cubes[i + 1:]):
-            del cubes[i]
-    for i, cube in enumerate(cubes):
+    def covers(candidate: list[list[Cube]]) -> bool:
+        return check(solver, neg(any_of([formula(c) for orbit in candidate for c in orbit]))) == UNSAT
+
+    orbits = [[dict(c) for c in orbit] for orbit in orbits]
+    for i in reversed(range(len(orbits))):
+        others = orbits[:i] + orbits[i + 1:]
+        if others and covers(others):
+            del orbits[i]
+    for i, orbit in enumerate(orbits):
+        cube = orbit[0]
         for s in list(cube):
             for value in list(cube[s]):
                 if len(cube[s]) == 1:
                     break
                 trial = {**cube, s: [v for v in cube[s] if v != value]}
-                if covers([*cubes[:i], trial, *cubes[i + 1:]]):
-                    cube[s] = trial[s]
-                    cubes[i] = cube
-    return cubes
+                shrunk = _images(space, trial, swaps) if swaps else [trial]
+                if len(shrunk) == len(orbit) and covers([*orbits[:i], shrunk, *orbits[i + 1:]]):
+                    cube, orbit = trial, shrunk
+                    orbits[i] = orbit
+    return [c for orbit in orbits for c in orbit]
 
 
 def closest(model: Model, space: Space, region: list[z3.BoolRef],

@@ -22,7 +22,7 @@ from ..simulate.world import World
 from ..spec.expr import PARTY_SET, Expr
 from ..spec.ir import Model
 from .scope import Space
-from .terms import Read
+from .terms import Read, candidates
 from .z3api import eq
 
 
@@ -101,7 +101,7 @@ class TermCache:
 
     @staticmethod
     def _group(point: Point) -> tuple[Any, ...]:
-        return (point.shape, id(point.expr), point.email, point.actor, point.event, point.role, point.names)
+        return (id(point.expr), point.email, point.actor, point.event, point.role, point.names)
 
     def find(self, point: Point, world: World, event: dict[str, Any]) -> Entry | None:
         key = self._key(point, world)
@@ -141,6 +141,8 @@ def same_reads(world: World, log: tuple[Read, ...], event: dict[str, Any]) -> bo
                 now = world.get(owner, obj, name, {"email": email, "__event": event, "__assumed": None})
             elif what == "overwritten":
                 now = key[0] in world.overwritten
+            elif what == "candidates":
+                now = candidates(world, key[0])
             else:
                 now = world.org[key[0]]
             if now != value:

@@ -41,13 +41,14 @@ class PathRun:
     """One run of the premise: its path condition, whether the premise could happen, the outcomes, whether the
     conclusion holds, the settings it ran under, and the definitions its path condition rests on."""
 
-    condition: z3.BoolRef
+    condition: z3.BoolRef  # the conjunction of `pins`
     feasible: bool  # the premise's events could all happen
     outcomes: dict[str, Outcome]
     holds: bool  # the conclusion holds (meaningful when feasible)
     settings: dict[Setting, Any]
     failure: str  # why the premise could not happen, when it could not
     definitions: dict[tuple[str, str], set[str]]  # (message id, role) -> definitions in the path condition
+    pins: tuple[z3.BoolRef, ...] = ()  # the decisions of the run, in the order they were made
 
 
 def premise_under(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
@@ -123,10 +124,23 @@ def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, A
     space = setup.space
     classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
                for owner, name in space.vars if name == "kind"]
-    pins = [any_of([space.equals((owner, "kind"), k) for k in same]) for owner, same in classes]
     sim = Simulator(model, premise_under(claim, settings), explain=explain)
+    sim.world.kinds = claim.kinds
     builder = Builder(space, ReadLog(sim.world), sim.compiler, lambda: sim.version)
     recorder = PathRecorder(model, space, setup.reuse, sim.world, builder, hash(tuple(classes)))
+    # A kind's class shapes the world only where the mail mechanics read it (an unknown address, a list, who may
+    # send from Outlook): held until then. A mailbox's settings the scope leaves at their defaults differ by kind
+    # (a queue's filter), so there the class is pinned at once.
+    pins: list[z3.BoolRef] = []
+    mailbox = model.vocabulary.groups["mailbox"]
+    for owner, same in classes:
+        pin = any_of([space.equals((owner, "kind"), k) for k in same])
+        defaults = same[0] in model.vocabulary.mailbox_kinds and any(
+            (owner, n) not in space.vars and (owner, n) not in claim.fixed for n in mailbox)
+        if defaults:
+            pins.append(pin)
+        else:
+            recorder.hold(owner, "kind", [pin])
     sim.observe(recorder)
     failure = ""
     try:
@@ -148,7 +162,7 @@ def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, A
         reads = conclusion_reads(model, claim, space)
         space.read.update(reads)  # so that the next runs take these settings from Z3's proposals
         pins += [space.equals(s, settings[s]) for s in reads]
-    return PathRun(all_of(pins), not failure, outcomes, holds, settings, failure, builder.defs)
+    return PathRun(all_of(pins), not failure, outcomes, holds, settings, failure, builder.defs, tuple(pins))
 
 
 def closest_run(model: Model, claim: Claim, setup: Setup, region: list[z3.BoolRef],
@@ -183,11 +197,57 @@ def outcome_reads(claim: Claim) -> tuple[set[str], set[str]]:
     return names, fields
 
 
+class _Node:
+    """A node of the tree of decisions: the pins that lead to it, and the next pins the runs through it took."""
+
+    __slots__ = ("children", "done", "prefix")
+
+    def __init__(self, prefix: tuple[z3.BoolRef, ...]) -> None:
+        self.prefix = prefix
+        self.children: dict[int, _Node] = {}  # pin id -> the node after it
+        self.done = False  # every setting through here is covered (a run ended here, or nothing else is left)
+
+
+class DecisionTree:
+    """The rule paths found so far, as a tree of their decisions (a path condition is the conjunction of its pins,
+    in the order the run made them). What is left to explore at a node is its prefix and none of its children's
+    pins: a query with assumptions on a solver that holds only the scope, so its cost does not grow with the number
+    of paths found (blocking every path condition in one solver makes the solver's work grow with them all)."""
+
+    def __init__(self) -> None:
+        self.root = _Node(())
+        self.open: list[_Node] = [self.root]  # nodes whose region may hold settings no path covers yet
+
+    def insert(self, pins: tuple[z3.BoolRef, ...], asked: _Node) -> bool:
+        """Add a run's path; False if it did not go through `asked`, the node its settings were chosen in (the
+        runs' decisions would not be a tree after all: the caller then blocks the path in the solver instead, so
+        that the same settings are not proposed again)."""
+        node, through = self.root, asked is self.root
+        for depth, pin in enumerate(pins):
+            child = node.children.get(pin.get_id())
+            if child is None:
+                child = node.children[pin.get_id()] = _Node(pins[:depth + 1])
+                self.open.append(child)
+            node = child
+            through = through or node is asked
+        node.done = True
+        return through
+
+    def unexplored(self, node: _Node) -> list[z3.BoolRef]:
+        """The assumptions that describe what is left at `node`."""
+        return [*node.prefix, *(neg(child.prefix[-1]) for child in node.children.values())]
+
+
 def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool = False,
                     explain: bool = True) -> tuple[list[PathRun], str]:
     """Every rule path of the premise over the claim's scope (steps 1 and 3 above); '' or the solver's reason for
     giving up. The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`.
-    Without `explain`, the outcomes' reasons do not say in words why a rule did not fire (runs never shown)."""
+    Without `explain`, the outcomes' reasons do not say in words why a rule did not fire (runs never shown).
+
+    The paths found are kept as a DecisionTree: Z3 proposes settings in a region of the tree that no path covers
+    yet (an open node: its prefix, and none of its children's pins), the run's path joins the tree, and the node is
+    asked again until its region is empty. When no open node is left, every setting in scope follows the pins of
+    some path from the root to a leaf: the paths cover the scope."""
     space = setup.space
     keep: set[str] | None = None if every_field else outcome_reads(claim)[1]
     solver = new_solver()
@@ -196,23 +256,45 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
     # A run reads from Z3's model only the settings some condition mentions (the rest keep their defaults), so the
     # scope's own constraints count as mentioned from the start.
     space.constrained |= mentioned(space, list(setup.base))
+    tree = DecisionTree()
     paths: list[PathRun] = []
-    while len(paths) < MAX_PATHS:
-        answer = check(solver)
+    while tree.open:
+        node = tree.open[-1]
+        if node.done:
+            tree.open.pop()
+            continue
+        answer = check(solver, *tree.unexplored(node))
         if answer == UNKNOWN:
             return paths, f"Z3 gave up: {solver.reason_unknown()}"
         if answer == UNSAT:
-            return paths, ""
-        found = solver.model()
-        settings = settings_of(space, found)
+            node.done = True
+            continue
+        if len(paths) == MAX_PATHS:
+            return paths, too_many(space, paths)
+        settings = settings_of(space, solver.model())
         path = run_path(model, claim, setup, settings, keep, explain)
-        # The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run.
-        if os.environ.get("TRACKPROOF_SELF_CHECK"):
-            pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
-            if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
-                raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")
+        _self_check(claim, space, settings, path)
         paths.append(path)
-        add(solver, [neg(path.condition)])
-    return paths, f"more than {MAX_PATHS} rule paths"
+        if not tree.insert(path.pins, node):  # pragma: no cover - never seen: the runs are deterministic
+            add(solver, [neg(path.condition)])
+    return paths, ""
 
 
+def too_many(space: Space, paths: list[PathRun]) -> str:
+    """Why the enumeration stopped, with the part of the claim to narrow: the settings the rule paths found so far
+    split on most (fix some of them in `scope.fixed`, or leave fewer free in `scope.free`)."""
+    counts: dict[Setting, int] = {}
+    for p in paths[:500]:
+        for s in mentioned(space, [p.condition]):
+            counts[s] = counts.get(s, 0) + 1
+    top = sorted(counts, key=lambda s: (-counts[s], list(space.vars).index(s)))[:6]
+    return (f"more than {MAX_PATHS} rule paths: narrow the claim, e.g. fix some of the settings its paths split on "
+            f"most ({', '.join(space.label(s) for s in top)}) in scope.fixed, or list fewer in scope.free")
+
+
+def _self_check(claim: Claim, space: Space, settings: dict[Setting, Any], path: PathRun) -> None:
+    """The tests turn this on: the two compilations of the model (simulator and Z3) must agree on every run."""
+    if os.environ.get("TRACKPROOF_SELF_CHECK"):
+        pairs = [(space.vars[k], space.const(v, space.attrs[k].type)) for k, v in settings.items()]
+        if not z3.is_true(z3.simplify(z3.substitute(path.condition, *pairs))):
+            raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")

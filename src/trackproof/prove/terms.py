@@ -24,7 +24,7 @@ from ..simulate.world import World
 from ..spec.claims import Setting
 from ..spec.expr import BOOL, NULL, PARTY, PARTY_SET, Expr
 from .scope import Space
-from .z3api import all_of, any_of, constant_id, eq, ite, neg
+from .z3api import all_of, any_of, constant_id, eq, is_value, ite, neg
 
 Read = tuple[tuple[Any, ...], Any]  # what was read (its kind and key), and the value it gave
 
@@ -58,6 +58,20 @@ class ReadLog:
         value = self.world.org[name]
         self.log.append((("org", name), value))
         return value
+
+    def recipient_candidates(self, ref: tuple[str, str | None]) -> tuple[tuple[str, str | None, bool, bool], ...]:
+        """The recipients of a message as written: (recipient, the address that decides whether it was removed or
+        None, whether it was, whether its kind decided it)."""
+        value = candidates(self.world, ref[0])
+        self.log.append((("candidates", ref[0]), value))
+        return value
+
+
+def candidates(world: World, message: str) -> tuple[tuple[str, str | None, bool, bool], ...]:
+    """ReadLog.recipient_candidates, read straight from `world` (reuse.py compares them)."""
+    msg = world.messages[message]
+    return tuple((q, pid, msg.removed.get(pid, False) if pid else False, pid in msg.by_kind)
+                 for q, pid in world.recipient_candidates(msg))
 
 
 @dataclass
@@ -101,6 +115,8 @@ class Builder:
                 found = str(e.value) in self.space.reading_names
             elif e.kind == "attr" and e.owner == "party" and str(e.value) in self._names:
                 found = True
+            elif e.kind == "attr" and e.owner == "email" and e.value == "recipients":
+                found = "kind" in self._names  # who is left may depend on the kinds (_members)
             elif e.kind == "call":
                 found = self.symbolic(self.space.model.definitions[str(e.value)].body) or any(
                     self.symbolic(a) for a in e.args)
@@ -112,7 +128,9 @@ class Builder:
     def _concrete(self, e: Expr, env: dict[str, Any]) -> Any:
         value = self.compiler.compile(e)(env)
         if e.kind not in ("var", "const"):
-            self.pins.append(self.term(e, env) == self.space.const(value, e.type))
+            term = self.term(e, env)
+            if not is_value(term):
+                self.pins.append(eq(term, self.space.const(value, e.type)))
         return value
 
     def term(self, e: Expr, env: dict[str, Any]) -> z3.ExprRef:
@@ -143,15 +161,18 @@ class Builder:
             return result
         if kind == "quant":
             coll, body = e.args
-            members = self.reader.members(self.compiler.compile(coll)(env))
-            parts = [self.term(body, {**env, e.var: m}) for m in members]
+            parts = []
+            for m, present in self._members(coll, env):
+                part = self.term(body, {**env, e.var: m})
+                if present is not None:  # a recipient whose address may have been removed before sending
+                    part = all_of([present, part]) if e.value == "any" else any_of([neg(present), part])
+                parts.append(part)
             return any_of(parts) if e.value == "any" else all_of(parts)
         if kind == "first":
-            members = self.reader.members(self.compiler.compile(e.args[0])(env))
             result = s.const(None, PARTY)
-            for m in reversed(members):
+            for m, present in reversed(self._members(e.args[0], env)):
                 cond = self.term(e.args[1], {**env, e.var: m}) if len(e.args) > 1 else z3.BoolVal(True)
-                result = ite(cond, s.const(m, PARTY), result)
+                result = ite(cond if present is None else all_of([present, cond]), s.const(m, PARTY), result)
             return result
         if kind == "call":
             current = env.get("email")
@@ -183,6 +204,30 @@ class Builder:
                 log.extend(found.reads)
             return found.term
         raise AssertionError(kind)  # pragma: no cover
+
+    def _members(self, coll: Expr, env: dict[str, Any]) -> list[tuple[Any, z3.BoolRef | None]]:
+        """The members of a collection, each with the condition under which it is one (None: always). The
+        recipients of an email whose unresolved addresses were removed before sending (R76) are those written,
+        each present unless its address's kind made it unresolved: a term over that kind, not a fact of the run,
+        so that the rule path need not fix the kind of every address."""
+        if coll.kind == "attr" and coll.owner == "email" and coll.value == "recipients":
+            ref = self._concrete(coll.args[0], env)
+            if ref is not None:
+                out: list[tuple[Any, z3.BoolRef | None]] = []
+                for q, written, removed, by_kind in self.reader.recipient_candidates(ref):
+                    present: z3.BoolRef | None = None
+                    if written is not None:
+                        setting = (written, "kind")
+                        if by_kind and setting in self.space.vars:
+                            self.space.read.add(setting)
+                            unresolved = self.space.model.vocabulary.kind_roles["unresolved"]
+                            present = neg(any_of([eq(self.space.vars[setting], self.space.const(k, "kind"))
+                                                  for k in unresolved]))
+                        else:
+                            present = z3.BoolVal(not removed)
+                    out.append((q, present))
+                return out
+        return [(m, None) for m in self.reader.members(self.compiler.compile(coll)(env))]
 
     def _junction(self, conjunction: bool, args: tuple[Expr, ...], env: dict[str, Any]) -> z3.ExprRef:
         """And/Or, deciding at once on a constant part: only the parts that can still matter become terms."""
@@ -256,8 +301,8 @@ class Builder:
             inside = in_values(e, lt, s.const)
         else:
             assert right.type == PARTY_SET
-            members = self.reader.members(self.compiler.compile(right)(env))
-            inside = any_of([eq(lt, s.const(m, PARTY)) for m in members])
+            options = [(eq(lt, s.const(m, PARTY)), present) for m, present in self._members(right, env)]
+            inside = any_of([same if present is None else all_of([present, same]) for same, present in options])
         return inside if e.value == "in" else neg(inside)
 
 

@@ -17,7 +17,7 @@ import z3
 from ..simulate.outcomes import Outcome
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .regions import closest, cube_formula, holds_when, regions
+from .regions import closest, cube_formula, holds_when, regions, symmetries
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
 from .scope import Space
 from .sensitivity import Assumption, ReadingVerdict, assumptions, default_readings, readings
@@ -120,7 +120,10 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
     if not violated and not holds_somewhere:
         why = "; ".join(sorted({p.failure for p in infeasible}))
         return proof(replace(unknown, verdict=Kind.VACUOUS, holds_under_defaults=at_defaults, reason=why))
-    cubes = holds_when(model, space, good_region, holds_region, solvers) if holds_somewhere else []
+    # Interchangeable participants (the same kinds and settings, the regions unchanged when they swap) give the
+    # images of each cube for free.
+    swaps = symmetries(space, [all_of(list(setup.base)), good_region, bad_region]) if holds_somewhere else []
+    cubes = holds_when(model, space, good_region, holds_region, solvers, swaps) if holds_somewhere else []
     shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
                                               key=repr)
     simply = None if cubes is None else any_of([*(cube_formula(space, c) for c in cubes),

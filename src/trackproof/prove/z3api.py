@@ -119,6 +119,15 @@ def implies(a: z3.BoolRef, b: z3.BoolRef) -> z3.BoolRef:
     return z3.BoolRef(z3.Z3_mk_implies(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
 
 
+def is_value(term: z3.ExprRef) -> bool:
+    """Whether `term` is a value (True, False, an enumeration value): no setting can change it."""
+    ctx = term.ctx.ref()
+    node = term.as_ast()
+    if z3.Z3_get_ast_kind(ctx, node) != z3.Z3_APP_AST or z3.Z3_get_app_num_args(ctx, node):
+        return False
+    return bool(z3.Z3_get_decl_kind(ctx, z3.Z3_get_app_decl(ctx, node)) != z3.Z3_OP_UNINTERPRETED)
+
+
 def constants(formulas: list[z3.ExprRef]) -> set[str]:
     """The names of the free variables (uninterpreted constants) in some formulas. Walks the raw ASTs: wrapping
     every node in a Python object costs ten times the walk. The formulas own their nodes for the walk."""

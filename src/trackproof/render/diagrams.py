@@ -131,13 +131,22 @@ def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tup
     return found, title
 
 
-def highlighted(model: Model, path: str, claim: str | None) -> Diagram:
-    steps, title = trace_steps(path, claim)
+def trace_machine(model: Model, steps: Sequence[tuple[str, str, str, str]]) -> Machine:
+    """The mode a trace runs in: the first, from the plainest, whose rules hold every rule of the trace."""
     rules = {rule for _, rule, _, _ in steps}
     order = ["none", "forward_mailbox", "outlook_client", "server_side_sync"]
     candidates = [model.machines[n] for n in order if n in model.machines] + list(model.machines.values())
-    machine = next((m for m in candidates if rules <= {t.id for t in m.transitions}), candidates[-1])
-    return highlight(machine_diagram(model, machine), steps, title)
+    return next((m for m in candidates if rules <= {t.id for t in m.transitions}), candidates[-1])
+
+
+def trace_diagram(model: Model, steps: list[tuple[str, str, str, str]], title: str, guards: bool = True) -> Diagram:
+    """A trace (email, rule, from, to) drawn on its mode's diagram (simplified without `guards`)."""
+    return highlight(machine_diagram(model, trace_machine(model, steps), guards), steps, title)
+
+
+def highlighted(model: Model, path: str, claim: str | None) -> Diagram:
+    steps, title = trace_steps(path, claim)
+    return trace_diagram(model, steps, title)
 
 
 def _drawn_from(path: str) -> str | None:

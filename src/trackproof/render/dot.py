@@ -1,4 +1,9 @@
-"""A `Diagram` as Graphviz DOT text, written by the project (deterministic: same diagram, same bytes)."""
+"""A `Diagram` as Graphviz DOT text, built with the `graphviz` package's `Digraph` (deterministic: same diagram, same
+bytes). The package does the quoting and the layout of the text; this module only says what the graph holds and
+how it looks (style.yaml). It is not the renderer: svg.py turns the text into pictures.
+
+The `graphviz` package is imported here and in svg.py only (docs/adr/008-graphviz-package.md).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 import re
 from typing import Any
 
+import graphviz
 import yaml
 
 from .model import Diagram, Node
@@ -21,13 +27,24 @@ def style() -> dict[str, Any]:
     return loaded
 
 
-def quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+def text(value: object) -> str:
+    """A value as DOT shows it: line breaks as `\\n`, backslashes kept, never read as an HTML-like label (the
+    package quotes it and escapes its double quotes)."""
+    escaped = str(value).replace("\\", "\\\\").replace("\n", "\\n")
+    kept: str = graphviz.nohtml(escaped)
+    return kept
 
 
-def _attrs(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={quote(str(v))}" for k, v in values.items())
+def attributes(values: dict[str, Any]) -> dict[str, str]:
+    """Attribute values as DOT text, in the order given (the package writes them in that order)."""
+    return {k: text(v) for k, v in values.items()}
+
+
+def digraph(name: str, graph: dict[str, Any], node: dict[str, Any] | None = None,
+            edge: dict[str, Any] | None = None) -> graphviz.Digraph:
+    """An empty graph with its graph, node and edge defaults."""
+    return graphviz.Digraph(text(name), graph_attr=attributes(graph), node_attr=attributes(node or {}),
+                            edge_attr=attributes(edge or {}))
 
 
 def merged_style(classes: tuple[str, ...]) -> dict[str, Any]:
@@ -37,63 +54,80 @@ def merged_style(classes: tuple[str, ...]) -> dict[str, Any]:
     return merged
 
 
-def _node(n: Node) -> str:
+def _node(g: graphviz.Digraph, n: Node) -> None:
     attrs = {"label": n.label, **merged_style(n.classes)}
     if n.tooltip:
         attrs["tooltip"] = n.tooltip
-    return f"{quote(n.id)} [{_attrs(attrs)}];"
+    g.node(text(n.id), **attributes(attrs))
 
 
-def to_dot(d: Diagram) -> str:
+def _definitions(g: graphviz.Digraph, notes: list[Node]) -> None:
+    """The definitions a flow relies on: a block of columns beside it, chained invisibly to stay compact."""
+    with g.subgraph(name="cluster_definitions") as sub:
+        sub.attr("graph", label="Definitions used", style="dashed", color="#9e9d24")
+        for n in notes:
+            _node(sub, n)
+        columns = max(1, round(len(notes) ** 0.5))
+        for i in range(len(notes) - columns):
+            sub.edge(text(notes[i].id), text(notes[i + columns].id), style="invis")
+
+
+def _legend(g: graphviz.Digraph, legend: tuple[tuple[str, str], ...]) -> None:
+    with g.subgraph(name="cluster_legend") as sub:
+        sub.attr("graph", label="Legend", style="rounded", color="#bdbdbd", fontsize="10")
+        for i, (c, words) in enumerate(legend):
+            look = {**style()["node"], **merged_style((c,))}
+            look = {k: v for k, v in look.items() if k not in ("shape", "width", "peripheries")}
+            sub.node(f"__legend_{i}", **attributes({"label": words, **look, "shape": "box", "fontsize": "9"}))
+        for i in range(len(legend) - 1):
+            sub.edge(f"__legend_{i}", f"__legend_{i + 1}", style="invis")
+
+
+def to_digraph(d: Diagram) -> graphviz.Digraph:
     st = style()
-    graph = {**st["graph"], "label": d.title, "labelloc": "t", "rankdir": "LR" if d.kind == "state" else "TB"}
-    lines = [f"digraph {quote(d.name)} {{", f"  graph [{_attrs(graph)}];", f"  node [{_attrs(st['node'])}];",
-             f"  edge [{_attrs(st['edge'])}];"]
+    simple = st["simple"] if d.view == "simple" else {}
+    graph = {**st["graph"], **simple.get("graph", {}), "label": d.title, "labelloc": "t",
+             "rankdir": "LR" if d.kind == "state" else "TB"}
+    g = digraph(d.name, graph, {**st["node"], **simple.get("node", {})}, {**st["edge"], **simple.get("edge", {})})
     notes = [n for n in d.nodes if "note" in n.classes]
     for n in d.nodes:
         if "note" not in n.classes:
-            lines.append(f"  {_node(n)}")
+            _node(g, n)
     for e in d.edges:
         attrs = {"label": e.label, **{k: v for k, v in merged_style(e.classes).items() if k != "fillcolor"}}
         if e.tooltip:
             attrs["tooltip"] = e.tooltip
-        lines.append(f"  {quote(e.source)} -> {quote(e.target)} [{_attrs(attrs)}];")
-    if notes:  # the definitions a flow relies on: a block of columns beside it, chained invisibly to stay compact
-        lines.append('  subgraph "cluster_definitions" {')
-        lines.append('    graph [label="Definitions used", style="dashed", color="#9e9d24"];')
-        lines += [f"    {_node(n)}" for n in notes]
-        columns = max(1, round(len(notes) ** 0.5))
-        for i in range(len(notes) - columns):
-            lines.append(f'    {quote(notes[i].id)} -> {quote(notes[i + columns].id)} [style="invis"];')
-        lines.append("  }")
-    if d.legend:
-        lines.append('  subgraph "cluster_legend" {')
-        lines.append('    graph [label="Legend", style="rounded", color="#bdbdbd", fontsize="10"];')
-        for i, (c, text) in enumerate(d.legend):
-            look = {**style()["node"], **merged_style((c,))}
-            look = {k: v for k, v in look.items() if k not in ("shape", "width", "peripheries")}
-            described = _attrs({"label": text, **look, "shape": "box", "fontsize": "9"})
-            lines.append(f"    {quote(f'__legend_{i}')} [{described}];")
-        for i in range(len(d.legend) - 1):
-            lines.append(f'    {quote(f"__legend_{i}")} -> {quote(f"__legend_{i + 1}")} [style="invis"];')
-        lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        g.edge(text(e.source), text(e.target), **attributes(attrs))
+    if notes:
+        _definitions(g, notes)
+    if d.legend and d.view != "simple":
+        _legend(g, d.legend)
+    return g
 
 
-_ID = r'"((?:[^"\\]|\\.)*)"'
+def to_dot(d: Diagram) -> str:
+    source: str = to_digraph(d).source
+    return source
 
 
-def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+# What the tests read back from the DOT text: a node or edge statement at the top level of the graph (one tab).
+_ID = r'("(?:[^"\\]|\\.)*"|[^\s"\[\]]+)'
+
+
+def _unquote(identifier: str) -> str:
+    if not identifier.startswith('"'):
+        return identifier
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), identifier[1:-1])
 
 
 def edges_of(dot: str) -> set[tuple[str, str, str]]:
-    """(source, target, label) of every edge in DOT text written by to_dot (the tests parse diagrams with it)."""
-    pattern = re.compile(rf"^  {_ID} -> {_ID} \[label={_ID}", re.MULTILINE)
+    """(source, target, label) of every top-level edge in DOT text written by to_dot (the tests read diagrams
+    with it)."""
+    pattern = re.compile(rf"^\t{_ID} -> {_ID} \[label={_ID}", re.MULTILINE)
     return {(_unquote(a), _unquote(b), _unquote(c)) for a, b, c in pattern.findall(dot)}
 
 
 def nodes_of(dot: str) -> set[str]:
-    pattern = re.compile(rf"^  {_ID} \[label=", re.MULTILINE)
+    """The top-level nodes (not the legend's or the definitions' blocks) of DOT text written by to_dot."""
+    pattern = re.compile(rf"^\t{_ID} \[label=", re.MULTILINE)
     return {_unquote(a) for a in pattern.findall(dot)}

@@ -46,6 +46,7 @@ class Diagram:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     legend: tuple[tuple[str, str], ...]
+    view: str = "detailed"  # detailed | simple: for a projector, larger type, no legend (the page gives it)
 
 
 def short(text: str, limit: int = MAX_GUARD) -> str:
@@ -84,11 +85,18 @@ def _state_nodes(model: Model, states: list[str], extra: dict[str, tuple[str, ..
     return nodes
 
 
-def _transition_edge(t: Transition, machine: str, extra: tuple[str, ...] = (), prefix: str = "") -> Edge:
+def rule_tag(t: Transition) -> str:
+    """A rule's id as diagrams show it: with its confidence when it is not H, so that an uncertain rule reads as
+    one without its colour."""
+    return t.id if t.provenance.confidence == "H" else f"{t.id} ({t.provenance.confidence})"
+
+
+def _transition_edge(t: Transition, machine: str, extra: tuple[str, ...] = (), prefix: str = "",
+                     guards: bool = True) -> Edge:
     classes = (("inherited",) if t.machine != machine else ()) + (
         ("uncertain",) if t.provenance.confidence != "H" else ()) + extra
-    guard = guard_label(t.guard)
-    label = f"{prefix}{t.trigger}" + (f"\n[{guard}]" if guard else "") + f"\n{t.id}"
+    guard = guard_label(t.guard) if guards else ""
+    label = f"{prefix}{t.trigger}" + (f"\n[{guard}]" if guard else "") + f"\n{rule_tag(t)}"
     tooltip = f"{t.id} ({t.provenance.confidence}; {', '.join(t.provenance.implements)}): " + (
         t.guard.text if t.guard else "always")
     return Edge(t.source, t.dest or t.source, label, classes, tooltip, edge_key(t))
@@ -97,25 +105,29 @@ def _transition_edge(t: Transition, machine: str, extra: tuple[str, ...] = (), p
 LEGEND_STATE = (("stored", "an email activity exists"), ("not_stored", "no email activity"),
                 ("final", "double border: a lifecycle may rest here"),
                 ("inherited", "dashed: a rule every mode inherits from `none`"),
-                ("uncertain", "amber: a rule of confidence M or L"))
+                ("uncertain", "amber, (M) or (L) after its id: a rule of confidence M or L"))
 
 
-def _edges(transitions: list[Transition], machine: str, extra: dict[str, tuple[str, ...]] | None = None) -> list[Edge]:
+def _edges(transitions: list[Transition], machine: str, extra: dict[str, tuple[str, ...]] | None = None,
+           guards: bool = True) -> list[Edge]:
     """One edge per transition, except that a state's unguarded self-loops (deleting in Outlook, untracking: the
-    activity is kept) are drawn as one edge listing them all."""
+    activity is kept) are drawn as one edge listing them all. Without `guards` (the simplified view), labels give the
+    trigger and the rule only, and those self-loops are left out (`kept_as_is` lists them)."""
     edges: list[Edge] = []
     loops: dict[tuple[str, tuple[str, ...]], list[Transition]] = {}
     for t in transitions:
         classes = (extra or {}).get(edge_key(t), ())
+        if t.dest is None and t.guard is None and not guards and not classes:
+            continue  # the simplified view leaves out what changes nothing (its caption says so)
         if t.dest is None and t.guard is None:
             loops.setdefault((t.source, classes), []).append(t)
         else:
-            edges.append(_transition_edge(t, machine, classes))
+            edges.append(_transition_edge(t, machine, classes, guards=guards))
     for (source, classes), group in loops.items():
         if len(group) == 1:
-            edges.append(_transition_edge(group[0], machine, classes))
+            edges.append(_transition_edge(group[0], machine, classes, guards=guards))
             continue
-        label = ", ".join(t.trigger for t in group) + "\n(activity kept)\n" + ", ".join(t.id for t in group)
+        label = ", ".join(t.trigger for t in group) + "\n(activity kept)\n" + ", ".join(rule_tag(t) for t in group)
         own = ("inherited",) if all(t.machine != machine for t in group) else ()
         edges.append(Edge(source, source, label, own + classes, "; ".join(f"{t.id}: {t.provenance.reason}"
                                                                           for t in group),
@@ -123,11 +135,21 @@ def _edges(transitions: list[Transition], machine: str, extra: dict[str, tuple[s
     return edges
 
 
-def machine_diagram(model: Model, machine: Machine) -> Diagram:
+def kept_as_is(machine: Machine) -> list[Transition]:
+    """The unguarded self-loops of a machine (deleting in Outlook, untracking: the activity is kept as it is),
+    which the simplified view leaves out."""
+    return [t for t in _unique(machine.transitions) if t.dest is None and t.guard is None]
+
+
+def machine_diagram(model: Model, machine: Machine, guards: bool = True) -> Diagram:
+    """A mode's state diagram. Without `guards`, the simplified view for a projector: each transition labelled
+    with its trigger and rule id only (the guards are in the detailed view and in the tooltips)."""
     nodes = _state_nodes(model, list(machine.states))
     edges = [Edge("__start", model.initial, "", (), "initial state", "initial")]
-    edges += _edges(_unique(machine.transitions), machine.name)
-    return Diagram(machine.name, machine.title, "state", tuple(nodes), tuple(edges), LEGEND_STATE)
+    edges += _edges(_unique(machine.transitions), machine.name, guards=guards)
+    name = machine.name if guards else f"{machine.name}-simple"
+    title = machine.title if guards else f"{machine.title} (simplified: rule ids, no guards)"
+    return Diagram(name, title, "state", tuple(nodes), tuple(edges), LEGEND_STATE, "detailed" if guards else "simple")
 
 
 def acceptance_flow(model: Model) -> Diagram:
@@ -237,8 +259,8 @@ def highlight(diagram: Diagram, steps: list[tuple[str, str, str, str]], title: s
         if hits:
             tag = ", ".join(str(i) for i in hits)
             edges.append(replace(e, label=f"({tag}) {e.label}", classes=(*e.classes, "highlight")))
-        else:
-            edges.append(replace(e, classes=(*e.classes, "dim")))
+        else:  # in the simplified view, an edge off the trace keeps its line and loses its words
+            edges.append(replace(e, classes=(*e.classes, "dim"), label="" if diagram.view == "simple" else e.label))
     ends: dict[str, str] = {}
     for email, _, _, dest in steps:
         ends[email] = dest

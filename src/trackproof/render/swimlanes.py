@@ -9,14 +9,17 @@ Written as Mermaid (a sequence diagram) and as Graphviz DOT (a grid: lanes are c
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from dataclasses import dataclass
 
+import graphviz
+
 from ..simulate.narrate import describe_event
 from ..simulate.outcomes import Outcome
 from ..spec.scenario import CREATES_EMAIL, Event, Scenario
-from .dot import quote, style
+from .dot import attributes, digraph, style, text
 
 CRM = "dynamics"
 
@@ -148,13 +151,9 @@ def to_mermaid(s: Swimlanes) -> str:
         lines.append(f"    Note over {first},{last}: {_mermaid_text(row.title)}")
         for m in row.messages:
             lines.append(f"    {ids[m.source]}->>{ids[m.target]}: {_mermaid_text(m.label)}")
-        for lane, text in row.notes:
-            lines.append(f"    Note over {ids[lane]}: {_mermaid_text(text)}")
+        for lane, note in row.notes:
+            lines.append(f"    Note over {ids[lane]}: {_mermaid_text(note)}")
     return "\n".join(lines) + "\n"
-
-
-def _attrs(values: dict[str, object]) -> str:
-    return ", ".join(f"{k}={quote(str(v))}" for k, v in values.items())
 
 
 def to_dot(s: Swimlanes) -> str:
@@ -164,45 +163,54 @@ def to_dot(s: Swimlanes) -> str:
     lanes = [("events", ""), *s.lanes]
     graph = {**st["graph"], "label": s.title, "labelloc": "t", "rankdir": "TB", "newrank": "true", "nodesep": "0.5",
              "ranksep": "0.3", "ratio": "auto"}
-    lines = [f"digraph {quote(s.name)} {{", f"  graph [{_attrs(graph)}];", f"  node [{_attrs(st['node'])}];",
-             f"  edge [{_attrs(st['edge'])}];"]
+    g = digraph(s.name, graph, st["node"], st["edge"])
     header = []
     for lane, label in lanes:
-        node = quote(f"h:{lane}")
+        node = f"h {lane}"
         if lane == "events":
-            lines.append(f"  {node} [{_attrs({'label': '', 'shape': 'plaintext', 'style': ''})}];")
+            g.node(text(node), **attributes({"label": "", "shape": "plaintext", "style": ""}))
         else:
             look = classes["start"] if lane != CRM else classes["stored"]
-            lines.append(f"  {node} [{_attrs({'label': label, **look})}];")
+            g.node(text(node), **attributes({"label": label, **look}))
         header.append(node)
-    lines.append(f"  {{ rank=same; {'; '.join(header)}; }}")
-    lines.append(f"  {' -> '.join(header)} [style=invis];")
-    previous = {lane: f"h:{lane}" for lane, _ in lanes}
+    _row(g, header)
+    previous = {lane: f"h {lane}" for lane, _ in lanes}
     for i, row in enumerate(s.rows, 1):
         cells = []
         notes = dict(row.notes)
         for lane, _ in lanes:
-            node = f"r{i}:{lane}"
-            if lane == "events":
-                attrs: dict[str, object] = {"label": _wrap(row.title, 38), "shape": "plaintext", "style": "",
-                                            "fontsize": 10}
-            elif lane in notes:
-                attrs = {"label": _wrap(notes[lane]), **classes["note"]}
-            elif lane == row.actor and not row.messages:
-                attrs = {"label": "", "shape": "circle", "width": 0.12, "style": "filled", "fillcolor": "#283593",
-                         "color": "#283593"}
-            else:
-                attrs = {"label": "", "shape": "point", "width": 0.04, "color": "#9e9e9e"}
-            lines.append(f"  {quote(node)} [{_attrs(attrs)}];")
-            cells.append(quote(node))
-            style_ = "invis" if lane == "events" else "dashed"
-            lines.append(f"  {quote(previous[lane])} -> {quote(node)} "
-                         f"[{_attrs({'style': style_, 'arrowhead': 'none', 'color': '#bdbdbd', 'weight': 100})}];")
+            node = f"r{i} {lane}"
+            g.node(text(node), **attributes(_cell(row, lane, notes, classes)))
+            cells.append(node)
+            g.edge(text(previous[lane]), text(node), **attributes(
+                {"style": "invis" if lane == "events" else "dashed", "arrowhead": "none", "color": "#bdbdbd",
+                 "weight": 100}))
             previous[lane] = node
-        lines.append(f"  {{ rank=same; {'; '.join(cells)}; }}")
-        lines.append(f"  {' -> '.join(cells)} [style=invis];")
+        _row(g, cells)
         for m in row.messages:
-            lines.append(f"  {quote(f'r{i}:{m.source}')} -> {quote(f'r{i}:{m.target}')} "
-                         f"[{_attrs({'label': m.label, 'constraint': 'false', 'color': '#283593'})}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            g.edge(text(f"r{i} {m.source}"), text(f"r{i} {m.target}"),
+                   **attributes({"label": m.label, "constraint": "false", "color": "#283593"}))
+    source: str = g.source
+    return source
+
+
+def _cell(row: Row, lane: str, notes: dict[str, str], classes: dict[str, dict[str, object]]) -> dict[str, object]:
+    """How one lane looks in one row: the event's sentence, what changed there, the actor's dot, or a lifeline."""
+    if lane == "events":
+        return {"label": _wrap(row.title, 38), "shape": "plaintext", "style": "", "fontsize": 10}
+    if lane in notes:
+        return {"label": _wrap(notes[lane]), **classes["note"]}
+    if lane == row.actor and not row.messages:
+        return {"label": "", "shape": "circle", "width": 0.12, "style": "filled", "fillcolor": "#283593",
+                "color": "#283593"}
+    return {"label": "", "shape": "point", "width": 0.04, "color": "#9e9e9e"}
+
+
+def _row(g: graphviz.Digraph, nodes: list[str]) -> None:
+    """Nodes side by side on one rank, in order (invisible edges keep the order)."""
+    with g.subgraph() as same:
+        same.attr(rank="same")
+        for node in nodes:
+            same.node(text(node))
+    for a, b in itertools.pairwise(nodes):
+        g.edge(text(a), text(b), style="invis")

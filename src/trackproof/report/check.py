@@ -6,6 +6,7 @@ adding keys.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from ..prove.consistency import Consistency
@@ -147,6 +148,18 @@ def readings_text(model: Model, r: ReadingVerdict) -> str:
             text += f", under the defaults it {'holds' if at_defaults else 'does NOT hold'}"
         parts.append(text)
     return f"Depends on {r.point} ({question}): " + "; ".join(parts) + "."
+
+
+def check_json(model: Model, verdicts: list[Verdict], joint: list[Consistency],
+               findings: list[Finding] | None) -> dict[str, Any]:
+    """The JSON contract of `check` (docs/claims.md): the claims, their joint consistency, the summary, and the
+    model check's findings when it ran."""
+    doc: dict[str, Any] = {"claims": [verdict_json(model, v) for v in verdicts],
+                           "consistency": [asdict(c) for c in joint], "summary": summary(verdicts)}
+    if findings is not None:
+        doc["model"] = {"findings": [asdict(f) for f in findings],
+                        "faults": len([f for f in findings if f.kind != "gap"])}
+    return doc
 
 
 def to_text(model: Model, verdicts: list[Verdict]) -> str:

@@ -16,14 +16,14 @@ from transitions import EventData, Machine
 from ..errors import TrackproofError
 from ..spec.expr import BOOL, PARTY, Expr, conjuncts
 from ..spec.ir import Model, Transition
-from ..spec.readings import READING
 from ..spec.scenario import Event, Scenario
 from .evaluate import Compiler
 from .events import play
 from .explain import Explainer
 from .hooks import Hooks
-from .outcomes import Outcome
-from .world import SIDES, Copy, Message, Side, Step, World
+from .mail import SIDES, Copy, Message, Side, Step
+from .outcomes import Outcome, outcome_of
+from .world import World
 
 
 class Engine:
@@ -84,8 +84,9 @@ class Engine:
             env = sim._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
             if sim.hooks is not None:
-                for effect in t.effects:
-                    sim.hooks.record(effect.value, env, values[effect.target], effect.target)
+                message = side.message.id
+                for effect in t.effects:  # an effect's value matters once something reads the field
+                    sim.hooks.record(effect.value, env, values[effect.target], effect.target, (message, effect.target))
             sim._effect_used = tuple(env["__used"])
             for target, value in values.items():
                 if target == "correlated_to" and value is not None:
@@ -94,6 +95,7 @@ class Engine:
                     side.message.shared[target] = value
                 else:
                     side.fields[target] = value
+            sim.world.touch(("msg", side.message.id))
 
         return apply
 
@@ -111,6 +113,8 @@ class Engine:
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
                                    fired.used, sim._effect_used, assumed=fired.assumed))
             for (name, when), action in zip(acts, t.actions, strict=True):
+                if not sim.acts(name, side):
+                    continue  # nothing to do: whether it would have acted changes nothing
                 if when is not None:
                     env = sim._env(side, ev.kwargs)
                     holds = bool(when(env))
@@ -173,9 +177,9 @@ class Simulator:
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
 
-    def decide(self, definition: str, party: str) -> bool:
+    def decide(self, definition: str, party: str, held: tuple[str, str] | None = None) -> bool:
         """Evaluate one of the model's definitions of one party, for the engine's own bookkeeping (recorded for
-        the prover like any guard, since what follows depends on it)."""
+        the prover like any guard; `held`: the fact it decides, which nothing depends on until it is read)."""
         found = self.engine.decisions.get(definition)
         if found is None:
             d = self.model.definitions[definition]
@@ -183,11 +187,12 @@ class Simulator:
             arg = Expr("var", PARTY, loc, "p", "p")
             found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
         env: dict[str, Any] = {"org": None, "reading": None, "event": None, "email": None, "sender": None,
-                               "parent": None, "actor": None, "p": party, "__event": {}, "__used": None,
-                               "__assumed": None, "__world": self.world}
+                               "parent": None,
+                               "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
+                               "__world": self.world}
         value = bool(self.compiler.compile(found)(env))
         if self.hooks is not None:
-            self.hooks.record(found, env, value, "guard")
+            self.hooks.record(found, env, value, "guard", held)
         return value
 
     def _index(self) -> int:
@@ -199,22 +204,58 @@ class Simulator:
         self.world.hooks = hooks
 
     def fire(self, side: Side, trigger: str, actor: str | None = None, params: dict[str, Any] | None = None) -> bool:
+        """Send `trigger` to `side`: the first rule (by priority) whose guard holds fires. A trigger that found no
+        rule at an earlier try, with nothing it read changed since, is not tried again: no rule can fire now either,
+        and the "why not" of the first try stands (so a sync costs the sides where something happened)."""
+        event = self.machine.events.get(trigger)
+        world = self.world
+        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
+            if not params:
+                world.sleep(side, (trigger, actor), frozenset({("msg", side.message.id)}))
+            return False
+        key = (trigger, actor, repr(params) if params else "")
+        tried = side.misses.get(key)
+        if tried is not None and tried[0] == side.state and world.unchanged_since(tried[1], tried[2]):
+            return False
         self.version += 1
         self._attempt = []
         self._fired = None
         self._effect_used = ()
         self._attempt_assumed = {}
         self._attempt_used = {}
-        event = self.machine.events.get(trigger)
-        if event is None or side.state not in event.transitions:  # no rule reacts to it (here)
-            return False
-        self.engine.sim = self
-        fired = bool(event.trigger(side, actor=actor, params=params or {}))
-        if not fired and self._attempt:
+        outer, world.reading = world.reading, {("msg", side.message.id)}
+        clock = world.clock
+        try:
+            self.engine.sim = self
+            fired = bool(event.trigger(side, actor=actor, params=params or {}))
+        finally:
+            reads, world.reading = world.reading, outer
+            if outer is not None:
+                outer.update(reads)
+        if fired:
+            side.misses.pop(key, None)
+            world.touch(("msg", side.message.id))
+        elif self._attempt:
+            side.misses[key] = (side.state, clock, frozenset(reads))
+            if not params:
+                world.sleep(side, (trigger, actor), side.misses[key][2])
             side.steps.append(Step(self._index(), trigger, None, side.state, side.state, "",
                                    used=tuple(self._attempt_used), missed=tuple(self._attempt),
                                    assumed=tuple(self._attempt_assumed.items())))
         return fired
+
+    def acts(self, action: str, side: Side) -> bool:
+        """Whether an action would change anything now: records are created, and unresolved addresses dropped,
+        only where an address matches no record (reading which kinds the participants have)."""
+        msg, world = side.message, self.world
+        if action == "drop_unresolved":  # decided address by address, by each address's kind (below)
+            return any(world.may_be_unresolved(pid) for pid in (*msg.to, *msg.cc, *msg.bcc))
+        if action != "create_records":
+            return True
+        parties = (msg.sender, *world.recipients(msg))
+        if not any(world.may_be_unresolved(pid) for pid in parties):
+            return False
+        return any(world.unresolved(pid) for pid in (msg.sender, *world.recipients(msg, observed=True)))
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
     def deliver(self, msg: Message) -> None:
@@ -225,28 +266,38 @@ class Simulator:
                     copy.folder, copy.folder_record = folder, record
                     break
         msg.shared["delivered"] = True
+        self.world.touch(("msg", msg.id))
         if "incoming" in msg.sides:
             self.fire(msg.sides["incoming"], "deliver")
 
     def create_records(self, side: Side) -> None:
         msg = side.message
-        for pid in (msg.sender, *self.world.recipients(msg)):
+        for pid in (msg.sender, *self.world.recipients(msg, observed=True)):
             party = self.world.parties[pid]
-            if party.kind in self.model.vocabulary.kind_roles["unresolved"]:
+            if self.world.unresolved(pid):
                 party.kind = "contact"  # the action's documented effect (vocabulary.yaml, actions: create_records)
                 self.world.overwritten.add((pid, "kind"))  # the prover reads the new kind, not the free setting
+                self.world.touch(("party", pid))
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
         msg.sender = self.world.resolve_sender(msg.author, self.world.tracker(msg))
         msg.received_from = msg.sender if msg.on_behalf_of is None else msg.received_from
+        self.world.touch(("msg", msg.id))
 
     def drop_unresolved(self, msg: Message) -> None:
+        """Remove the addresses that match no record (R76). Which are removed follows from the kinds, so it is not
+        told to the hooks here: the prover's terms over the recipients carry it (World.recipient_candidates), and
+        the mail mechanics that read the recipients themselves tell it (World.recipients(observed=True))."""
+        world = self.world
         unresolved = self.model.vocabulary.kind_roles["unresolved"]
-
-        def keep(pids: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(p for p in pids if self.world.parties[p].kind not in unresolved)
-
-        msg.to, msg.cc, msg.bcc = keep(msg.to), keep(msg.cc), keep(msg.bcc)
+        if msg.written is None:
+            msg.written = (msg.to, msg.cc)
+        for pid in (*msg.to, *msg.cc, *msg.bcc):
+            msg.removed[pid] = world.parties[pid].kind in unresolved
+            if (pid, "kind") not in world.overwritten:
+                msg.by_kind.add(pid)
+        msg.to, msg.cc, msg.bcc = (tuple(p for p in ps if not msg.removed[p]) for ps in (msg.to, msg.cc, msg.bcc))
+        world.touch(("msg", msg.id))
 
     def check_constraints(self, event: Event | None) -> None:
         for c in self.model.vocabulary.constraints:
@@ -271,12 +322,12 @@ class Simulator:
                     observer(self, event)
         finally:
             self.event = None
-        return [self.outcome(side) for msg in self.world.messages.values() for side in
+        return [outcome_of(self.model, self.world, side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
 
     def outcomes_now(self) -> dict[str, Outcome]:
         """The outcome of every activity side so far."""
-        return {side.key: self.outcome(side) for msg in self.world.messages.values()
+        return {side.key: outcome_of(self.model, self.world, side) for msg in self.world.messages.values()
                 for side in (msg.sides[s] for s in SIDES if s in msg.sides)}
 
     def new_side(self, msg: Message, name: str) -> Side:
@@ -286,63 +337,39 @@ class Simulator:
         side = Side(msg, name)
         self.machine.set_state(self.model.initial, model=side)
         msg.sides[name] = side
+        self.world.add_side(side)
+        self.world.touch(("msg", msg.id))
         return side
+
+    def broadcast(self, trigger: str, actor: str | None = None) -> None:
+        """`trigger` to every side in the order they were made (a sync cycle, a legacy client's pass), leaving alone
+        the sides whose last try found no rule and read nothing that changed since (they cannot react): what a
+        cycle costs is the sides where something can happen. A side that something changes during the pass is
+        tried in it when its turn is still to come, as a plain pass in order would."""
+        import heapq
+
+        world = self.world
+        key = (trigger, actor)
+        queue = sorted(world.awake_sides(key))
+        world.woken = []
+        try:
+            done = -1
+            while queue:
+                position = heapq.heappop(queue)
+                if position <= done:
+                    continue
+                done = position
+                self.fire(world.sides[position], trigger, actor=actor)
+                for woken in world.woken:
+                    if woken > done:
+                        heapq.heappush(queue, woken)
+                world.woken.clear()
+        finally:
+            world.woken = None
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None:
         if pid not in msg.copies and self.world.parties[pid].is_mailbox:
-            msg.copies[pid] = Copy(role)
-
-    # --- outcomes ----------------------------------------------------------------------------------------------
-    def outcome(self, side: Side) -> Outcome:
-        state = self.model.states[side.state]
-        rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
-        deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
-        fired = [s for s in side.steps if s.rule]
-        assumed: dict[str, str] = {}
-        for s in fired:
-            for r in (str(s.rule), *s.used):
-                rules.setdefault(r, None)
-                deciding.setdefault(r, None)
-            for d in s.effect_used:
-                rules.setdefault(d, None)
-            assumed.update(s.assumed)
-        misses = [s for s in side.steps if s.missed and s.source == side.state]
-        why_not: tuple[tuple[str, str], ...] = ()
-        why_not_event = 0
-        if state.stored and fired:
-            reason = fired[-1].sentence
-        else:
-            reason = state.says
-            if misses:
-                why_not, why_not_event = misses[-1].missed, misses[-1].event
-                last = misses[-1]
-                why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
-                reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
-                for rid in (*(r for r, _ in last.missed), *last.used):
-                    rules.setdefault(rid, None)
-                    deciding.setdefault(rid, None)
-                assumed.update(last.assumed)
-        levels = [self._confidence(r) for r in deciding] + list(assumed.values())
-        confidence = min(levels, key="LMH".index) if levels else "H"
-        f = side.fields
-        prefix = f"{READING}."
-        readings = tuple((k[len(prefix):], self.world.readings[k[len(prefix):]]) for k in sorted(assumed)
-                         if k.startswith(prefix))
-        assumptions = tuple(self._describe_assumption(k, v) for k, v in sorted(assumed.items())
-                            if not k.startswith(prefix))
-        return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
-                       f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
-                       f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                       tuple(side.steps), assumptions, why_not, why_not_event, readings,
-                       tuple((k, v) for k, v in sorted(assumed.items()) if not k.startswith(prefix)))
-
-    def _describe_assumption(self, key: str, level: str) -> str:
-        owner, _, name = key.partition(".")
-        value = self.world.org[name] if owner == "org" else self.world.parties[owner].settings[name]
-        return f"{key} = {value!r} (documented default of confidence {level})"
-
-    def _confidence(self, rule_id: str) -> str:
-        return self.model.rule(rule_id).provenance.confidence
+            self.world.add_copy(msg, pid, Copy(role))
 
 
 def _side(ev: EventData) -> Side:

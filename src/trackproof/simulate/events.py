@@ -12,7 +12,8 @@ from typing import Any, Protocol
 from ..errors import Loc, TrackproofError
 from ..spec.ir import Model
 from ..spec.scenario import Event
-from .world import SIDES, Message, Side, World
+from .mail import SIDES, Message, Side
+from .world import World
 
 
 class Simulator(Protocol):
@@ -31,9 +32,11 @@ class Simulator(Protocol):
 
     def add_copy(self, msg: Message, pid: str, role: str) -> None: ...
 
-    def decide(self, definition: str, party: str) -> bool: ...
+    def decide(self, definition: str, party: str, held: tuple[str, str] | None = None) -> bool: ...
 
     def check_constraints(self, event: Event | None) -> None: ...
+
+    def broadcast(self, trigger: str, actor: str | None = None) -> None: ...
 
 ORIGINS = ("crm", "outlook", "outside")
 
@@ -88,6 +91,7 @@ def _bool(event: Event, key: str, default: bool) -> bool:
 def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
     """Where the author composes the message (crm, outlook, outside), checked against who the author is."""
     party = sim.world.parties[author]
+    sim.world.read_kind(author)  # who may send from where depends on the author's kind
     via = event.params.get("via", None if party.is_mailbox else "outside")
     if via not in ORIGINS:
         raise event_error(event, "via", f"say how {author} sends {eid}: via crm, outlook or outside", "E402")
@@ -125,7 +129,7 @@ def _send(sim: Simulator, event: Event) -> None:
                 state = parent_msg.main.state
                 raise event_error(event, key, f"{author} cannot answer {parent_msg.id}: it never left its sender "
                                   f"(it is {state})")
-            if author not in (parent_msg.author, *world.recipients(parent_msg), *parent_msg.bcc,
+            if author not in (parent_msg.author, *world.recipients(parent_msg, observed=True), *parent_msg.bcc,
                               *_dl_members(sim, parent_msg)):
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
@@ -209,7 +213,7 @@ def _subject(event: Event, parent: Message | None, flags: dict[str, bool]) -> st
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
     out: list[str] = []
     for pid in (*msg.to, *msg.cc, *msg.bcc):
-        out.extend(sim.world.parties[pid].members)
+        out.extend(sim.world.list_members(pid))
     return out
 
 
@@ -240,7 +244,8 @@ def _manual(sim: Simulator, event: Event) -> None:
                               f"({', '.join(sim.model.vocabulary.enums['via'])})", "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
                   "mailbox": owner if owner != actor else None}
-    elif event.kind == "categorize":
+    sim.world.touch(("msg", msg.id))
+    if event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":
         copy.categorized = False
@@ -269,6 +274,7 @@ def _delete(sim: Simulator, event: Event) -> None:
     actor = _party(sim, event, "by")
     side = _held_side(sim, event, msg, actor)
     msg.copies[actor].folder = "deleted"
+    sim.world.touch(("msg", msg.id))
     sim.fire(side, "delete_outlook", actor=actor)
 
 
@@ -293,36 +299,33 @@ def _set(sim: Simulator, event: Event) -> None:
             raise TrackproofError("E402", f"unknown setting '{name}' in '{key}'", loc)
         check_setting_value(attr, value, vocab.enums, loc)
         target[name] = value
+        sim.world.touch("org" if owner == "org" else ("party", owner))
         sim.world.explicit.add((owner, name))
         sim.world.overwritten.add((owner, name))
     sim.check_constraints(event)
 
 
 def _sync(sim: Simulator, event: Event) -> None:
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "sync")
+    sim.broadcast("sync")
     # Which mailboxes the cycle processed is the model's to say (its definition `sss_incoming`).
     processed = {pid for pid, party in sim.world.parties.items()
-                 if party.is_mailbox and sim.decide("sss_incoming", pid)}
+                 if party.is_mailbox and sim.decide("sss_incoming", pid, (pid, "watermark"))}
     sim.world.advance_watermarks(processed)
 
 
 def _outlook(sim: Simulator, event: Event) -> None:
     user = _party(sim, event, "user")
     party = sim.world.parties[user]
+    sim.world.read_kind(user)
     if party.kind != "user":
         raise event_error(event, "user", f"{user} is not a user: only users run the legacy Outlook client")
     sim.world.overwritten.add((user, "outlook_running"))
+    sim.world.touch(("party", user))
     if event.kind == "outlook_stop":
         party.settings["outlook_running"] = False
         return
     party.settings["outlook_running"] = True
-    for msg in list(sim.world.messages.values()):
-        for name in SIDES:
-            if name in msg.sides:
-                sim.fire(msg.sides[name], "outlook_sync", actor=user)
+    sim.broadcast("outlook_sync", actor=user)
 
 
 def _resend(sim: Simulator, event: Event) -> None:
@@ -340,11 +343,9 @@ def _mailbox(sim: Simulator, event: Event) -> str:
 
 
 def _reset(sim: Simulator, event: Event) -> None:
-    sim.world.reset_processing(_mailbox(sim, event))
-
-
-def _process_from(sim: Simulator, event: Event) -> None:
-    sim.world.process_from_now(_mailbox(sim, event))
+    """An administrator moves the processing date earlier (reset_processing_date) or to now (process_email_from)."""
+    (sim.world.reset_processing if event.kind == "reset_processing_date" else sim.world.process_from_now)(
+        _mailbox(sim, event))
 
 
 def _inbox_rule(sim: Simulator, event: Event) -> None:
@@ -383,15 +384,14 @@ def _sides(event: Event, msg: Message) -> list[Side]:
 
 
 def _change_regarding(sim: Simulator, event: Event) -> None:
-    msg = _message(sim, event)
     record = _party(sim, event, "regarding") if event.params.get("regarding") is not None else None
-    for side in _sides(event, msg):
+    for side in _sides(event, _message(sim, event)):
         sim.fire(side, "change_regarding", params={"regarding": record})
 
 
 HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,
             "untrack": _manual, "categorize": _manual, "uncategorize": _manual, "move": _manual, "delete": _delete,
-            "set": _set, "resend": _resend, "reset_processing_date": _reset, "process_email_from": _process_from,
+            "set": _set, "resend": _resend, "reset_processing_date": _reset, "process_email_from": _reset,
             "inbox_rule": _inbox_rule, "auto_reply": _auto_reply, "change_regarding": _change_regarding}
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.claims import OUTCOME
-from .world import Step, World
+from ..spec.ir import Model
+from ..spec.readings import READING
+from .mail import Side, Step
+from .world import World
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,54 @@ def outcome_env(outcomes: dict[str, Outcome], world: World, participants: Iterab
     return {"org": None, "reading": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
             "__world": OutcomeResolver(outcomes, world),
             **{pid: pid for pid in participants}, **{e: e for e in emails}}
+
+
+def outcome_of(model: Model, world: World, side: Side) -> Outcome:
+    """The outcome of one activity side now: stored or not, its fields, the rules behind it and why it stopped
+    short, and how sure the documentation is of them."""
+    state = model.states[side.state]
+    rules: dict[str, None] = {}  # every rule behind the outcome, in the order they acted
+    deciding: dict[str, None] = {}  # the ones that decide stored and status (not fields like accepted_by)
+    fired = [s for s in side.steps if s.rule]
+    assumed: dict[str, str] = {}
+    for s in fired:
+        for r in (str(s.rule), *s.used):
+            rules.setdefault(r, None)
+            deciding.setdefault(r, None)
+        for d in s.effect_used:
+            rules.setdefault(d, None)
+        assumed.update(s.assumed)
+    misses = [s for s in side.steps if s.missed and s.source == side.state]
+    why_not: tuple[tuple[str, str], ...] = ()
+    why_not_event = 0
+    if state.stored and fired:
+        reason = fired[-1].sentence
+    else:
+        reason = state.says
+        if misses:
+            why_not, why_not_event = misses[-1].missed, misses[-1].event
+            last = misses[-1]
+            why = "; ".join(f"{rid} needs {part}" for rid, part in last.missed)
+            reason += f" At event {last.event} ({last.trigger}) no rule fired: {why}."
+            for rid in (*(r for r, _ in last.missed), *last.used):
+                rules.setdefault(rid, None)
+                deciding.setdefault(rid, None)
+            assumed.update(last.assumed)
+    levels = [model.rule(r).provenance.confidence for r in deciding] + list(assumed.values())
+    confidence = min(levels, key="LMH".index) if levels else "H"
+    f = side.fields
+    prefix = f"{READING}."
+    readings = tuple((k[len(prefix):], world.readings[k[len(prefix):]]) for k in sorted(assumed)
+                     if k.startswith(prefix))
+    settings = tuple((k, v) for k, v in sorted(assumed.items()) if not k.startswith(prefix))
+    return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
+                   f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
+                   f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
+                   tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in settings),
+                   why_not, why_not_event, readings, settings)
+
+
+def _describe_assumption(world: World, key: str, level: str) -> str:
+    owner, _, name = key.partition(".")
+    value = world.org[name] if owner == "org" else world.parties[owner].settings[name]
+    return f"{key} = {value!r} (documented default of confidence {level})"

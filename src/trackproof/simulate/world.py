@@ -17,106 +17,14 @@ from typing import TYPE_CHECKING, Any
 from ..spec.ir import Model
 from ..spec.readings import READING
 from ..spec.scenario import Participant, Scenario
+from .addresses import AddressBook
+from .mail import Copy, Message, Party, Side
 from .subjects import smart_match
 
 if TYPE_CHECKING:
     from .hooks import Hooks
 
-#: The activities a message can have: the sender's (outgoing) and the recipients' (incoming); R56, R58.
-SIDES = ("outgoing", "incoming")
-
 Env = dict[str, Any]
-
-
-class Party:
-    """A participant as mail sees it: its kind, address and settings, whether it has a mailbox, its members."""
-
-    __slots__ = ("address", "disabled", "id", "is_mailbox", "kind", "members", "owner", "settings")
-
-    def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...],
-                 is_mailbox: bool, owner: str | None = None, disabled: bool = False) -> None:
-        self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-        self.is_mailbox, self.owner, self.disabled = is_mailbox and not disabled, owner, disabled
-
-
-class Copy:
-    """A mailbox's copy of a message: how it holds it and where it is."""
-
-    __slots__ = ("before_watermark", "categorized", "folder", "folder_record", "moved_back", "reprocess", "role")
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.folder = "none"
-        self.categorized = False
-        self.moved_back = False
-        self.folder_record: str | None = None
-        self.before_watermark = False  # set by World.advance_watermarks (R33)
-        self.reprocess = False  # the mailbox's processing date was moved earlier (R21), until the next sync
-
-
-@dataclass(frozen=True)
-class Step:
-    """One thing that happened to an activity side: a rule fired, or a trigger found no rule that could fire."""
-
-    event: int
-    trigger: str
-    rule: str | None
-    source: str
-    dest: str
-    sentence: str
-    used: tuple[str, ...] = ()  # definitions the guard used: they decide the state
-    effect_used: tuple[str, ...] = ()  # definitions the effects used: they decide fields such as accepted_by
-    missed: tuple[tuple[str, str], ...] = ()  # (rule id, the part of its guard that was false)
-    assumed: tuple[tuple[str, str], ...] = ()  # (setting, confidence) of uncertain defaults the guards read
-
-
-class Side:
-    """One activity of a message (outgoing or incoming): the object a `transitions` machine drives."""
-
-    def __init__(self, message: Message, side: str) -> None:
-        self.message = message
-        self.side = side
-        self.state = ""
-        self.fields: dict[str, Any] = {}
-        self.steps: list[Step] = []
-
-    @property
-    def key(self) -> str:
-        return self.message.id if self.message.main is self else f"{self.message.id}.incoming"
-
-
-class Message:
-    """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
-
-    def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int,
-                 subject: str = "") -> None:
-        self.id, self.origin, self.author, self.sender = mid, origin, author, sender
-        # the record the recipients' From line resolves to: the sender, unless it was sent on behalf of (or as)
-        # another mailbox (R118)
-        self.on_behalf_of: str | None = None
-        self.received_from = sender
-        self.to, self.cc, self.bcc = recipients
-        self.parent = parent
-        self.is_reply = flags["is_reply"]
-        self.is_forward = flags["is_forward"]
-        self.subject_changed = flags["subject_changed"]
-        self.token_over_limit = flags.get("token_over_limit", False)
-        self.in_reply_to_kept = flags["in_reply_to_kept"]
-        self.headers_dropped = flags.get("headers_dropped", False)
-        self.create_fails = flags.get("create_fails", False)
-        self.attachment_over_limit = flags.get("attachment_over_limit", False)
-        self.irm = flags.get("irm", False)
-        self.subject = subject  # the subject line without any tracking token
-        self.regarding = regarding
-        self.order = order
-        self.shared: dict[str, Any] = {}
-        self.copies: dict[str, Copy] = {}
-        self.sides: dict[str, Side] = {}
-
-    @property
-    def main(self) -> Side:
-        return self.sides.get("outgoing") or self.sides["incoming"]
 
 
 @dataclass(frozen=True)
@@ -155,7 +63,7 @@ def _null_value(model: Model, typ: str) -> Any:
     return () if typ.startswith("set[") else None
 
 
-class World:
+class World(AddressBook):
     """Parties, org settings and messages, and the field lookups guards make on them."""
 
     def __init__(self, model: Model, scenario: Scenario, hooks: Hooks | None = None) -> None:
@@ -172,10 +80,29 @@ class World:
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
                                        p.kind in vocab.mailbox_kinds, p.owner, p.disabled)
         self.messages: dict[str, Message] = {}
+        self.by_address: dict[str, tuple[str, ...]] = {}  # address -> the participants that have it, in order
+        for party in self.parties.values():  # a disabled user never matches an address (R74, R120)
+            if not party.disabled:
+                self.by_address[party.address] = (*self.by_address.get(party.address, ()), party.id)
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
         # per mailbox: the Inbox rules that move arriving mail, in the order they were made (first that applies
         # wins): (only from this sender, or None for all mail; destination folder; a tracked folder's record)
         self.inbox_rules: dict[str, list[tuple[str | None, str, str | None]]] = {}
+        self.mailbox_copies: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox, its copies in message order
+        self._seen: dict[str, int] = {}  # per mailbox: how many of its copies are known to be before its watermark
+        self._reprocessing: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox: copies to be processed again
+        # What the world looked like when: a clock, and when each object last changed ("org", ("party", id),
+        # ("msg", id)); an attempt that read nothing changed since needs no second try (Simulator.fire).
+        self.clock = 0
+        self.stamps: dict[Any, int] = {}
+        self.sides: list[Side] = []  # every activity side, in the order they were made
+        # Broadcast triggers (a sync cycle, a legacy client's pass): per (trigger, actor), the positions of the sides
+        # that may react (the others' last try found no rule and read nothing changed since), and who watches what
+        self.awake: dict[tuple[str, Any], set[int]] = {}
+        self.watchers: dict[Any, list[tuple[int, tuple[str, Any]]]] = {}
+        self.woken: list[int] | None = None  # sides woken during the broadcast under way
+        self.reading: set[Any] | None = None  # the objects read by the attempt under way, when asked
+        self.kinds: dict[str, tuple[str, ...]] = {}  # the kinds a participant may have, where they range (prover)
         self.overwritten: set[tuple[str, str]] = set()  # settings an event changed: no longer free for the prover
         # Told when anything reads a field an effect set (regarding, accepted_by, correlated_to, has_token) of a
         # message: the prover pins an effect's value only once something depends on it (hooks.py).
@@ -185,6 +112,7 @@ class World:
         facts = _vocabulary_facts(model)
         self._uncertain, self._null = facts.uncertain, facts.null
         self._effect_fields, self._shared_fields = facts.effect_fields, facts.shared_fields
+        self._copy_fields = vocab.groups["copy"]
 
     def _settings(self, p: Participant) -> dict[str, Any]:
         vocab = self.model.vocabulary
@@ -205,53 +133,58 @@ class World:
             self.hooks = hooks
 
     # --- mail mechanics -------------------------------------------------------------------------------------
-    def matches(self, pid: str) -> tuple[str, ...]:
-        """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them); a
-        disabled user never matches (R74, R120)."""
-        address = self.parties[pid].address
-        return tuple(q.id for q in self.parties.values() if q.address == address and not q.disabled)
+    def touch(self, *keys: Any) -> None:
+        """Something about these objects changed ("org", ("party", id), ("msg", id)): the sides whose last try of a
+        broadcast trigger read them may react again."""
+        self.clock += 1
+        for key in keys:
+            self.stamps[key] = self.clock
+            for position, trigger in self.watchers.pop(key, ()):
+                awake = self.awake.get(trigger)
+                if awake is not None and position not in awake:
+                    awake.add(position)
+                    if self.woken is not None:
+                        self.woken.append(position)
 
-    def tracker(self, msg: Message) -> str | None:
-        """The mailbox that tracks a received message, for sender resolution: its first Dynamics recipient."""
-        return next((p for p, c in msg.copies.items() if c.role != "sender"), None)
+    def add_side(self, side: Side) -> None:
+        side.position = len(self.sides)
+        self.sides.append(side)
+        for awake in self.awake.values():
+            awake.add(side.position)
 
-    def resolve_sender(self, pid: str, tracker: str | None = None) -> str:
-        """The one record the From address resolves to (R74, R120): a record owned by the tracking mailbox's owner
-        (the user, or the user who owns the queue) first, then the vocabulary's kind order, then the listing order
-        (the earliest created). An address that only a disabled user has stays that user's, whom no filter takes for
-        a lead, contact, account or email-enabled record."""
-        order = self.model.vocabulary.sender_order
-        candidates = [self.parties[q] for q in self.matches(pid)] or [self.parties[pid]]
-        mine = None
-        if tracker is not None:
-            party = self.parties[tracker]
-            mine = tracker if party.kind == "user" else party.owner
+    def sleep(self, side: Side, trigger: tuple[str, Any], reads: frozenset[Any]) -> None:
+        """`side` found no rule for a broadcast `trigger` after reading `reads`: leave it be until one changes."""
+        awake = self.awake.get(trigger)
+        if awake is None:
+            return
+        awake.discard(side.position)
+        for key in reads:
+            self.watchers.setdefault(key, []).append((side.position, trigger))
 
-        def rank(q: Party) -> tuple[int, int]:
-            owned = 0 if mine is not None and q.owner == mine else 1
-            return owned, order.index(q.kind) if q.kind in order else len(order)
+    def awake_sides(self, trigger: tuple[str, Any]) -> set[int]:
+        """The positions of the sides that may react to a broadcast trigger (all of them the first time)."""
+        found = self.awake.get(trigger)
+        if found is None:
+            found = self.awake[trigger] = set(range(len(self.sides)))
+        return found
 
-        return sorted(candidates, key=rank)[0].id
-
-    def recipients(self, msg: Message) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for pid in (*msg.to, *msg.cc):
-            for q in self.matches(pid):
-                seen.setdefault(q, None)
-        return tuple(seen)
+    def unchanged_since(self, clock: int, keys: frozenset[Any]) -> bool:
+        """Whether none of these objects changed after `clock`."""
+        stamps = self.stamps
+        return all(stamps.get(k, 0) <= clock for k in keys)
 
     def holders(self, msg: Message, side: str | None) -> tuple[str, ...]:
         if side == "outgoing":
             return tuple(p for p, c in msg.copies.items() if c.role == "sender")
         return tuple(p for p, c in msg.copies.items() if c.role != "sender")
 
-    def ancestors(self, msg: Message) -> list[Message]:
-        out: list[Message] = []
+    def ancestors(self, msg: Message) -> Iterator[Message]:
+        """The messages `msg` answers, nearest first."""
         cur = msg.parent
         while cur is not None:
-            out.append(self.messages[cur])
-            cur = self.messages[cur].parent
-        return out
+            found = self.messages[cur]
+            yield found
+            cur = found.parent
 
     def stored(self, side: Side) -> bool:
         return self.model.states[side.state].stored
@@ -260,40 +193,69 @@ class World:
         return any(self.stored(s) for s in msg.sides.values())
 
     def stored_ancestor(self, msg: Message) -> Message | None:
-        return next((a for a in self.ancestors(msg) if self.message_stored(a)), None)
+        """The nearest earlier message of the conversation that is stored (the ancestors looked at until then are
+        what the answer read)."""
+        for a in self.ancestors(msg):
+            if self.reading is not None:
+                self.reading.add(("msg", a.id))
+            if self.message_stored(a):
+                return a
+        return None
+
+    def _smart_match(self, msg: Message) -> tuple[str, None] | None:
+        """The stored earlier message smart matching finds (subjects.py); every earlier message is what it read."""
+        earlier = [m for m in self.messages.values() if m.order < msg.order]
+        if self.reading is not None:
+            self.reading.update(("msg", m.id) for m in earlier)
+        stored = sorted((m for m in earlier if self.message_stored(m)), key=lambda m: -m.order)
+        match = smart_match(msg, stored, lambda pid: self.parties[pid].address)
+        return (match.id, None) if match else None
+
+    def add_copy(self, msg: Message, pid: str, copy: Copy) -> None:
+        msg.copies[pid] = copy
+        self.mailbox_copies.setdefault(pid, []).append((msg, copy))
+        self.touch(("msg", msg.id))
 
     def advance_watermarks(self, processed: set[str]) -> None:
-        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33)."""
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                if copy.folder != "none" and pid in processed:
-                    self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
-        for msg in self.messages.values():
-            for pid, copy in msg.copies.items():
-                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
-                if pid in processed:
-                    copy.reprocess = False
+        """After a sync cycle, each mailbox it processed has seen every message delivered to it so far (R33). The
+        watermark only moves forward (until a reset), so each copy is looked at once as it passes."""
+        for pid in sorted(processed):
+            copies = self.mailbox_copies.get(pid, [])
+            newest = next((msg.order for msg, copy in reversed(copies) if copy.folder != "none"), -1)
+            self.watermark[pid] = max(self.watermark.get(pid, -1), newest)
+            seen = self._seen.get(pid, 0)
+            while seen < len(copies) and copies[seen][0].order <= self.watermark[pid]:
+                msg, copy = copies[seen]
+                if not copy.before_watermark:
+                    copy.before_watermark = True
+                    self.touch(("msg", msg.id))
+                seen += 1
+            self._seen[pid] = seen
+            for msg, copy in self._reprocessing.pop(pid, []):
+                copy.reprocess = False
+                self.touch(("msg", msg.id))
 
     def process_from_now(self, pid: str) -> None:
         """The mailbox's Process Email From date (the later of its own and its server profile's) is set to now:
         every message already in the mailbox counts as processed, so none is evaluated automatically (R122)."""
-        for msg in self.messages.values():
-            copy = msg.copies.get(pid)
-            if copy is not None and copy.folder != "none":
-                self.watermark[pid] = max(self.watermark.get(pid, -1), msg.order)
-        for msg in self.messages.values():
-            copy = msg.copies.get(pid)
-            if copy is not None:
-                copy.before_watermark = msg.order <= self.watermark.get(pid, -1)
+        copies = self.mailbox_copies.get(pid, [])
+        newest = next((msg.order for msg, copy in reversed(copies) if copy.folder != "none"), -1)
+        self.watermark[pid] = max(self.watermark.get(pid, -1), newest)
+        for msg, copy in copies:
+            if msg.order <= self.watermark[pid] and not copy.before_watermark:
+                copy.before_watermark = True
+                self.touch(("msg", msg.id))
 
     def reset_processing(self, pid: str) -> None:
         """The mailbox's processing date moved earlier (R21): its watermark goes back and its items are seen anew."""
         self.watermark.pop(pid, None)
-        for msg in self.messages.values():
-            copy = msg.copies.get(pid)
-            if copy is not None:
-                copy.before_watermark = False
-                copy.reprocess = True
+        self._seen[pid] = 0
+        marked = self._reprocessing.setdefault(pid, [])
+        for msg, copy in self.mailbox_copies.get(pid, []):
+            copy.before_watermark = False
+            copy.reprocess = True
+            marked.append((msg, copy))
+            self.touch(("msg", msg.id))
 
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
@@ -308,7 +270,7 @@ class World:
             if found is not None:
                 found.setdefault(f"{owner}.{name}", level)
 
-    def reading(self, point: str, env: Env) -> str:
+    def reading_of(self, point: str, env: Env) -> str:
         """The chosen reading of a disputed point; the outcome rests on it whichever it is (noted as `reading.<id>`
         among the run's assumptions, with the reading's confidence)."""
         choice = self.readings[point]
@@ -329,10 +291,12 @@ class World:
 
     def get(self, owner: str, obj: Any, name: str, env: Env) -> Any:
         if owner == "org":
+            if self.reading is not None:
+                self.reading.add("org")
             self.assumption("org", name, env)
             return self.org[name]
         if owner == READING:
-            return self.reading(name, env)
+            return self.reading_of(name, env)
         if owner == "event":
             return env["__event"].get(name, self._null[name])
         if obj is None:
@@ -343,13 +307,19 @@ class World:
 
     def _party(self, pid: str, name: str, env: Env) -> Any:
         party = self.parties[pid]
+        if self.reading is not None:
+            self.reading.add(("party", pid))
         if name == "kind":
             return party.kind
         if name in party.settings:
             self.assumption(pid, name, env)
             return party.settings[name]
         current = env.get("email")
-        if current is not None and name in self.model.vocabulary.groups["copy"]:
+        if current is not None and name in self._copy_fields:
+            if self.reading is not None:
+                self.reading.add(("msg", current[0]))
+            if name in ("before_watermark", "reprocess") and self.hooks is not None:
+                self.hooks.read(pid, "watermark")  # what the syncs decided for this mailbox's watermark
             copy = self.messages[current[0]].copies.get(pid)
             if copy is not None:
                 return getattr(copy, name)
@@ -358,6 +328,9 @@ class World:
     def _email(self, ref: tuple[str, str | None], name: str) -> Any:
         msg = self.messages[ref[0]]
         side = msg.sides.get(ref[1]) if ref[1] else None
+        reading = self.reading
+        if reading is not None:
+            reading.add(("msg", msg.id))
         if name == "stored":
             return self.stored(side) if side else self.message_stored(msg)
         if name in self._effect_fields:
@@ -378,15 +351,12 @@ class World:
                     "headers_dropped", "create_fails", "attachment_over_limit", "irm"):
             return getattr(msg, name)
         if name == "smart_match":
-            earlier = sorted((m for m in self.messages.values() if m.order < msg.order and self.message_stored(m)),
-                             key=lambda m: -m.order)
-            match = smart_match(msg, earlier, lambda pid: self.parties[pid].address)
-            return (match.id, None) if match else None
+            return self._smart_match(msg)
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)
             return (found.id, None) if found else None
         if name == "thread_stored":
-            return any(self.message_stored(a) for a in self.ancestors(msg))
+            return self.stored_ancestor(msg) is not None
         if name == "sibling_stored":
             return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
         if name == "sender":

@@ -57,6 +57,8 @@ class Attribute:
     users_only: bool = False
     field: bool = False  # written by transition effects
     shared: bool = False  # a field of the message, shared by its sides
+    where: str = ""  # where a setting is found in Dynamics 365 (a page, a record, an OrgDBOrgSetting)
+    where_sources: tuple[str, ...] = ()  # the documents that say so
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Vocabulary:
     resolution_rules: tuple[str, ...]
     kind_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # mailbox, unresolved, expands
     constraints: tuple[Constraint, ...] = ()
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # type -> value -> its name in Dynamics
 
     @property
     def mailbox_kinds(self) -> tuple[str, ...]:

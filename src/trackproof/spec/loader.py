@@ -253,7 +253,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     root = Path(root if root is not None else default_model_dir())
     sources, rulebook = _catalogues(root)
     vdoc = expect_mapping(load_file(root / "vocabulary.yaml"), Loc(str(root / "vocabulary.yaml"), 1, 1), "vocabulary")
-    vocab = load_vocabulary(vdoc)
+    vocab = load_vocabulary(vdoc, sources)
     readings: dict[str, Reading] = {}
     if (root / "readings.yaml").exists():
         rdoc = expect_mapping(load_file(root / "readings.yaml"), Loc(str(root / "readings.yaml"), 1, 1), "readings")

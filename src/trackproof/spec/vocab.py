@@ -5,6 +5,7 @@ Only the shape and the defaults are checked here; the expressions that use the v
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import Loc, TrackproofError
@@ -16,7 +17,7 @@ GROUPS = ("org", "mailbox", "party", "copy", "email", "event")
 #: Which object type each group's attributes belong to.
 OWNER = {"org": "org", "mailbox": "party", "party": "party", "copy": "party", "email": "email", "event": "event"}
 _ATTR_KEYS = {"type", "default", "rules", "label", "default_confidence", "default_for_queue", "users_only", "field",
-              "shared", "queue_default_confidence"}
+              "shared", "queue_default_confidence", "where"}
 
 
 def _check_value(value: Any, typ: str, enums: dict[str, tuple[str, ...]], loc: Loc, what: str) -> None:
@@ -36,7 +37,43 @@ def check_setting_value(attr: Attribute, value: Any, enums: dict[str, tuple[str,
     _check_value(value, attr.type, enums, loc, f"setting '{attr.name}'")
 
 
-def _attribute(name: str, raw: Any, group: str, enums: dict[str, tuple[str, ...]], loc: Loc) -> Attribute:
+def _where(spec: Mapping, name: str, sources: Collection[str] | None) -> tuple[str, tuple[str, ...]]:
+    """Where a setting is found, and the documents that say so (each a known source key)."""
+    if "where" not in spec:
+        return "", ()
+    where = expect_mapping(spec["where"], spec.locs["where"], f"where of '{name}'")
+    check_keys(where, {"text", "sources"}, {"text", "sources"}, f"where of '{name}'")
+    keys = expect_sequence(where["sources"], where.locs["sources"], f"the sources of where of '{name}'")
+    if not keys:
+        raise TrackproofError("E301", f"where of '{name}' has no source", where.locs["sources"])
+    for key, at in zip(keys, keys.locs, strict=True):
+        if sources is not None and key not in sources:
+            raise TrackproofError("E302", f"unknown source key '{key}'", at, "keys are listed in model/sources.yaml")
+    return str(where["text"]), tuple(str(k) for k in keys)
+
+
+def _value_labels(doc: Mapping, enums: dict[str, tuple[str, ...]]) -> dict[str, dict[str, str]]:
+    """value_labels: {type: {rules: [...], labels: {value: name}}}: how Dynamics 365's pages name the values."""
+    if "value_labels" not in doc:
+        return {}
+    raw = expect_mapping(doc["value_labels"], doc.locs["value_labels"], "value_labels")
+    out: dict[str, dict[str, str]] = {}
+    for typ, spec in raw.items():
+        if typ not in enums:
+            raise TrackproofError("E203", f"value_labels of unknown type '{typ}'", raw.key_locs[typ],
+                                  "types: " + ", ".join(enums))
+        entry = expect_mapping(spec, raw.locs[typ], f"value_labels of '{typ}'")
+        check_keys(entry, {"rules", "labels"}, {"rules", "labels"}, f"value_labels of '{typ}'")
+        labels = expect_mapping(entry["labels"], entry.locs["labels"], f"the labels of '{typ}'")
+        for value in labels:
+            if value not in enums[typ]:
+                raise TrackproofError("E207", f"'{value}' is not a value of {typ}", labels.key_locs[value])
+        out[str(typ)] = {str(v): str(label) for v, label in labels.items()}
+    return out
+
+
+def _attribute(name: str, raw: Any, group: str, enums: dict[str, tuple[str, ...]], loc: Loc,
+               sources: Collection[str] | None = None) -> Attribute:
     spec = expect_mapping(raw, loc, f"the {group} attribute '{name}'")
     check_keys(spec, _ATTR_KEYS, {"type"}, f"the {group} attribute '{name}'")
     typ = spec["type"]
@@ -57,18 +94,22 @@ def _attribute(name: str, raw: Any, group: str, enums: dict[str, tuple[str, ...]
     for key, level in (("default_confidence", conf), ("queue_default_confidence", queue_conf)):
         if level not in ("H", "M", "L"):
             raise TrackproofError("E402", f"{key} is H, M or L", spec.locs[key])
+    where, where_sources = _where(spec, name, sources)
     return Attribute(
         name=name, type=typ, group=group, loc=loc, default=default, label=str(spec.get("label", "")),
         rules=tuple(spec.get("rules", ())), default_confidence=conf, queue_default_confidence=queue_conf,
         default_for_queue=spec.get("default_for_queue"), users_only=bool(spec.get("users_only", False)),
-        field=bool(spec.get("field", False)), shared=bool(spec.get("shared", False)),
+        field=bool(spec.get("field", False)), shared=bool(spec.get("shared", False)), where=where,
+        where_sources=where_sources,
     )
 
 
-def load_vocabulary(doc: Mapping) -> Vocabulary:
-    """Build the vocabulary from the parsed vocabulary.yaml (constraints are added by the loader)."""
-    check_keys(doc, {"types", *GROUPS, "scope", "resolution", "constraints", "triggers", "actions", "kind_roles"},
-               {"types", *GROUPS, "scope", "triggers", "actions", "kind_roles"}, "the vocabulary")
+def load_vocabulary(doc: Mapping, sources: Collection[str] | None = None) -> Vocabulary:
+    """Build the vocabulary from the parsed vocabulary.yaml (constraints are added by the loader). `sources`: the
+    known document keys, which a setting's `where` must cite."""
+    check_keys(doc, {"types", *GROUPS, "scope", "resolution", "constraints", "triggers", "actions", "kind_roles",
+                     "value_labels"}, {"types", *GROUPS, "scope", "triggers", "actions", "kind_roles"},
+               "the vocabulary")
     raw_types = expect_mapping(doc["types"], doc.locs["types"], "types")
     enums: dict[str, tuple[str, ...]] = {}
     for name, values in raw_types.items():
@@ -80,7 +121,7 @@ def load_vocabulary(doc: Mapping) -> Vocabulary:
         raw = expect_mapping(doc[group], doc.locs[group], group)
         groups[group] = {}
         for name, spec in raw.items():
-            attr = _attribute(name, spec, group, enums, raw.locs[name])
+            attr = _attribute(name, spec, group, enums, raw.locs[name], sources)
             owner = attributes[OWNER[group]]
             if name in owner:
                 raise TrackproofError("E307", f"'{name}' is declared twice for {OWNER[group]}", raw.key_locs[name])
@@ -104,6 +145,7 @@ def load_vocabulary(doc: Mapping) -> Vocabulary:
         triggers={str(k): str(v) for k, v in triggers.items()},
         actions={str(k): str(v) for k, v in actions.items()},
         sender_order=order, resolution_rules=tuple(resolution.get("rules", ())), kind_roles=roles,
+        value_labels=_value_labels(doc, enums),
     )
 
 
