@@ -13,7 +13,8 @@ import z3
 from trackproof.prove import regions, rulepaths
 from trackproof.prove import verdict as verdict_module
 from trackproof.prove.brute import brute_force, domain, verdict_of
-from trackproof.prove.verdict import Proof, Verdict, prove_claim
+from trackproof.prove.records import Proof, Verdict
+from trackproof.prove.verdict import prove_claim
 from trackproof.report.check import scenario_yaml
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate

@@ -14,7 +14,7 @@ from .common import EXIT_FAILED, EXIT_OK, EXIT_TEXT, EXIT_UNKNOWN, add_jobs, add
 if TYPE_CHECKING:  # the command's own imports are made when it runs: `trackproof run` never loads Z3
     from ..prove.consistency import Consistency
     from ..prove.modelcheck import Finding
-    from ..prove.verdict import Verdict
+    from ..prove.records import Verdict
     from ..spec.claims import Claim
     from ..spec.ir import Model
 

@@ -11,7 +11,8 @@ from ..parallel import can_fork, fork_map
 from ..spec.claims import Claim
 from ..spec.ir import Model
 from .consistency import Consistency, consistency, setup_key
-from .verdict import Verdict, prove_claim
+from .records import Verdict
+from .verdict import prove_claim
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import z3
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
+from .records import Proof
 from .regions import holds_when, regions
 from .scope import Space
-from .verdict import Proof
 from .z3api import SAT, UNSAT, add, all_of, any_of, check, core_ids, implies, neg, new_solver
 
 

@@ -90,9 +90,15 @@ def kind_class(model: Model, claim: Claim, owner: str, kind: str) -> tuple[str, 
 
 
 def conclusion_reads(model: Model, claim: Claim, space: Space) -> list[Setting]:
-    """The free settings (kinds included) a claim's conclusion may read directly, in the space's order: an org
-    setting by name; a participant's setting of a participant named in the conclusion, or of every participant
-    where the party is only known at run time (`E1.accepted_by.kind`, a bound variable, a definition's parameter)."""
+    """The free settings (kinds included) a claim's conclusion may read directly, in the space's order."""
+    found = expression_reads(model, claim, claim.conclusion)
+    return [s for s in space.vars if s in found]
+
+
+def expression_reads(model: Model, claim: Claim, expr: Expr) -> set[Setting]:
+    """The settings (kinds included) an expression over outcomes may read directly: an org setting by name; a
+    participant's setting of a participant named in it, or of every participant where the party is only known at
+    run time (`E1.accepted_by.kind`, a bound variable, a definition's parameter)."""
     found: set[Setting] = set()
     participants = claim.scenario.participants
 
@@ -111,8 +117,8 @@ def conclusion_reads(model: Model, claim: Claim, space: Space) -> list[Setting]:
         for a in e.args:
             visit(a, inner, seen)
 
-    visit(claim.conclusion, True, frozenset())
-    return [s for s in space.vars if s in found]
+    visit(expr, True, frozenset())
+    return found
 
 
 def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, Any],

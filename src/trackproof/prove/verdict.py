@@ -8,87 +8,29 @@ consistency of claims (consistency.py) reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
 import z3
 
-from ..simulate.outcomes import Outcome
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
+from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions, symmetries
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
 from .scope import Space
-from .sensitivity import Assumption, ReadingVerdict, assumptions, default_readings, readings
+from .sensitivity import ReadingVerdict, assumptions, default_readings, readings
 from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
-
-
-class Kind(StrEnum):
-    PROVED = "proved"
-    VIOLATED = "violated"
-    VACUOUS = "vacuous"  # the premise can never happen: nothing is proved
-    UNKNOWN = "unknown"  # the solver gave up: never reported as proved
-
-
-@dataclass(frozen=True)
-class ScopeView:
-    """What reports read of a claim's scope: its free settings (in order) and their defaults."""
-
-    settings: tuple[Setting, ...]
-    defaults: dict[Setting, Any]
-
-    def label(self, setting: Setting) -> str:
-        return f"{setting[0]}.{setting[1]}"
-
-
-@dataclass(frozen=True)
-class Example:
-    """A counterexample: the settings it runs under and the outcome of every email."""
-
-    settings: dict[Setting, Any]
-    outcomes: dict[str, Outcome]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What is said of a claim (docs/claims.md), without Z3 objects."""
-
-    claim: Claim
-    verdict: Kind
-    holds_under_defaults: bool | None
-    holds_when: list[dict[str, list[Any]]] | None  # cubes; [] is never, [{}] is always; None: too many (unknown)
-    counterexample: Example | None
-    rules: tuple[str, ...]
-    confidence: str
-    reason: str  # for unknown: the solver's reason; for vacuous: why the premise cannot happen
-    scope: ScopeView
-    rule_paths: int
-    others: tuple[Example, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
-    # the verdict under each reading of the disputed points the runs read (the verdict itself is the default's)
-    readings: tuple[ReadingVerdict, ...] = ()
-    assumes: tuple[Assumption, ...] = ()  # uncertain defaults the answer under the defaults rests on
-
-
-@dataclass(frozen=True)
-class Proof:
-    """A verdict and the Z3 state it was decided from (this process only)."""
-
-    verdict: Verdict
-    space: Space
-    base: tuple[z3.BoolRef, ...]  # the scope's constraints
-    paths: list[PathRun] = field(default_factory=list)
-    holds_region: z3.BoolRef | None = None  # the settings under which the claim holds (or cannot happen)
-    bad_region: z3.BoolRef | None = None  # within base, the settings under which the claim does not hold
-    # holds_region again, in far smaller formulas: holds_when's cubes (exact where the premise can happen) or the
-    # paths where it cannot; None where there are no cubes (more than MAX_CUBES)
-    holds_simply: z3.BoolRef | None = None
 
 
 def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | None = None) -> Proof:
     """Decide one claim over its whole scope; a violated claim gets up to `examples` counterexamples, each failing
     another way. `reuse`: whether runs reuse terms (reuse.py; None: unless TRACKPROOF_NO_REUSE is set)."""
+    if claim.universe is not None:  # every sequence of a universe's alphabet, not one premise
+        from .behaviours import prove_universe
+
+        return prove_universe(model, claim, reuse)
     setup = prepare(model, claim, reuse)
     space = setup.space
     paths, reason = enumerate_paths(model, claim, setup, explain=False)  # the runs shown are run again

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
+from ..prove.records import Example, Verdict
 from ..prove.sensitivity import Assumption, ReadingVerdict
-from ..prove.verdict import Example, Verdict
 from ..simulate.narrate import describe_event
 from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.claims import Setting
@@ -54,8 +54,10 @@ def scenario_yaml(verdict: Verdict, run: Example) -> str:
     """A scenario file that `trackproof run` replays to the same outcome (with the outcome as expectations)."""
     index = next((i for i, other in enumerate(verdict.others) if other is run), None)
     which = "Counterexample" if index is None else f"Counterexample {index + 2}"
-    title = f"{which} to {verdict.claim.id}"
-    return scenario_text(verdict.claim, verdict.scope.defaults, run.settings, run.outcomes, title)
+    if run is verdict.witness:
+        which = "Witness"
+    title = f"{which} to {verdict.claim.id}" if which != "Witness" else f"Witness of {verdict.claim.id}"
+    return scenario_text(verdict.claim, verdict.scope.defaults, run.settings, run.outcomes, title, run.events)
 
 
 def sentences(verdict: Verdict, run: Example) -> list[str]:
@@ -69,7 +71,10 @@ def sentences(verdict: Verdict, run: Example) -> list[str]:
                    + "; everything else at Dynamics 365's defaults.")
     else:
         out.append("Settings: Dynamics 365's defaults.")
-    out += [describe_event(e) for e in verdict.claim.scenario.events]
+    events = run.events if run.events is not None else verdict.claim.scenario.events
+    if verdict.claim.universe is not None and not events and not run.outcomes:
+        out.append("Under these settings no sequence of the alphabet reaches such a world.")
+    out += [describe_event(e) for e in events]
     for key, o in run.outcomes.items():
         state = f"stored as {o.status}" if o.stored else "not stored"
         why = o.reason.split(" At event ")[0]
@@ -98,16 +103,16 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
                 "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
 
     cex = example(v.counterexample) if v.counterexample is not None else None
-    return {
+    coverage: dict[str, Any] = {"rule_paths": v.rule_paths, "settings_in_scope": len(_settings(v)),
+                                "readings_in_scope": len(v.scope.settings) - len(_settings(v)),
+                                "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"}
+    out: dict[str, Any] = {
         "id": v.claim.id, "text": v.claim.text, "reading": v.claim.reading, "verdict": v.verdict,
         "holds_under_defaults": v.holds_under_defaults, "holds_when": condition_text(v.holds_when),
         "holds_when_cubes": v.holds_when, "counterexample": cex,
         "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
         "confidence": v.confidence, "reason": v.reason,
-        "coverage": {"rule_paths": v.rule_paths, "settings_in_scope": len(_settings(v)),
-                     "readings_in_scope": len(v.scope.settings) - len(_settings(v)),
-                     "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"},
-        "location": str(v.claim.loc),
+        "coverage": coverage, "location": str(v.claim.loc),
         "readings": [{"point": r.point, "question": model.readings[r.point].question, "default": r.default,
                       "depends": r.depends,
                       "verdicts": [{"reading": c, "verdict": verdict, "holds_under_defaults": d}
@@ -116,6 +121,12 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
                      "otherwise": [{"value": value, "answer": answer} for value, answer in a.otherwise]}
                     for a in v.assumes],
     }
+    if v.claim.universe is not None and v.claim.property is not None:  # a claim about every sequence
+        coverage.update({"worlds": v.worlds, "fixpoint_after": v.depth, "transitions": v.rule_paths,
+                         "messages": v.claim.universe.messages})
+        out["property"] = v.claim.property.kind
+        out["witness"] = example(v.witness) if v.witness is not None else None
+    return out
 
 
 def _settings(v: Verdict) -> list[Setting]:
@@ -179,7 +190,8 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         if v.verdict == "unknown":
             lines.append(f"  The solver gave up: {v.reason}. This is not a proof.")
         if v.verdict == "vacuous":
-            lines.append(f"  The premise can never happen, so nothing is proved: {v.reason}")
+            what = "The claim says nothing" if v.claim.universe is not None else "The premise can never happen"
+            lines.append(f"  {what}, so nothing is proved: {v.reason}")
         if v.holds_under_defaults is not None and v.verdict != "vacuous":
             lines.append(f"  Under Dynamics 365's defaults: {'holds' if v.holds_under_defaults else 'does NOT hold'}.")
             if v.assumes:
@@ -192,8 +204,12 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
             lines.append(f"  The same under every reading of {', '.join(same)} (disputed points it reads: "
                          "model/readings.yaml).")
         if v.counterexample is not None:
-            lines.append("  Counterexample (fewest changes from the defaults):")
+            first = "shortest sequence, then " if v.claim.universe is not None and v.counterexample.events else ""
+            lines.append(f"  Counterexample ({first}fewest changes from the defaults):")
             lines += [f"    {s}" for s in sentences(v, v.counterexample)]
+        if v.witness is not None:
+            lines.append("  Witness (the shortest sequence that reaches it, fewest changes from the defaults):")
+            lines += [f"    {s}" for s in sentences(v, v.witness)]
         for run in v.others:  # the same events: only the settings and the outcome differ
             lines.append("  Also fails for another reason (other settings changed):")
             lines += [f"    {s}" for s in sentences(v, run)
@@ -203,9 +219,14 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         lines.append(f"  Rules: {', '.join(v.rules)}")
         if weak:
             lines.append(f"  Rests on rules of lower confidence: {', '.join(weak)}")
-        if v.verdict != "unknown":
-            settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
-            also = f" and {points} disputed readings" if points else ""
+        settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
+        also = f" and {points} disputed readings" if points else ""
+        if v.verdict != "unknown" and v.claim.universe is not None:
+            lines.append(f"  Exact: {v.worlds} reachable worlds, fixpoint after {v.depth} events "
+                         f"({v.rule_paths} transitions), every one of the {settings} free settings{also} "
+                         f"in scope, every sequence of the alphabet with at most {v.claim.universe.messages} "
+                         "messages.")
+        elif v.verdict != "unknown":
             lines.append(f"  Exact: {v.rule_paths} rule paths cover all {settings} free settings{also} "
                          f"for the premise's {len(v.claim.scenario.events)} events.")
         lines.append("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..prove.verdict import Example, Verdict
+from ..prove.records import Example, Verdict
 
 
 def trace(run: Example) -> list[dict[str, Any]]:

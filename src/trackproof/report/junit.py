@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..prove.modelcheck import Finding
-from ..prove.verdict import Verdict
+from ..prove.records import Verdict
 from ..spec.ir import Model
 from .check import condition_text
 

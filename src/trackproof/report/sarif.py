@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..prove.verdict import Verdict
+from ..prove.records import Verdict
 from ..spec.ir import Model
 from .check import condition_text, sentences
 

@@ -6,7 +6,7 @@ kept true by a test.
 
 from __future__ import annotations
 
-from ..prove.verdict import Verdict
+from ..prove.records import Verdict
 from ..simulate.scenario_file import value_text
 from ..spec.ir import Model
 from .check import condition_text

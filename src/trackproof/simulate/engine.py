@@ -325,6 +325,15 @@ class Simulator:
         return [outcome_of(self.model, self.world, side) for msg in self.world.messages.values() for side in
                 (msg.sides[s] for s in SIDES if s in msg.sides)]
 
+    def play_event(self, event: Event) -> None:
+        """Play one event (the next of a sequence the prover explores; `run` plays a scenario's)."""
+        self.event = event
+        self.version += 1
+        try:
+            play(self, event)
+        finally:
+            self.event = None
+
     def outcomes_now(self) -> dict[str, Outcome]:
         """The outcome of every activity side so far."""
         return {side.key: outcome_of(self.model, self.world, side) for msg in self.world.messages.values()

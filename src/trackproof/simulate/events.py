@@ -6,12 +6,12 @@ triggers on the activity sides; the rules that decide what follows are in model/
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Protocol
 
 from ..errors import Loc, TrackproofError
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from .automatic import RULE_FOLDERS, add_inbox_rule, reply_event
 from .mail import SIDES, Message, Side
 from .world import World
 
@@ -45,10 +45,10 @@ def event_error(event: Event, key: str, message: str, code: str = "E404") -> Tra
     """A TrackproofError at the event parameter `key` (or the event)."""
     loc: Loc = event.locs.get(key, event.loc)
     return TrackproofError(code, message, loc)
-MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
-RULE_FOLDERS = MOVE_FOLDERS[1:]  # where an Inbox rule moves arriving email
-#: The true/false parameters of `send` that describe the message (long_subject changes nothing: the subject is cut,
-#: the token kept, R97).
+
+
+MOVE_FOLDERS = ("inbox", *RULE_FOLDERS)
+#: The true/false parameters of `send` that describe the message (long_subject: the subject is cut, the token kept).
 SEND_FLAGS = ("subject_changed", "token_over_limit", "headers_dropped", "create_fails", "attachment_over_limit", "irm",
               "long_subject")
 
@@ -245,6 +245,8 @@ def _manual(sim: Simulator, event: Event) -> None:
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
                   "mailbox": owner if owner != actor else None}
     sim.world.touch(("msg", msg.id))
+    if event.kind in ("track", "categorize") or (event.kind == "move" and event.params.get("to") == "tracked_folder"):
+        msg.tracked_by_hand = True  # whatever the rules make of it: a person asked for it (universe claims read it)
     if event.kind == "categorize":
         copy.categorized = True
     elif event.kind == "uncategorize":
@@ -349,30 +351,13 @@ def _reset(sim: Simulator, event: Event) -> None:
 
 
 def _inbox_rule(sim: Simulator, event: Event) -> None:
-    pid = _mailbox(sim, event)
-    folder = event.params["moves_to"]
-    if folder not in RULE_FOLDERS:
-        raise event_error(event, "moves_to", f"'{folder}' is not a folder an Inbox rule moves to "
-                          f"({', '.join(RULE_FOLDERS)})", "E402")
-    if folder == "tracked_folder" and "regarding" not in event.params:
-        raise event_error(event, "moves_to", "a tracked folder is mapped to a record: give 'regarding'", "E404")
-    record = _party(sim, event, "regarding") if folder == "tracked_folder" else None
-    sim.world.inbox_rules.setdefault(pid, []).append(
-        (_party(sim, event, "from") if "from" in event.params else None, folder, record))
+    record = _party(sim, event, "regarding") if "regarding" in event.params else None
+    add_inbox_rule(sim.world, event, _mailbox(sim, event), _party(sim, event, "from") if "from" in event.params
+                   else None, record)
 
 
 def _auto_reply(sim: Simulator, event: Event) -> None:
-    """An automatic reply from a recipient outside the organisation: an ordinary reply to the email's author, its
-    subject behind 'Automatic reply:' (R51, R129); which headers it carries is undocumented: `headers_dropped`."""
-    original = _message(sim, event, "to_email")
-    author = _party(sim, event, "from")
-    if sim.world.parties[author].is_mailbox:  # whether Exchange keeps one in Sent Items is not documented
-        raise event_error(event, "from", f"{author} is a Dynamics mailbox: its automatic replies are not modelled")
-    params: dict[str, Any] = {"id": event.params["id"], "from": author, "to": [original.author],
-                              "reply_to": original.id, "subject": "Automatic reply: " + original.subject,
-                              "headers_dropped": event.params.get("headers_dropped", False)}
-    locs = {**{k: event.locs.get(k, event.loc) for k in params}, "reply_to": event.locs.get("to_email", event.loc)}
-    _send(sim, replace(event, kind="send", params=params, locs=locs))
+    _send(sim, reply_event(sim.world, event, _message(sim, event, "to_email"), _party(sim, event, "from")))
 
 
 def _sides(event: Event, msg: Message) -> list[Side]:

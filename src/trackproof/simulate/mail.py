@@ -103,6 +103,7 @@ class Message:
         # Unresolved addresses removed before sending (R76): the To and Cc as written, whether each address written
         # was removed, and those whose removal followed from their kind as the scenario gave it (no event had
         # changed it): what the prover may leave to that kind
+        self.tracked_by_hand = False  # someone tracked it by hand (Track, the category, a tracked folder)
         self.written: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.removed: dict[str, bool] = {}
         self.by_kind: set[str] = set()

@@ -39,6 +39,10 @@ class Outcome:
     assumed: tuple[tuple[str, str], ...] = ()  # ("owner.setting", confidence) of each assumption, as data
 
 
+#: What an expression may read of the message itself (universe claims quantify over the messages that exist).
+_MESSAGE_FACTS = ("origin", "author", "is_reply", "is_forward", "parent", "tracked_by_hand", "exists")
+
+
 class OutcomeResolver:
     """Field lookups for conclusions: email ids name outcomes; the rest is the run's world."""
 
@@ -49,6 +53,17 @@ class OutcomeResolver:
     def get(self, owner: str, obj: Any, name: str, env: dict[str, Any]) -> Any:
         if owner != OUTCOME:
             return self.world.get(owner, obj, name, env)
+        if name in _MESSAGE_FACTS:
+            msg = self.world.messages.get(str(obj).split(".")[0]) if obj is not None else None
+            if name == "exists":
+                return msg is not None
+            if msg is None:
+                return False if name in ("is_reply", "is_forward", "tracked_by_hand") else None
+            if name == "author":
+                return msg.author
+            if name == "parent":
+                return msg.parent
+            return getattr(msg, name)
         outcome = self.outcomes.get(obj) if obj is not None else None
         if outcome is None:
             return {"stored": False, "status": "none", "direction": "none"}.get(name)
@@ -63,12 +78,14 @@ class OutcomeResolver:
 
 
 def outcome_env(outcomes: dict[str, Outcome], world: World, participants: Iterable[str],
-                emails: Iterable[str]) -> dict[str, Any]:
+                emails: Iterable[str], names: Iterable[str] = ()) -> dict[str, Any]:
     """The environment a conclusion or watched expression is evaluated in: each participant and email id names
-    itself, and field lookups go through an OutcomeResolver over `outcomes` and the run's `world`."""
+    itself (`names`: more ids a universe claim may name, whether or not that message exists), `emails` is the
+    messages that exist, and field lookups go through an OutcomeResolver over `outcomes` and the run's `world`."""
+    existing = tuple(emails)
     return {"org": None, "reading": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
-            "__world": OutcomeResolver(outcomes, world),
-            **{pid: pid for pid in participants}, **{e: e for e in emails}}
+            "__world": OutcomeResolver(outcomes, world), **{e: e for e in names},
+            **{pid: pid for pid in participants}, **{e: e for e in existing}, "emails": existing}
 
 
 def outcome_of(model: Model, world: World, side: Side) -> Outcome:

@@ -36,7 +36,8 @@ def setting_text(name: str, value: Any) -> str:
 
 
 def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: Mapping[Setting, Any],
-                  outcomes: Mapping[str, Outcome], title: str | None = None) -> str:
+                  outcomes: Mapping[str, Outcome], title: str | None = None,
+                  events: tuple[Event, ...] | None = None) -> str:
     """A scenario file of one run of a claim's (or situation's) premise under `run_settings`, listing only what
     differs from the `defaults`, with the run's `outcomes` as its expectations."""
     # Only what differs from Dynamics 365's defaults: the claim's fixed settings and the counterexample's changes.
@@ -63,7 +64,7 @@ def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: M
         fields += [f"{k}: {yaml_scalar(v)}" for k, v in own.items()]
         lines.append(f"  {pid}: {{{', '.join(fields)}}}")
     lines.append("events:")
-    lines += [_event_yaml(e) for e in claim.scenario.events]
+    lines += [_event_yaml(e) for e in (events if events is not None else claim.scenario.events)]
     if outcomes:
         lines.append("expect:")
         for key, o in outcomes.items():

@@ -16,10 +16,12 @@ from ..spec import expr as X
 from .ir import Attribute, Model, Vocabulary
 from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
+from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
 
 OUTCOME = "outcome"
+EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's property
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)
@@ -37,7 +39,9 @@ class Claim:
     free: tuple[Setting, ...] | None  # None: every setting not fixed ranges freely
     kinds: dict[str, tuple[str, ...]]  # participants whose kind ranges over several values
     assume: X.Expr | None  # a further premise over the settings
-    conclusion: X.Expr
+    conclusion: X.Expr  # for a universe claim, its property's expression
+    universe: Universe | None = None  # a claim about every event sequence of a universe (spec/universe.py)
+    property: Property | None = None
 
 
 def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
@@ -48,7 +52,10 @@ def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
     outcome = {a.name: a for a in (
         attr("stored", "bool"), attr("status", "activity_status"), attr("direction", "activity_direction"),
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
-        attr("incoming", OUTCOME))}
+        attr("incoming", OUTCOME),
+        # what happened to the message itself (universe claims quantify over the messages that exist)
+        attr("origin", "origin"), attr("author", "party"), attr("is_reply", "bool"), attr("is_forward", "bool"),
+        attr("parent", OUTCOME), attr("tracked_by_hand", "bool"), attr("exists", "bool"))}
     enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
     return replace(vocab, enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
 
@@ -96,44 +103,70 @@ def _kind_choices(model: Model, raw_parts: Mapping) -> dict[str, tuple[str, ...]
     return kinds
 
 
-def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
-    check_keys(spec, {"id", "text", "reading", "scope", "participants", "events", "assume", "conclusion"},
-               {"id", "text", "participants", "events", "conclusion"}, "a claim")
-    raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
-    kinds = _kind_choices(model, raw_parts)
-    participants = parse_participants(model, raw_parts)
-    simple = {pid: p.kind for pid, p in participants.items()}
+CLAIM_KEYS = {"id", "text", "reading", "scope", "participants", "events", "assume", "conclusion"}
+UNIVERSE_KEYS = {"id", "text", "reading", "scope", "universe", "alphabet", "assume", "when", *PROPERTY_KINDS}
+
+
+def _scope(model: Model, spec: Mapping, kinds: dict[str, tuple[str, ...]],
+           simple: dict[str, str]) -> tuple[dict[Setting, Any], tuple[Setting, ...] | None]:
+    """A claim's `scope`: the settings it fixes and, when it lists them, those that range freely."""
     fixed: dict[Setting, Any] = {}
     free: tuple[Setting, ...] | None = None
-    org: dict[str, Any] = {}
-    if "scope" in spec:
-        scope = expect_mapping(spec["scope"], spec.locs["scope"], "scope")
-        check_keys(scope, {"fixed", "free", "readings"}, set(), "scope")
-        if "readings" in scope:
-            chosen_readings = parse_choices(model.readings, scope["readings"], scope.locs["readings"], "readings")
-            fixed.update(((READING, point), choice) for point, choice in chosen_readings.items())
-        raw_fixed = expect_mapping(scope.get("fixed") or Mapping(), scope.locs.get("fixed", scope.loc), "fixed")
-        for key, value in raw_fixed.items():
-            where = raw_fixed.key_locs[key]
-            setting, attr = _setting_key(model, str(key), where, simple)
-            check_setting_value(attr, value, model.vocabulary.enums, raw_fixed.locs[key])
-            fixed[setting] = value
-        if "free" in scope:
-            items = expect_sequence(scope["free"], scope.locs["free"], "free")
-            chosen: list[Setting] = []
-            for k, loc_k in zip(items, items.locs, strict=True):
-                owner, _, name = str(k).partition(".")
-                if name == "kind":  # a participant's kind ranges over the list given with the participant
-                    if owner not in kinds:
-                        raise TrackproofError("E402", f"'{k}': give {owner} a list of kinds to let its kind range",
-                                              loc_k)
-                    continue
-                chosen.append(_setting_key(model, str(k), loc_k, simple)[0])
-            free = tuple(chosen)
+    if "scope" not in spec:
+        return fixed, free
+    scope = expect_mapping(spec["scope"], spec.locs["scope"], "scope")
+    check_keys(scope, {"fixed", "free", "readings"}, set(), "scope")
+    if "readings" in scope:
+        chosen_readings = parse_choices(model.readings, scope["readings"], scope.locs["readings"], "readings")
+        fixed.update(((READING, point), choice) for point, choice in chosen_readings.items())
+    raw_fixed = expect_mapping(scope.get("fixed") or Mapping(), scope.locs.get("fixed", scope.loc), "fixed")
+    for key, value in raw_fixed.items():
+        where = raw_fixed.key_locs[key]
+        setting, attr = _setting_key(model, str(key), where, simple)
+        check_setting_value(attr, value, model.vocabulary.enums, raw_fixed.locs[key])
+        fixed[setting] = value
+    if "free" in scope:
+        items = expect_sequence(scope["free"], scope.locs["free"], "free")
+        chosen: list[Setting] = []
+        for k, loc_k in zip(items, items.locs, strict=True):
+            owner, _, name = str(k).partition(".")
+            if name == "kind":  # a participant's kind ranges over the list given with the participant
+                if owner not in kinds:
+                    raise TrackproofError("E402", f"'{k}': give {owner} a list of kinds to let its kind range", loc_k)
+                continue
+            chosen.append(_setting_key(model, str(k), loc_k, simple)[0])
+        free = tuple(chosen)
+    return fixed, free
+
+
+def _expression(model: Model, spec: Mapping, key: str, names: dict[str, str], what: str) -> X.Expr:
+    vocab = outcome_vocabulary(model.vocabulary)
+    sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
+    parsed = X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key])
+    if parsed.type != X.BOOL:
+        raise TrackproofError("E204", f"{what} must be true or false", spec.locs[key])
+    return parsed
+
+
+def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
+    is_universe = "universe" in spec
+    if is_universe:
+        check_keys(spec, UNIVERSE_KEYS, {"id", "text", "universe", "alphabet"}, "a universe claim")
+        box = expect_mapping(spec["universe"], spec.locs["universe"], "universe")
+        if "participants" not in box:
+            raise TrackproofError("E105", "missing key 'participants' in the universe", box.loc)
+        raw_parts = expect_mapping(box["participants"], box.locs["participants"], "participants")
+    else:
+        check_keys(spec, CLAIM_KEYS, {"id", "text", "participants", "events", "conclusion"}, "a claim")
+        raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
+    kinds = _kind_choices(model, raw_parts)
+    participants = parse_participants(model, raw_parts)
+    fixed, free = _scope(model, spec, kinds, {pid: p.kind for pid, p in participants.items()})
     # Settings written on a participant are fixed, as in a scenario (scope.fixed says the same thing elsewhere).
     for pid, p in participants.items():
         for name, value in p.settings.items():
             fixed.setdefault((pid, name), value)
+    org: dict[str, Any] = {}
     readings: dict[str, str] = {}
     for (owner, name), value in fixed.items():
         if owner == "org":
@@ -143,19 +176,31 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
         else:
             p = participants[owner]
             participants[owner] = replace(p, settings={**p.settings, name: value})
-    events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
-    events = tuple(parse_event(raw, ev_loc, i + 1) for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs,
-                                                                                       strict=True)))
-    ids = email_ids(events)
-    vocab = outcome_vocabulary(model.vocabulary)
-    sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
+    universe: Universe | None = None
+    prop: Property | None = None
+    if is_universe:
+        universe = load_universe(model, spec, participants)
+        events = universe.prefix
+        ids = universe_emails(universe)
+    else:
+        events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
+        events = tuple(parse_event(raw, ev_loc, i + 1)
+                       for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs, strict=True)))
+        ids = email_ids(events)
     names = {"org": "org", **{pid: X.PARTY for pid in participants}, **{eid: OUTCOME for eid in ids}}
-    conclusion = X.parse(spec["conclusion"], vocab, sigs, names, spec.origins.get("conclusion"),
-                         spec.locs["conclusion"])
-    if conclusion.type != X.BOOL:
-        raise TrackproofError("E204", "a conclusion must be true or false", spec.locs["conclusion"])
+    if is_universe:
+        names["emails"] = EMAILS
+        key = property_key(spec)
+        conclusion = _expression(model, spec, key, names, f"'{key}'")
+        when = _expression(model, spec, "when", names, "'when'") if "when" in spec else None
+        if when is not None and key not in ("always", "never"):
+            raise TrackproofError("E106", "'when' guards an 'always' or a 'never'", spec.key_locs["when"])
+        prop = Property(key, when, spec.key_locs[key])
+    else:
+        conclusion = _expression(model, spec, "conclusion", names, "a conclusion")
     assume = None
     if "assume" in spec:
+        sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
         assume = X.parse(spec["assume"], model.vocabulary, sigs, {"org": "org", **{p: X.PARTY for p in participants}},
                          spec.origins.get("assume"), spec.locs["assume"])
         if assume.type != X.BOOL:
@@ -164,7 +209,18 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
                         readings)
     text = " ".join(str(spec["text"]).split())
     return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
-                 free, kinds, assume, conclusion)
+                 free, kinds, assume, conclusion, universe, prop)
+
+
+def universe_emails(universe: Universe) -> list[str]:
+    """The ids the messages of a universe may have: the prefix's, then E1, E2, ... as they are made."""
+    out = [str(e.params["id"]) for e in universe.prefix if e.kind == "send" and "id" in e.params]
+    n = 0
+    while len(out) < universe.messages:
+        n += 1
+        if f"E{n}" not in out:
+            out.append(f"E{n}")
+    return out
 
 
 def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:

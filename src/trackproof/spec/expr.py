@@ -212,10 +212,11 @@ def _generator(node: ast.Call, ctx: _Ctx, names: dict[str, str], want_if: bool) 
     if var.startswith("_") or var in names:
         raise ctx.err("E202", f"the loop variable '{var}' hides a name in scope", comp.target)
     coll = _check(comp.iter, ctx, names)
-    if coll.type != PARTY_SET:
-        raise ctx.err("E204", f"'{coll.text}' is a {coll.type}; {name}() ranges over a set of parties", comp.iter)
+    if not (coll.type.startswith("set[") and coll.type.endswith("]")):
+        raise ctx.err("E204", f"'{coll.text}' is a {coll.type}; {name}() ranges over a set (of parties or emails)",
+                      comp.iter)
     inner = dict(names)
-    inner[var] = PARTY
+    inner[var] = coll.type[4:-1]
     cond: Expr | None = None
     if comp.ifs:
         if not want_if or len(comp.ifs) != 1:
@@ -239,6 +240,8 @@ def _call(node: ast.Call, ctx: _Ctx, names: dict[str, str], loc: Loc, text: str)
         var, coll, cond, body = _generator(node, ctx, names, want_if=True)
         if body.kind != "var" or body.value != var:
             raise ctx.err("E202", f"first() picks the loop variable itself: first({var} for {var} in ... if ...)", node)
+        if coll.type != PARTY_SET:
+            raise ctx.err("E204", "first() picks a party: it ranges over a set of parties", node)
         picked: tuple[Expr, ...] = (coll,) if cond is None else (coll, cond)
         return Expr("first", PARTY, loc, text, "first", picked, var=var)
     if name == "coalesce":

@@ -1,0 +1,220 @@
+"""The verdict of a universe claim: its property over every world the alphabet can reach (prove/reach.py).
+
+- `always P` (`never P`): it holds for settings s when P holds (does not hold) in every world reachable under s
+  (with `when: W`, every such world where W holds); vacuous when W is never reachable, or the prefix never happens.
+- `reachable P`: it holds for s when some world reachable under s has P; the witness is the shortest sequence to
+  one, closest to the defaults.
+- `conclusion P`: it holds for s when P holds in every world where a sequence ends under s (no event of the
+  alphabet changes it any more).
+The violating region is a disjunction over the worlds; holds_when, holds_under_defaults and the closest settings
+come from the machinery `check` already has (regions.py). The counterexample is the shortest event sequence, then
+the settings closest to the defaults, replayed through the simulator as a scenario `run` replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import z3
+
+from ..simulate.engine import Simulator
+from ..simulate.outcomes import Outcome, outcome_env
+from ..simulate.state import restore
+from ..spec.claims import Claim, Setting, universe_emails
+from ..spec.ir import Expr, Model
+from .reach import Arrival, Exploration, Node, explore
+from .records import Example, Kind, Proof, ScopeView, Verdict
+from .regions import closest, cube_formula, holds_when, regions
+from .rulepaths import expression_reads, premise_under
+from .scope import Space
+from .sensitivity import default_readings
+from .setup import Setup, prepare
+from .z3api import SAT, UNSAT, add, all_of, any_of, check, neg, new_solver
+
+
+class Values:
+    """Where an expression of the claim holds in each world: a region of the node's settings (it may read
+    settings, whose values it is then pinned to; most read only the world's mail)."""
+
+    def __init__(self, model: Model, claim: Claim, setup: Setup) -> None:
+        self.model, self.claim, self.setup = model, claim, setup
+        self.solver = new_solver()
+        add(self.solver, list(setup.base))
+        self.names = universe_emails(claim.universe) if claim.universe is not None else []
+
+    def holds(self, node: Node, expr: Expr) -> z3.BoolRef:
+        """The settings within `node.condition` under which `expr` is true in the node's world."""
+        space = self.setup.space
+        found = expression_reads(self.model, self.claim, expr)
+        reads = [s for s in space.vars if s in found]
+        if not reads:
+            return node.condition if self._value(node, expr, dict(space.defaults)) else z3.BoolVal(False)
+        pieces: list[z3.BoolRef] = []
+        done: list[z3.BoolRef] = []
+        while check(self.solver, node.condition, *(neg(d) for d in done)) == SAT:
+            values = {**space.defaults, **space.assigned(self.solver.model(), reads)}
+            piece = all_of([node.condition, *(space.equals(s, values[s]) for s in reads)])
+            done.append(piece)
+            if self._value(node, expr, values):
+                pieces.append(piece)
+        return any_of(pieces)
+
+    def _value(self, node: Node, expr: Expr, settings: dict[Setting, Any]) -> bool:
+        sim = Simulator(self.model, premise_under(self.claim, settings), explain=False)
+        restore(sim.world, node.state)
+        existing = [k for k in node.outcomes if "." not in k]
+        env = outcome_env(node.outcomes, sim.world, sim.scenario.participants, existing, self.names)
+        return bool(sim.compiler.compile(expr)(env))
+
+
+def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Proof:
+    """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring)."""
+    assert claim.universe is not None and claim.property is not None
+    setup = prepare(model, claim, reuse)
+    # decided under the default readings of the disputed points, or those the claim chose (ADR 010)
+    setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
+    space = setup.space
+    found = explore(model, claim, setup)
+    scope = ScopeView(tuple(space.vars), dict(space.defaults))
+    unknown = Verdict(claim, Kind.UNKNOWN, None, None, None, (), "H", found.reason, scope, found.transitions,
+                      worlds=len(found.nodes), depth=found.depth)
+    if found.reason:
+        return Proof(unknown, space, setup.base)
+    values = Values(model, claim, setup)
+    bad_at = _violations(claim, found, values)
+    bad = any_of(list(bad_at.values()))
+    good = neg(bad)
+    base = list(setup.base)
+    rules = _rules(model, found)
+    unknown = replace(unknown, rules=rules, confidence=_confidence(model, rules))
+    vacuous = _vacuous(claim, found, values, base)
+    solvers = regions(base, good, bad)
+    at_defaults = check(solvers.outside, *(space.equals(s, v) for s, v in space.defaults.items()
+                                           if s[1] != "kind")) == UNSAT
+    if vacuous:
+        return Proof(replace(unknown, verdict=Kind.VACUOUS, holds_under_defaults=at_defaults, reason=vacuous),
+                     space, setup.base)
+    cubes = holds_when(model, space, good, good, solvers) if check(solvers.inside) == SAT else []
+    shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
+                                              key=repr)
+    simply = None if cubes is None else any_of([cube_formula(space, c) for c in cubes])
+    decided = replace(unknown, holds_under_defaults=at_defaults, holds_when=shown)
+    witness = _witness(model, claim, setup, found, values) if claim.property.kind == "reachable" else None
+    if check(solvers.outside) == UNSAT:
+        return Proof(replace(decided, verdict=Kind.PROVED, witness=witness), space, setup.base,
+                     holds_region=good, bad_region=bad, holds_simply=simply)
+    if claim.property.kind == "reachable":  # no sequence reaches it under these settings: they are the example
+        settings = closest(model, space, [*base, bad], solver=solvers.outside)
+        cex = Example(settings, {}, ())
+    else:
+        cex = _shortest(model, claim, setup, found, bad_at)
+    return Proof(replace(decided, verdict=Kind.VIOLATED, counterexample=cex, witness=witness), space, setup.base,
+                 holds_region=good, bad_region=bad, holds_simply=simply)
+
+
+def _violations(claim: Claim, found: Exploration, values: Values) -> dict[int, z3.BoolRef]:
+    """Per world, the settings under which it breaks the property (for `reachable`, under key -1: the settings under
+    which no world has it)."""
+    assert claim.property is not None
+    prop, expr = claim.property, claim.conclusion
+    out: dict[int, z3.BoolRef] = {}
+    if prop.kind == "reachable":
+        reached = any_of([values.holds(n, expr) for n in found.nodes])
+        out[-1] = neg(reached)
+        return out
+    for node in found.nodes:
+        if prop.kind == "conclusion":
+            if not node.terminal:
+                continue
+            where = all_of([any_of(node.terminal), neg(values.holds(node, expr))])
+        else:
+            guard = values.holds(node, prop.when) if prop.when is not None else node.condition
+            inside = values.holds(node, expr)
+            where = all_of([guard, neg(inside)]) if prop.kind == "always" else all_of([guard, inside])
+        out[node.index] = where
+    return out
+
+
+def _vacuous(claim: Claim, found: Exploration, values: Values, base: list[z3.BoolRef]) -> str:
+    """Why the claim says nothing ('' when it does): its prefix never happens, or its guard is never reached."""
+    assert claim.universe is not None and claim.property is not None
+    solver = new_solver()
+    add(solver, base)
+    played = [n.condition for n in found.nodes if n.played == len(claim.universe.prefix)]
+    if check(solver, any_of(played)) == UNSAT:
+        return "the prefix of events can never happen"
+    if claim.property.when is not None:
+        guard = any_of([values.holds(n, claim.property.when) for n in found.nodes])
+        if check(solver, guard) == UNSAT:
+            return f"no reachable world has `{claim.property.when.text}`"
+    return ""
+
+
+def _chain(arrival: Arrival) -> list[Arrival]:
+    out = []
+    current: Arrival | None = arrival
+    while current is not None and current.event is not None:
+        out.append(current)
+        current = current.parent
+    return list(reversed(out))
+
+
+def _contains(space: Space, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
+    pairs = [(space.vars[s], space.const(v, space.attrs[s].type)) for s, v in settings.items() if s in space.vars]
+    return bool(z3.is_true(z3.simplify(z3.substitute(formula, *pairs))))
+
+
+def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
+              bad_at: dict[int, z3.BoolRef]) -> Example:
+    """The shortest violating sequence, then the settings closest to the defaults that take it."""
+    space = setup.space
+    by_depth: dict[int, list[tuple[Arrival, z3.BoolRef]]] = {}
+    for node in found.nodes:
+        where = bad_at.get(node.index)
+        if where is None:
+            continue
+        for a in node.arrivals:
+            by_depth.setdefault(a.depth, []).append((a, all_of([a.part, where])))
+    probe = new_solver()
+    add(probe, list(setup.base))
+    for depth in sorted(by_depth):
+        region = any_of([r for _, r in by_depth[depth]])
+        if check(probe, region) != SAT:
+            continue
+        settings = closest(model, space, [*setup.base, region])
+        arrival = next(a for a, r in by_depth[depth] if _contains(space, r, settings))
+        events = tuple(a.event for a in _chain(arrival) if a.event is not None)
+        return Example(settings, replay(model, claim, settings, events), events)
+    raise AssertionError("a violated claim has a violating world")  # pragma: no cover
+
+
+def _witness(model: Model, claim: Claim, setup: Setup, found: Exploration, values: Values) -> Example | None:
+    """For `reachable`: the shortest sequence to a world with the property, closest to the defaults."""
+    witness_at = {n.index: values.holds(n, claim.conclusion) for n in found.nodes}
+    probe = new_solver()
+    add(probe, list(setup.base))
+    if check(probe, any_of(list(witness_at.values()))) != SAT:
+        return None
+    return _shortest(model, claim, setup, found, witness_at)
+
+
+def replay(model: Model, claim: Claim, settings: dict[Setting, Any], events: tuple[Any, ...]) -> dict[str, Outcome]:
+    """The outcomes of playing `events` from the start under `settings` (what `run` gives the scenario file)."""
+    scenario = replace(premise_under(claim, settings), events=events)
+    return {o.key: o for o in Simulator(model, scenario).run()}
+
+
+def _rules(model: Model, found: Exploration) -> tuple[str, ...]:
+    """The rules that fired anywhere in the exploration, in the model's order."""
+    seen: set[str] = set()
+    for node in found.nodes:
+        for outcome in node.outcomes.values():
+            seen.update(outcome.rules)
+    order = [t.id for t in model.transitions] + list(model.definitions)
+    return tuple(r for r in dict.fromkeys(order) if r in seen)
+
+
+def _confidence(model: Model, rules: tuple[str, ...]) -> str:
+    levels = [model.rule(r).provenance.confidence for r in rules]
+    return min(levels, key="LMH".index) if levels else "H"

@@ -1,0 +1,243 @@
+"""Every behaviour of a universe: the worlds reachable by any sequence of alphabet events, each with the settings
+under which it is reached (DESIGN.md, "Behaviours: every event sequence, not one"; ADR 010).
+
+Parametric reachability on the rule-path engine:
+- a node is a mail state (simulate/state.py) labelled with a Z3 condition over the free settings: the settings
+  under which some sequence reaches it;
+- expanding a node by an event the alphabet allows runs the rule-path enumeration for that one event from that
+  world, under the part of the node's condition not expanded yet: each rule path gives a child world and the
+  condition `part and path condition` (every decision of the step pinned, so that the child world is the same for
+  all of it);
+- a child already reached goes on only with the settings that reach it anew (`condition and not reached`), dropped
+  when there are none; when the queue is empty, every reachable (world, settings) pair has been seen: a fixpoint,
+  not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
+Nodes are expanded breadth first, so the first arrival of a setting at a world is by a shortest sequence. A world
+no event changes under some settings is where a sequence ends (`terminal`), for conclusions read at the end.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from ..errors import TrackproofError
+from ..simulate.alphabet import instances
+from ..simulate.engine import Simulator
+from ..simulate.outcomes import Outcome
+from ..simulate.state import MailState, capture, key, restore
+from ..spec.claims import Claim, Setting
+from ..spec.ir import Model
+from ..spec.scenario import Event
+from .recorder import PathRecorder
+from .regions import mentioned
+from .rulepaths import DecisionTree, kind_class, premise_under, settings_of
+from .setup import Setup
+from .terms import Builder, ReadLog
+from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
+
+MAX_WORLDS = 20_000
+
+
+@dataclass
+class Arrival:
+    """How some settings first reach a node: from which arrival at its parent, by which event."""
+
+    node: int
+    parent: Arrival | None
+    event: Event | None
+    part: z3.BoolRef  # the settings that arrive this way (disjoint from the node's other arrivals)
+    depth: int  # events from the start
+
+
+@dataclass
+class Node:
+    index: int
+    key: tuple[Any, ...]
+    state: MailState
+    played: int  # events of the prefix played so far
+    condition: z3.BoolRef  # every setting that reaches this world (its arrivals' parts together)
+    outcomes: dict[str, Outcome]
+    arrivals: list[Arrival] = field(default_factory=list)
+    terminal: list[z3.BoolRef] = field(default_factory=list)  # settings under which no event changes it any more
+
+
+@dataclass
+class Exploration:
+    nodes: list[Node]
+    transitions: int  # rule paths of single events taken
+    reason: str  # why the exploration stopped short ("" when it reached its fixpoint)
+
+    @property
+    def depth(self) -> int:
+        """The length of the longest shortest sequence: after it, nothing new is reached."""
+        return max((a.depth for n in self.nodes for a in n.arrivals), default=0)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    condition: z3.BoolRef
+    pins: tuple[z3.BoolRef, ...]
+    feasible: bool
+    state: MailState | None
+    outcomes: dict[str, Outcome]
+
+
+class Explorer:
+    """The exploration of one universe claim (its setup from prove/setup.py)."""
+
+    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS) -> None:
+        assert claim.universe is not None
+        self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
+        self.space = setup.space
+        self.max_worlds = max_worlds
+        self.solver = new_solver()
+        self.solver.set("rlimit", RLIMIT)
+        add(self.solver, list(setup.base))
+        # runs read from Z3's models the settings some condition mentions: the scope's constraints from the start
+        self.space.constrained |= mentioned(self.space, list(setup.base))
+        self.nodes: list[Node] = []
+        self.index: dict[tuple[Any, ...], int] = {}
+        self.transitions = 0
+
+    def run(self) -> Exploration:
+        root = self._root()
+        queue: deque[Arrival] = deque(root.arrivals)
+        try:
+            while queue:
+                arrival = queue.popleft()
+                for child in self._expand(arrival):
+                    queue.append(child)
+                if len(self.nodes) > self.max_worlds:
+                    return Exploration(self.nodes, self.transitions, self._too_large())
+        except _GaveUp as stop:
+            return Exploration(self.nodes, self.transitions, str(stop))
+        return Exploration(self.nodes, self.transitions, "")
+
+    def _too_large(self) -> str:
+        u = self.universe
+        return (f"more than {self.max_worlds} reachable worlds: narrow the universe (fewer than {u.messages} "
+                f"messages, fewer participants or kinds that range, fewer alphabet entries or alternatives, or fix "
+                f"more settings in scope.fixed)")
+
+    def _root(self) -> Node:
+        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+        state = capture(sim.world)
+        node = self._node(state, 0, z3.BoolVal(True), {})
+        node.arrivals.append(Arrival(node.index, None, None, z3.BoolVal(True), 0))
+        return node
+
+    def _node(self, state: MailState, played: int, condition: z3.BoolRef, outcomes: dict[str, Outcome]) -> Node:
+        node = Node(len(self.nodes), (played, key(state)), state, played, condition, outcomes)
+        self.nodes.append(node)
+        self.index[node.key] = node.index
+        return node
+
+    def _events(self, node: Node) -> list[Event]:
+        prefix = self.universe.prefix
+        if node.played < len(prefix):
+            return [prefix[node.played]]
+        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+        restore(sim.world, node.state)
+        sim.world.kinds = self.claim.kinds
+        return instances(self.universe, sim.world, self._depth_of(node) + 1)
+
+    def _depth_of(self, node: Node) -> int:
+        return min(a.depth for a in node.arrivals)
+
+    def _expand(self, arrival: Arrival) -> list[Arrival]:
+        """Every event from the arrival's world, under the arrival's settings: the children reached anew."""
+        node = self.nodes[arrival.node]
+        out: list[Arrival] = []
+        leaving: list[z3.BoolRef] = []  # the settings under which some event changes this world
+        for event in self._events(node):
+            event = Event(arrival.depth + 1, event.kind, event.params, event.locs, event.loc)
+            for step in self._step(node, arrival.part, event):
+                if not step.feasible or step.state is None:
+                    continue
+                played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
+                child_key = (played, key(step.state))
+                if child_key == node.key:
+                    continue
+                leaving.append(step.condition)
+                reached = all_of([arrival.part, step.condition])
+                found = self.index.get(child_key)
+                if found is None:
+                    child = self._node(step.state, played, reached, step.outcomes)
+                else:
+                    child = self.nodes[found]
+                    reached = all_of([reached, neg(child.condition)])
+                    answer = check(self.solver, reached)
+                    if answer == UNKNOWN:
+                        raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
+                    if answer != SAT:
+                        continue
+                    child.condition = any_of([child.condition, reached])
+                new = Arrival(child.index, arrival, event, reached, arrival.depth + 1)
+                child.arrivals.append(new)
+                out.append(new)
+        if node.played >= len(self.universe.prefix):
+            node.terminal.append(all_of([arrival.part, neg(any_of(leaving))]))
+        return out
+
+    def _step(self, node: Node, part: z3.BoolRef, event: Event) -> list[StepRun]:
+        """The rule paths of one event from `node`'s world, under `part` (rulepaths.enumerate_paths, one event)."""
+        tree = DecisionTree()
+        runs: list[StepRun] = []
+        while tree.open:
+            at = tree.open[-1]
+            if at.done:
+                tree.open.pop()
+                continue
+            answer = check(self.solver, part, *tree.unexplored(at))
+            if answer == UNKNOWN:
+                raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
+            if answer == UNSAT:
+                at.done = True
+                continue
+            settings = settings_of(self.space, self.solver.model())
+            run = self._run(node, settings, event)
+            runs.append(run)
+            self.transitions += 1
+            if not tree.insert(run.pins, at):  # pragma: no cover - the runs are deterministic
+                add(self.solver, [neg(run.condition)])
+        return runs
+
+    def _run(self, node: Node, settings: dict[Setting, Any], event: Event) -> StepRun:
+        """Play `event` from `node`'s world under `settings`, every decision pinned."""
+        model, claim, space = self.model, self.claim, self.space
+        sim = Simulator(model, premise_under(claim, settings), explain=False)
+        restore(sim.world, node.state)
+        sim.world.kinds = claim.kinds
+        classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
+                   for owner, name in space.vars if name == "kind"]
+        builder = Builder(space, ReadLog(sim.world), sim.compiler, lambda: sim.version)
+        # the world differs from node to node: terms are reused across nodes only when their reads agree
+        recorder = PathRecorder(model, space, self.setup.reuse, sim.world, builder, hash((tuple(classes), node.key)))
+        for owner, same in classes:
+            recorder.hold(owner, "kind", [any_of([space.equals((owner, "kind"), k) for k in same])])
+        sim.observe(recorder)
+        feasible = True
+        try:
+            sim.play_event(event)
+        except TrackproofError as err:
+            if err.code != "E404":
+                raise
+            feasible = False
+        finally:
+            sim.observe(None)
+        pins = tuple(recorder.finish(None))  # everything the step decided: the world after it is the same for all
+        if not feasible:
+            return StepRun(all_of(list(pins)), pins, False, None, {})
+        return StepRun(all_of(list(pins)), pins, True, capture(sim.world), sim.outcomes_now())
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS) -> Exploration:
+    """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring)."""
+    return Explorer(model, claim, setup, max_worlds).run()

@@ -1,0 +1,122 @@
+"""The mail state of a world, apart from its settings: to save after an event, restore under other settings, and
+compare (the exploration of every event sequence, prove/reach.py, keeps one per reachable world).
+
+A world is its settings (free for the prover: they come from Z3's proposals) and its mail: the messages with their
+copies and activity sides, the mailboxes' watermarks, and the settings events changed. `capture` copies the mail;
+`restore` puts it into a world built with other settings; `key` is the canonical key of a mail state: equal keys,
+equal worlds for every future event (messages are named by creation order, E1, E2, ..., as the universe names them).
+What a run only remembers to go faster (which sides need not be tried again) is not part of it, nor the steps that
+explain an outcome (kept in the copy, never compared).
+"""
+
+from __future__ import annotations
+
+import copy as copying
+from dataclasses import dataclass, field
+from typing import Any
+
+from .mail import Copy, Message, Side
+from .world import World
+
+#: Attributes of a message that are not plain facts of it (copied and compared on their own).
+_OWN = ("copies", "sides")
+
+
+@dataclass
+class MailState:
+    messages: dict[str, Message]
+    watermark: dict[str, int]
+    seen: dict[str, int]
+    reprocessing: dict[str, list[tuple[str, str]]]  # per mailbox: (message id, mailbox) of copies to process again
+    changed: dict[tuple[str, str], Any]  # settings events changed, with their values now ("org", name) or (pid, name)
+    kinds: dict[str, str] = field(default_factory=dict)  # kinds events changed (an unknown address made a contact)
+    # per mailbox: the Inbox rules set up so far, (sender or None, folder, record of a tracked folder)
+    inbox_rules: dict[str, list[tuple[str | None, str, str | None]]] = field(default_factory=dict)
+
+
+def _clone_message(msg: Message) -> Message:
+    out = copying.copy(msg)
+    for name, value in vars(msg).items():
+        if name not in _OWN and isinstance(value, dict | set | list):
+            setattr(out, name, copying.copy(value))
+    out.copies = {}
+    for pid, c in msg.copies.items():
+        twin = Copy(c.role)
+        for slot in Copy.__slots__:
+            setattr(twin, slot, getattr(c, slot))
+        out.copies[pid] = twin
+    out.sides = {}
+    for name, s in msg.sides.items():
+        twin_side = Side(out, s.side, s.position)
+        twin_side.state = s.state
+        twin_side.fields = dict(s.fields)
+        twin_side.steps = list(s.steps)
+        out.sides[name] = twin_side
+    return out
+
+
+def capture(world: World) -> MailState:
+    """A copy of the world's mail (independent of it: later events in the world do not change it)."""
+    changed: dict[tuple[str, str], Any] = {}
+    kinds: dict[str, str] = {}
+    for owner, name in sorted(world.overwritten):
+        if owner == "org":
+            changed[(owner, name)] = world.org[name]
+        elif name == "kind":
+            kinds[owner] = world.parties[owner].kind
+        else:
+            changed[(owner, name)] = world.parties[owner].settings.get(name)
+    reprocessing = {pid: [(m.id, pid) for m, _ in items] for pid, items in world._reprocessing.items()}
+    return MailState({mid: _clone_message(m) for mid, m in world.messages.items()}, dict(world.watermark),
+                     dict(world._seen), reprocessing, changed, kinds,
+                     {pid: list(rules) for pid, rules in world.inbox_rules.items()})
+
+
+def restore(world: World, state: MailState) -> None:
+    """Put a copy of `state`'s mail into `world` (a world just built, with the settings to play under)."""
+    world.messages = {mid: _clone_message(m) for mid, m in state.messages.items()}
+    world.watermark = dict(state.watermark)
+    world._seen = dict(state.seen)
+    world.sides = sorted((s for m in world.messages.values() for s in m.sides.values()), key=lambda s: s.position)
+    world.mailbox_copies = {}
+    for msg in world.messages.values():
+        for pid, c in msg.copies.items():
+            world.mailbox_copies.setdefault(pid, []).append((msg, c))
+    world._reprocessing = {pid: [(world.messages[mid], world.messages[mid].copies[p]) for mid, p in items]
+                           for pid, items in state.reprocessing.items()}
+    for (owner, name), value in state.changed.items():
+        if owner == "org":
+            world.org[name] = value
+        else:
+            world.parties[owner].settings[name] = value
+        world.overwritten.add((owner, name))
+        world.explicit.add((owner, name))
+    for pid, kind in state.kinds.items():
+        world.parties[pid].kind = kind
+        world.overwritten.add((pid, "kind"))
+    world.inbox_rules = {pid: list(rules) for pid, rules in state.inbox_rules.items()}
+    world.awake, world.watchers = {}, {}  # what a run remembers to go faster starts afresh
+    world.stamps, world.clock = {}, 0
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, set | frozenset):
+        return tuple(sorted(value))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def key(state: MailState) -> tuple[Any, ...]:
+    """The canonical key of a mail state: every fact a future event or a property may read."""
+    messages = []
+    for msg in state.messages.values():
+        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in _OWN))
+        copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
+        sides = tuple(sorted((n, s.state, _freeze(s.fields)) for n, s in msg.sides.items()))
+        messages.append((facts, copies, sides))
+    return (tuple(messages), _freeze(state.watermark), _freeze(state.seen), _freeze(state.reprocessing),
+            _freeze({f"{o}.{n}": v for (o, n), v in state.changed.items()}), _freeze(state.kinds),
+            _freeze(state.inbox_rules))
