@@ -150,3 +150,10 @@ def test_documented_type_values_label_and_rules_match_vocabulary(attr: Attribute
         documented_rules = tuple(r.strip() for r in rules.split(",")) if rules not in ("", "none") else ()
         assert documented_rules == attr.rules, (
             f"{where}: documented rules {documented_rules}, vocabulary rules {attr.rules}")
+
+
+def test_every_error_code_is_documented() -> None:
+    from trackproof.errors import CODES
+
+    text = (DOC.parent / "errors.md").read_text(encoding="utf-8")
+    assert [code for code in CODES if f"| {code} |" not in text] == []

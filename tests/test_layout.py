@@ -21,9 +21,9 @@ PACKAGE = ROOT / "src" / "trackproof"
 
 #: The pipeline, from the bottom: a module may import from its own layer and the layers before it.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "files", "parallel"}),
+    frozenset({"errors", "files", "inputs", "parallel"}),
     frozenset({"spec"}),
-    frozenset({"cache"}),
+    frozenset({"cache", "codec"}),
     frozenset({"simulate"}),
     frozenset({"prove"}),
     frozenset({"explore"}),
@@ -102,18 +102,33 @@ def cycles(edges: dict[str, list[tuple[str, str, int]]]) -> list[list[str]]:
     """The import cycles between modules (each found once, from its least module)."""
     found: list[list[str]] = []
     modules = set(edges)
+    importers: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        for target, _, _ in targets:
+            importers.setdefault(target, set()).add(module)
 
-    def visit(start: str, current: str, trail: list[str]) -> None:
+    def reaching(start: str) -> set[str]:
+        """The modules (not below `start`) from which `start` can be reached: only they can be on its cycles, so the
+        search below never walks the many paths of an acyclic graph."""
+        seen, todo = {start}, [start]
+        while todo:
+            for module in importers.get(todo.pop(), ()):
+                if module not in seen and module >= start:
+                    seen.add(module)
+                    todo.append(module)
+        return seen
+
+    def visit(start: str, current: str, trail: list[str], back: set[str]) -> None:
         for target, _, _ in edges.get(current, []):
-            if target not in modules or target < start:
+            if target not in modules or target < start or target not in back:
                 continue
             if target == start:
                 found.append([*trail, start])
             elif target not in trail:
-                visit(start, target, [*trail, target])
+                visit(start, target, [*trail, target], back)
 
     for start in sorted(modules):
-        visit(start, start, [start])
+        visit(start, start, [start], reaching(start))
     return found
 
 

@@ -3,11 +3,14 @@
 What `-o`, `--out`, `--counterexamples` and `--scenarios` write goes through `write_atomic`:
 - a regular file (or none yet) is replaced atomically: a failure or a kill never leaves it half-written; a new file
   gets the mode the umask gives, an existing one keeps its own mode;
+- the temporary file is removed on any failure and on the signals the command handles (cli: SIGINT, SIGTERM,
+  SIGHUP); only `kill -9` while it is written can leave one, which the next run of a command that writes a folder
+  (`gaps --scenarios`, `check --counterexamples`) removes;
 - a symbolic link is followed: the file it points to is replaced, the link stays;
 - anything that is not a regular file (a device such as /dev/null or /dev/stdout, a FIFO) is written through, never
   replaced: renaming over /dev/null would replace the system's /dev/null;
 - a folder is refused with the path given (never the temporary name).
-This module does no reading; reading input files safely is spec/yamlsrc.py's.
+`is_temporary` tells the name of such a temporary file. This module does no reading (inputs.py does).
 """
 
 from __future__ import annotations
@@ -15,14 +18,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
-import tempfile
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+#: The name of a temporary file beside `name` ("." name "." and eight letters or digits), as a pattern.
+TEMPORARY = r"\.{name}\.[A-Za-z0-9_]{{8}}"
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -44,19 +44,39 @@ def write_atomic(path: str, text: str) -> None:
             raise OSError(exc.errno, exc.strerror, path) from None
         return
     folder, name = os.path.split(target)
+    mode = stat.S_IMODE(info.st_mode) if info is not None else None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+        _write_named(folder, name, target, text, mode)
     except OSError as exc:  # name the file asked for, not the temporary one beside it
         raise OSError(exc.errno, exc.strerror, path) from None
+
+
+def _write_named(folder: str, name: str, target: str, text: str, mode: int | None) -> None:
+    """Write a temporary file beside `target`, then rename it over `target`. A new file is created with mode 0o666,
+    which the system narrows by the umask (so the umask is honoured without being read); `mode`: an existing
+    file's, which the new one takes."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(16):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(errno.EEXIST, "no free temporary name", target)
     try:
-        mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
-        os.fchmod(fd, mode)
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, target)
-    except BaseException as exc:
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, path) from None
         raise
+
+
+def is_temporary(name: str, beside: str) -> bool:
+    """Whether `name` is the name of a temporary file write_atomic makes beside the file named `beside`."""
+    return re.fullmatch(TEMPORARY.format(name=re.escape(beside)), name) is not None

@@ -1,8 +1,19 @@
 """Work on several cores: a function mapped over items on worker processes forked from this one (`check --jobs`,
 `gaps --jobs`). It knows nothing of claims or models: what to run is the caller's (prove/batch.py).
 
-Workers are forked (Linux only: fork is the cheap way to share a loaded model, and the platforms where fork is not
-the default discourage it); elsewhere, or with one job, the same tasks run in this process.
+The workers are the standard library's process pool (concurrent.futures.ProcessPoolExecutor) with the fork start
+method: a worker is this process forked, so it has the model, the claims and the function already, and only an
+item's index goes to it and its result comes back (ADR 011 measures this against a pool of our own). Fork is Linux
+only here (the platforms where fork is not the default discourage it); elsewhere, or with one job, the same tasks
+run in this process. What the pool does not do by itself, this module adds:
+- results are given with their item's index, and a TrackproofError (bad input) of any item is raised once every
+  item is done: the error of the item first by the caller's order, whatever order the workers finished in;
+- a worker that dies (killed by the system, a crash in Z3) stops the map with WorkerDied, never a hang;
+- no worker outlives the map: on any exception in this process (Ctrl-C's KeyboardInterrupt, the exception cli
+  raises on SIGTERM or SIGHUP) the workers are killed before it goes on; workers ignore Ctrl-C themselves (the
+  terminal sends it to the whole process group: this process decides) and, on Linux, are killed by the system if
+  this process dies without that chance (`kill -9`): prctl(PR_SET_PDEATHSIG), so that no orphan keeps running with
+  the caller's pipes open.
 """
 
 from __future__ import annotations
@@ -10,15 +21,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
-import select
 import signal
-import struct
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import Loc, TrackproofError
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+#: What the workers of the running map serve (the function and the items): set before they are forked, so that they
+#: inherit it, and emptied once they are.
+_work: list[tuple[Callable[[Any], Any], list[Any]]] = []
 
 
 class WorkerDied(RuntimeError):
@@ -37,144 +51,88 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-# --- a pool of forked workers ----------------------------------------------------------------------------------
-# Small on purpose: a worker is this process forked (so it has the model, the claims and the function already), it
-# takes the next item's index from a pipe and writes back the pickled result, and the parent hands out items in
-# order as workers free up. concurrent.futures would do the same at the cost of importing multiprocessing (about
-# 12 ms, an eighth of the import floor the speed target is measured against) and of its manager thread.
+def _start_worker(parent: int) -> None:  # pragma: no cover - runs in the workers, whose coverage is not collected
+    """A worker's first act: leave Ctrl-C to the parent, die on SIGTERM (the parent's handler is not for it), and
+    die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    """`size` bytes from `fd`, or None at end of file (the writer is gone)."""
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os._exit(1)
 
 
-def _serve(function: Callable[[Any], Any], items: list[Any], tasks_in: int, results_out: int) -> None:
-    """A worker's loop: run the items whose indices arrive until -1 arrives."""
-    while True:
-        raw = _read_exactly(tasks_in, 8)
-        index = -1 if raw is None else struct.unpack("q", raw)[0]
-        if index < 0:
-            return
-        try:
-            reply: tuple[str, Any] = ("ok", function(items[index]))
-        except TrackproofError as err:  # bad input found while working: raised as it is in the parent
-            reply = ("input", (err.code, err.message, (err.loc.file, err.loc.line, err.loc.col), err.hint))
-        except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
-            reply = ("crash", f"{type(exc).__name__}: {exc}")
-        try:
-            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001 - a result that cannot be sent is a bug, reported as such
-            data = pickle.dumps(("crash", f"cannot send a result back: {type(exc).__name__}: {exc}"))
-        _write_all(results_out, struct.pack("q", len(data)) + data)
-
-
-def _fork_worker(function: Callable[[Any], Any], items: list[Any],
-                 workers: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
-    """A worker forked from this process, serving `items`: (the fd its results come from, its pid, the fd its
-    tasks go to). It closes the pipes of the `workers` forked before it, so that each pipe has one reader."""
-    tasks_in, tasks_out = os.pipe()
-    results_in, results_out = os.pipe()
+def _serve(index: int) -> tuple[str, Any]:  # pragma: no cover - runs in the workers
+    """One item, in a worker: its result, or the bad input or crash it met, as data that pickles."""
+    function, items = _work[0]
     try:
-        pid = os.fork()
-    except OSError:  # no process to be had: these pipes go, the workers already forked are stopped by the caller
-        for fd in (tasks_in, tasks_out, results_in, results_out):
-            os.close(fd)
-        raise
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        code = 1
-        try:
-            os.close(tasks_out)
-            os.close(results_in)
-            for fd, (_, other, _) in workers.items():
-                os.close(fd)
-                os.close(other)
-            _serve(function, items, tasks_in, results_out)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(tasks_in)
-    os.close(results_out)
-    return results_in, pid, tasks_out
+        return "ok", function(items[index])
+    except TrackproofError as err:  # bad input found while working: raised as it is in the parent
+        return "input", (err.code, err.message, (err.loc.file, err.loc.line, err.loc.col), err.hint)
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
+        return "crash", f"{type(exc).__name__}: {exc}"
 
 
 def fork_map(function: Callable[[Any], Any], items: list[Any], jobs: int,
              first: Callable[[int], Any] = lambda index: index) -> Iterator[tuple[int, Any]]:
     """(index, function(items[index])) for every item, in the order workers finish them, on `jobs` processes forked
     from this one, which take the items in their order. A TrackproofError raised for an item is raised here once
-    every item is done: the error of the item first by `first` (of its index), whatever order they finished in. Any
-    other failure of a worker, or a worker that dies, stops the map with an error."""
+    every item is done: the error of the item first by `first` (of its index). Any other failure of a worker, or a
+    worker that dies, stops the map with an error (see the module docstring)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     sys.stdout.flush()
     sys.stderr.flush()
-    workers: dict[int, tuple[int, int, int]] = {}  # results fd -> (pid, tasks fd, item index being worked on)
+    context = multiprocessing.get_context("fork")
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(min(jobs, len(items)), mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
+    workers: list[Any] = []
+    finished = False
     try:
-        # Objects this process has now are frozen out of garbage collection while the workers fork: otherwise a
-        # worker's collector walks them all and, writing to each, copies every page it shares with this process.
+        _work[:] = [(function, items)]
+        # Objects this process has now are frozen out of garbage collection while the workers fork (at the first
+        # submit): otherwise a worker's collector walks them all and, writing to each, copies every page it shares
+        # with this process.
         gc.freeze()
         try:
-            for _ in range(min(jobs, len(items))):
-                results_in, pid, tasks_out = _fork_worker(function, items, workers)
-                workers[results_in] = (pid, tasks_out, -1)
+            pending = {pool.submit(_serve, index): index for index in range(len(items))}
         finally:
             gc.unfreeze()
-        following = 0
-        for fd, (pid, tasks_out, _) in list(workers.items()):
-            workers[fd] = (pid, tasks_out, following)
-            _write_all(tasks_out, struct.pack("q", following))
-            following += 1
+            _work.clear()
+        workers = [p for p in multiprocessing.active_children() if p not in before]
         errors: dict[int, tuple[Any, ...]] = {}
-        busy = set(workers)
-        while busy:
-            ready, _, _ = select.select(sorted(busy), [], [])
-            for fd in ready:
-                pid, tasks_out, index = workers[fd]
-                head = _read_exactly(fd, 8)
-                data = _read_exactly(fd, struct.unpack("q", head)[0]) if head is not None else None
-                if data is None:
-                    raise WorkerDied(f"worker process {pid} ended without a result (killed by the system?)")
-                status, payload = pickle.loads(data)
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=pending.__getitem__):
+                index = pending.pop(future)
+                try:
+                    status, payload = future.result()
+                except BrokenProcessPool:
+                    raise WorkerDied("a worker process ended without a result (killed by the system?)") from None
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                    raise RuntimeError(f"in a worker process: {type(exc).__name__}: {exc}") from None
                 if status == "crash":
                     raise RuntimeError(f"in a worker process: {payload}")
-                nxt = following if following < len(items) else -1
-                following += nxt >= 0
-                workers[fd] = (pid, tasks_out, nxt)
-                try:
-                    _write_all(tasks_out, struct.pack("q", nxt))
-                except BrokenPipeError:
-                    raise WorkerDied(f"worker process {pid} ended (killed by the system?)") from None
-                if nxt < 0:
-                    busy.discard(fd)
                 if status == "input":
                     errors[index] = payload
                 else:
                     yield index, payload
+        finished = True
         if errors:
             code, message, loc, hint = errors[min(errors, key=first)]
             raise TrackproofError(code, message, Loc(*loc), hint)
     finally:
-        # Closing its pipe ends a worker's loop (end of file); one still working (the map was abandoned, or another
-        # worker failed) is stopped.
-        for fd, (pid, tasks_out, index) in workers.items():
-            os.close(fd)
-            os.close(tasks_out)
-            if index >= 0:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
-        for pid, _, _ in workers.values():
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        if not finished:  # abandoned, interrupted or failed: no worker goes on with the rest
+            for process in workers:
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) -> list[Any]:
@@ -186,5 +144,3 @@ def parallel_map(function: Callable[[Any], Any], items: list[Any], jobs: int) ->
         return [function(item) for item in items]
     out: dict[int, Any] = dict(fork_map(function, items, jobs))
     return [out[i] for i in range(len(items))]
-
-

@@ -130,16 +130,27 @@ def prove_claims(model: Model, claims: list[Claim], progress: TextIO | None = No
 
 
 def write_counterexamples(folder: str, verdicts: list[Verdict]) -> None:
-    """Each counterexample as a scenario file CLAIM.yaml (and CLAIM-2.yaml ... for --examples)."""
-    from ..files import write_atomic
+    """Each counterexample as a scenario file CLAIM.yaml (and CLAIM-2.yaml ... for --examples); the files an earlier
+    run wrote for these claims that this one does not (the claim holds now, fewer --examples) are removed, and the
+    temporary files a killed run left beside them (files.py)."""
+    import contextlib
+
+    from ..files import is_temporary, write_atomic
     from ..report.check import scenario_yaml
 
     os.makedirs(folder, exist_ok=True)
     ours = {v.claim.id for v in verdicts}
-    for name in os.listdir(folder):  # more counterexamples from an earlier run with a larger --examples
-        stem, _, number = name.removesuffix(".yaml").rpartition("-")
-        if name.endswith(".yaml") and stem in ours and number.isdigit() and int(number) >= 2:
-            os.remove(os.path.join(folder, name))
+    writes = {f"{v.claim.id}.yaml" for v in verdicts if v.counterexample is not None} | {
+        f"{v.claim.id}-{n}.yaml" for v in verdicts for n in range(2, len(v.others) + 2)}
+    for name in os.listdir(folder):  # files of an earlier run: of a claim that now holds, or a larger --examples
+        base = name[1:].rsplit(".", 1)[0] if name.startswith(".") else name
+        stem, _, number = base.removesuffix(".yaml").rpartition("-")
+        claims = {base.removesuffix(".yaml"), *([stem] if number.isdigit() and int(number) >= 2 else [])}
+        if not base.endswith(".yaml") or not claims & ours:
+            continue
+        if (is_temporary(name, base) if name.startswith(".") else name not in writes):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder, name))
     for v in verdicts:
         if v.counterexample is not None:
             write_atomic(os.path.join(folder, f"{v.claim.id}.yaml"), scenario_yaml(v, v.counterexample))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import printable
 from ..files import write_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that signal ended
 
 #: What each exit code means, in --help; each command lists the codes it can give.
 EXIT_TEXT = {
@@ -16,14 +18,15 @@ EXIT_TEXT = {
     EXIT_INPUT: "bad input or usage (a file:line:col: error[CODE] message says where)",
     EXIT_UNKNOWN: "some claim is unknown (the solver gave up; never reported as proved)",
     EXIT_INTERNAL: "internal error (a bug in trackproof: please report it)",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C or a termination signal); nothing half-written is left",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); nothing half-written is left",
+    EXIT_TERMINATED: "terminated (SIGTERM; SIGHUP gives 129); nothing half-written is left",
 }
 
 
 def epilog(exits: dict[int, str]) -> str:
     """The exit codes a command can give, for its --help; `exits` says what 0 and 1 mean for it."""
     lines = ["exit codes:"]
-    for code in sorted({EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, *exits}):
+    for code in sorted({EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TERMINATED, *exits}):
         lines.append(f"  {code:<3} {exits.get(code, EXIT_TEXT[code])}")
     return "\n".join(lines) + "\n"
 
@@ -51,7 +54,10 @@ def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def emit(text: str, output: str | None) -> None:
-    """The command's result: to `output` (atomically) or to standard output."""
+    """The command's result: to `output` (atomically) or to standard output, with every character a terminal would
+    act on escaped (errors.printable: the same text in a JSON string, so JSON stays valid): a report echoes names and
+    sentences from its input files, which must not be able to retitle or clear the terminal it is shown in."""
+    text = printable(text)
     if output:
         write_atomic(output, text)
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..errors import TrackproofError
+from ..errors import TrackproofError, printable
 from .common import EXIT_OK
 
 if TYPE_CHECKING:
@@ -73,5 +73,5 @@ def execute(args: argparse.Namespace) -> int:
     else:
         drawings = list(default_diagrams(model))
     for path in write(drawings, args.out, formats, args.renderer):
-        print(path)
+        print(printable(path))  # a diagram's name comes from the model (a machine's name)
     return EXIT_OK

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 
-from ..files import write_atomic
+from ..files import is_temporary, write_atomic
 from .common import EXIT_OK, add_jobs, add_output, emit
 
 HELP = "find the scenarios a claim file misses, each in one sentence with a scenario file"
@@ -23,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from ..cache import load_model_cached
     from ..explore.gaps import find_gaps, gaps_json, gaps_text
+    from ..explore.situations import load_situations
     from ..parallel import default_jobs
     from ..spec.claims import load_claims
 
@@ -30,10 +33,25 @@ def execute(args: argparse.Namespace) -> int:
     claims = [c for f in args.files for c in load_claims(f, model)]
     found = find_gaps(model, claims, jobs=args.jobs or default_jobs())
     if args.scenarios:
-        os.makedirs(args.scenarios, exist_ok=True)
-        for m in found.missed:
-            write_atomic(os.path.join(args.scenarios, f"{m.id.replace('@', '-setup')}.yaml"), m.scenario)
+        write_scenarios(args.scenarios, {f"{m.id.replace('@', '-setup')}.yaml": m.scenario for m in found.missed},
+                        [s.id for s in load_situations(model)])
     text = (json.dumps(gaps_json(found), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
             else gaps_text(", ".join(args.files), found))
     emit(text, args.output)
     return EXIT_OK
+
+
+def write_scenarios(folder: str, files: dict[str, str], situations: list[str]) -> None:
+    """Write each missed scenario file (name -> text) into `folder`, and remove the files of earlier runs that this
+    run did not write: only those whose names gaps gives (a situation of the catalogue, a number, a setup) and the
+    temporary files a killed run left beside them (files.py); nothing else in the folder is touched."""
+    os.makedirs(folder, exist_ok=True)
+    owned = re.compile("(?:" + "|".join(re.escape(s) for s in situations) + r")-\d+-setup\d+\.yaml")
+    for name in sorted(os.listdir(folder)):
+        temporary = name.startswith(".")
+        base = name[1:].rsplit(".", 1)[0] if temporary else name
+        if owned.fullmatch(base) and (is_temporary(name, base) if temporary else name not in files):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder, name))
+    for name, text in files.items():
+        write_atomic(os.path.join(folder, name), text)

@@ -92,8 +92,9 @@ def build(model: Model, files: list[str], jobs: int, cache_key: str | None, rend
 def _digest(path: str) -> str:
     import hashlib
 
-    with open(path, "rb") as handle:
-        return f"{path} {hashlib.sha256(handle.read()).hexdigest()}"
+    from ..inputs import MAX_YAML_BYTES, read_bytes
+
+    return f"{path} {hashlib.sha256(read_bytes(path, MAX_YAML_BYTES)).hexdigest()}"
 
 
 def write_pack(pack: Pack, out: str, formats: tuple[str, ...]) -> list[str]:

@@ -62,7 +62,9 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
     try:
         org = load_settings_file(model, source)
     except TrackproofError as err:
-        if err.code == "E101":
+        import os
+
+        if err.code == "E101" and not os.path.lexists(source):  # a file that is there but unreadable says why
             raise TrackproofError("E402", f"'{source}' is neither a settings file nor a mode",
                                   Loc(source, 0, 0), "modes: " + ", ".join(named)) from None
         raise

@@ -12,7 +12,8 @@ from ..spec.claims import Claim, Setting
 from ..spec.expr import BOOL, Expr
 from ..spec.ir import Model
 from ..spec.scenario import SHORT_FORM, Event, Participant, Scenario, parse_event, parse_participants
-from ..spec.yamlsrc import expect_mapping, expect_sequence, load_file
+from ..spec.shape import load_document
+from ..spec.yamlsrc import expect_mapping, expect_sequence
 
 SETTLE = ("sync", "outlook_start", "outlook_stop")
 
@@ -29,8 +30,11 @@ class Situation:
 
 
 def load_situations(model: Model, path: str | None = None) -> list[Situation]:
+    """The catalogue of situations in `path` (default: situations.yaml of the model's own folder), its shape checked
+    first (spec/shape.py)."""
     path = path or os.path.join(model.root, "situations.yaml")
-    doc = expect_mapping(load_file(path), Loc(path, 1, 1), "the situations")
+    own = os.path.abspath(path) == os.path.abspath(os.path.join(model.root, "situations.yaml"))
+    doc = load_document(path, "situations", model.situations_digest if own else "")
     people = parse_participants(model, expect_mapping(doc["participants"], doc.locs["participants"], "participants"))
     out = []
     items = expect_sequence(doc["situations"], doc.locs["situations"], "situations")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..inputs import MAX_YAML_BYTES
 from ..parallel import can_fork, fork_map
 from ..spec.claims import Claim
 from ..spec.ir import Model
@@ -51,11 +52,10 @@ def file_digests(claims: list[Claim]) -> dict[str, str]:
     """The SHA-256 of each claim file's bytes, read once."""
     import hashlib
 
-    out = {}
-    for path in dict.fromkeys(c.file for c in claims):
-        with open(path, "rb") as handle:
-            out[path] = hashlib.sha256(handle.read()).hexdigest()
-    return out
+    from ..inputs import read_bytes
+
+    return {path: hashlib.sha256(read_bytes(path, MAX_YAML_BYTES)).hexdigest()
+            for path in dict.fromkeys(c.file for c in claims)}
 
 
 def task_key(base: str, claims: list[Claim], task: list[int], digests: dict[str, str]) -> str:

@@ -72,7 +72,7 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Pro
     """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring)."""
     assert claim.universe is not None and claim.property is not None
     setup = prepare(model, claim, reuse)
-    # decided under the default readings of the disputed points, or those the claim chose (ADR 010)
+    # decided under the default readings of the disputed points, or those the claim chose (ADR 014)
     setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
     space = setup.space
     found = explore(model, claim, setup)
@@ -151,12 +151,14 @@ def _vacuous(claim: Claim, found: Exploration, values: Values, base: list[z3.Boo
     return ""
 
 
-def _chain(arrival: Arrival) -> list[Arrival]:
+def _chain(space: Space, arrival: Arrival, settings: dict[Setting, Any]) -> list[Arrival]:
+    """The arrivals that lead to `arrival` under `settings`, from the first event on."""
     out = []
     current: Arrival | None = arrival
     while current is not None and current.event is not None:
         out.append(current)
-        current = current.parent
+        parent = current.parent
+        current = None if parent is None else next(a for a in parent.arrivals if _contains(space, a.part, settings))
     return list(reversed(out))
 
 
@@ -184,7 +186,7 @@ def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
             continue
         settings = closest(model, space, [*setup.base, region])
         arrival = next(a for a, r in by_depth[depth] if _contains(space, r, settings))
-        events = tuple(a.event for a in _chain(arrival) if a.event is not None)
+        events = tuple(a.event for a in _chain(space, arrival, settings) if a.event is not None)
         return Example(settings, replay(model, claim, settings, events), events)
     raise AssertionError("a violated claim has a violating world")  # pragma: no cover
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..errors import TrackproofError
@@ -69,3 +70,45 @@ def verdict_of(results: dict[tuple[Any, ...], bool | None]) -> str:
     if not values:
         return "vacuous"
     return "proved" if all(values) else "violated"
+
+
+def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
+              limit: int = 100_000) -> dict[tuple[Any, ...], Any]:
+    """Every world a universe claim's alphabet reaches under `settings`, by the simulator alone (depth first over
+    every event sequence, each world once): its key -> (its mail state, its outcomes)."""
+    from ..simulate.alphabet import instances
+    from ..simulate.state import capture, key, restore
+    from ..spec.scenario import Event
+
+    assert claim.universe is not None
+    universe = claim.universe
+    scenario = premise_under(claim, settings)
+    start = Simulator(model, replace(scenario, events=()))
+    seen: dict[tuple[Any, ...], Any] = {}
+    stack: list[tuple[int, Any, dict[str, Any]]] = [(0, capture(start.world), {})]
+    while stack:
+        played, state, outcomes = stack.pop()
+        node_key = (played, key(state))
+        if node_key in seen:
+            continue
+        if len(seen) >= limit:
+            raise RuntimeError(f"more than {limit} worlds")
+        seen[node_key] = (state, outcomes)
+        if played < len(universe.prefix):
+            options = [universe.prefix[played]]
+        else:
+            probe = Simulator(model, replace(scenario, events=()))
+            restore(probe.world, state)
+            options = instances(universe, probe.world, 1)
+        for event in options:
+            sim = Simulator(model, replace(scenario, events=()), explain=False)
+            restore(sim.world, state)
+            try:
+                sim.play_event(Event(1, event.kind, event.params, event.locs, event.loc))
+            except TrackproofError as err:
+                if err.code == "E404":
+                    continue
+                raise
+            stack.append((played + (1 if played < len(universe.prefix) else 0), capture(sim.world),
+                          sim.outcomes_now()))
+    return seen

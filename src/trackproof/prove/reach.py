@@ -1,5 +1,5 @@
 """Every behaviour of a universe: the worlds reachable by any sequence of alphabet events, each with the settings
-under which it is reached (DESIGN.md, "Behaviours: every event sequence, not one"; ADR 010).
+under which it is reached (DESIGN.md, "Behaviours: every event sequence, not one"; ADR 013).
 
 Parametric reachability on the rule-path engine:
 - a node is a mail state (simulate/state.py) labelled with a Z3 condition over the free settings: the settings
@@ -27,7 +27,7 @@ from ..errors import TrackproofError
 from ..simulate.alphabet import instances
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
-from ..simulate.state import MailState, capture, key, restore
+from ..simulate.state import MailState, capture, key, restore, world_key
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
@@ -43,13 +43,22 @@ MAX_WORLDS = 20_000
 
 @dataclass
 class Arrival:
-    """How some settings first reach a node: from which arrival at its parent, by which event."""
+    """How some settings first reach a node: from which expansion of its parent, by which event."""
 
     node: int
-    parent: Arrival | None
+    parent: Expansion | None
     event: Event | None
     part: z3.BoolRef  # the settings that arrive this way (disjoint from the node's other arrivals)
     depth: int  # events from the start
+
+
+@dataclass
+class Expansion:
+    """The arrivals at one world at one depth, expanded together (their settings joined)."""
+
+    node: int
+    depth: int
+    arrivals: list[Arrival]
 
 
 @dataclass
@@ -78,11 +87,22 @@ class Exploration:
 
 @dataclass(frozen=True)
 class StepRun:
+    """One rule path of one event from a world: its condition and, when the event could happen, the world after
+    it (its key; the simulator that holds it, to copy its mail and outcomes from when the world is new)."""
+
     condition: z3.BoolRef
     pins: tuple[z3.BoolRef, ...]
     feasible: bool
-    state: MailState | None
-    outcomes: dict[str, Outcome]
+    key: tuple[Any, ...] | None
+    sim: Simulator | None
+
+    def state(self) -> MailState:
+        assert self.sim is not None
+        return capture(self.sim.world)
+
+    def outcomes(self) -> dict[str, Outcome]:
+        assert self.sim is not None
+        return self.sim.outcomes_now()
 
 
 class Explorer:
@@ -104,12 +124,18 @@ class Explorer:
 
     def run(self) -> Exploration:
         root = self._root()
-        queue: deque[Arrival] = deque(root.arrivals)
+        queue: deque[Expansion] = deque([Expansion(root.index, 0, list(root.arrivals))])
+        pending: dict[tuple[int, int], Expansion] = {}
         try:
             while queue:
-                arrival = queue.popleft()
-                for child in self._expand(arrival):
-                    queue.append(child)
+                expansion = queue.popleft()
+                pending.pop((expansion.node, expansion.depth), None)
+                for child in self._expand(expansion):
+                    waiting = pending.get((child.node, child.depth))
+                    if waiting is None:
+                        waiting = pending[(child.node, child.depth)] = Expansion(child.node, child.depth, [])
+                        queue.append(waiting)
+                    waiting.arrivals.append(child)
                 if len(self.nodes) > self.max_worlds:
                     return Exploration(self.nodes, self.transitions, self._too_large())
         except _GaveUp as stop:
@@ -147,25 +173,34 @@ class Explorer:
     def _depth_of(self, node: Node) -> int:
         return min(a.depth for a in node.arrivals)
 
-    def _expand(self, arrival: Arrival) -> list[Arrival]:
-        """Every event from the arrival's world, under the arrival's settings: the children reached anew."""
-        node = self.nodes[arrival.node]
+    def _expand(self, expansion: Expansion) -> list[Arrival]:
+        """Every event from the expansion's world, under its arrivals' settings: the children reached anew."""
+        node = self.nodes[expansion.node]
+        part = any_of([a.part for a in expansion.arrivals])
+        self.solver.push()
+        try:
+            add(self.solver, [part])
+            return self._children(node, expansion, part)
+        finally:
+            self.solver.pop()
+
+    def _children(self, node: Node, expansion: Expansion, part: z3.BoolRef) -> list[Arrival]:
         out: list[Arrival] = []
         leaving: list[z3.BoolRef] = []  # the settings under which some event changes this world
         for event in self._events(node):
-            event = Event(arrival.depth + 1, event.kind, event.params, event.locs, event.loc)
-            for step in self._step(node, arrival.part, event):
-                if not step.feasible or step.state is None:
+            event = Event(expansion.depth + 1, event.kind, event.params, event.locs, event.loc)
+            for step in self._step(node, event):
+                if not step.feasible or step.key is None:
                     continue
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
-                child_key = (played, key(step.state))
+                child_key = (played, step.key)
                 if child_key == node.key:
                     continue
                 leaving.append(step.condition)
-                reached = all_of([arrival.part, step.condition])
+                reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
                 if found is None:
-                    child = self._node(step.state, played, reached, step.outcomes)
+                    child = self._node(step.state(), played, reached, step.outcomes())
                 else:
                     child = self.nodes[found]
                     reached = all_of([reached, neg(child.condition)])
@@ -175,15 +210,18 @@ class Explorer:
                     if answer != SAT:
                         continue
                     child.condition = any_of([child.condition, reached])
-                new = Arrival(child.index, arrival, event, reached, arrival.depth + 1)
+                new = Arrival(child.index, expansion, event, reached, expansion.depth + 1)
                 child.arrivals.append(new)
                 out.append(new)
         if node.played >= len(self.universe.prefix):
-            node.terminal.append(all_of([arrival.part, neg(any_of(leaving))]))
+            node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
 
-    def _step(self, node: Node, part: z3.BoolRef, event: Event) -> list[StepRun]:
-        """The rule paths of one event from `node`'s world, under `part` (rulepaths.enumerate_paths, one event)."""
+    def _step(self, node: Node, event: Event) -> list[StepRun]:
+        """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
+        expansion's): rulepaths.enumerate_paths, for one event. (Asking first whether the runs so far cover every
+        setting, one question instead of one per decision, was measured 2.5 times slower: that question is a hard
+        one, the tree's are easy.)"""
         tree = DecisionTree()
         runs: list[StepRun] = []
         while tree.open:
@@ -191,10 +229,7 @@ class Explorer:
             if at.done:
                 tree.open.pop()
                 continue
-            answer = check(self.solver, part, *tree.unexplored(at))
-            if answer == UNKNOWN:
-                raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
-            if answer == UNSAT:
+            if self._ask(*tree.unexplored(at)) == UNSAT:
                 at.done = True
                 continue
             settings = settings_of(self.space, self.solver.model())
@@ -205,6 +240,12 @@ class Explorer:
                 add(self.solver, [neg(run.condition)])
         return runs
 
+    def _ask(self, *assumptions: z3.BoolRef) -> int:
+        answer = check(self.solver, *assumptions)
+        if answer == UNKNOWN:
+            raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
+        return answer
+
     def _run(self, node: Node, settings: dict[Setting, Any], event: Event) -> StepRun:
         """Play `event` from `node`'s world under `settings`, every decision pinned."""
         model, claim, space = self.model, self.claim, self.space
@@ -214,8 +255,10 @@ class Explorer:
         classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
                    for owner, name in space.vars if name == "kind"]
         builder = Builder(space, ReadLog(sim.world), sim.compiler, lambda: sim.version)
-        # the world differs from node to node: terms are reused across nodes only when their reads agree
-        recorder = PathRecorder(model, space, self.setup.reuse, sim.world, builder, hash((tuple(classes), node.key)))
+        # Terms are reused by the decisions before them (reuse.py), which here start from this world and this event:
+        # both go into the first decision.
+        start = hash((tuple(classes), node.key, event.kind, repr(sorted(event.params.items()))))
+        recorder = PathRecorder(model, space, self.setup.reuse, sim.world, builder, start)
         for owner, same in classes:
             recorder.hold(owner, "kind", [any_of([space.equals((owner, "kind"), k) for k in same])])
         sim.observe(recorder)
@@ -230,8 +273,8 @@ class Explorer:
             sim.observe(None)
         pins = tuple(recorder.finish(None))  # everything the step decided: the world after it is the same for all
         if not feasible:
-            return StepRun(all_of(list(pins)), pins, False, None, {})
-        return StepRun(all_of(list(pins)), pins, True, capture(sim.world), sim.outcomes_now())
+            return StepRun(all_of(list(pins)), pins, False, None, None)
+        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim)
 
 
 class _GaveUp(Exception):

@@ -9,7 +9,7 @@ from typing import Any
 
 import z3
 
-from ..spec.claims import Claim
+from ..spec.claims import Claim, universe_emails
 from ..spec.ir import Model
 from ..spec.scenario import email_ids
 from .reuse import NoReuse, TermCache, TermReuse
@@ -28,7 +28,9 @@ class Setup:
 
 
 def emails_of(claim: Claim) -> list[str]:
-    """The emails a claim's premise creates, in order."""
+    """The emails a claim's premise creates, in order (a universe's: every id its messages may have)."""
+    if claim.universe is not None:
+        return universe_emails(claim.universe)
     return email_ids(claim.scenario.events)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import Loc, TrackproofError
+from ..errors import Loc, TrackproofError, printable
 from ..spec.ir import Machine, Model
 from ..spec.settings import load_settings_file
 from ..spec.shipped import default_model_dir
@@ -87,11 +86,9 @@ def compare_settings(model: Model, machine: str, a: str, b: str) -> Diagram:
 
 def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str, str]], str]:
     """(email, rule, from, to) steps from a `check` or `run` JSON file, or a bare list of trace steps."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise TrackproofError("E503", f"cannot read the trace: {exc}", Loc(path, 1, 1)) from None
+    from ..inputs import load_json
+
+    doc = load_json(path)  # a regular file, bounded in size and depth
     title = f"Trace from {os.path.basename(path)}"
     try:
         return _steps(doc, path, claim, title)
@@ -107,7 +104,7 @@ def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tup
             raise TrackproofError("E503", "no counterexample trace" + (f" for claim '{claim}'" if claim else ""),
                                   Loc(path, 1, 1))
         if claim is None:
-            print(f"trackproof: drawing the counterexample to {chosen[0]['id']} (choose with --claim)",
+            print(printable(f"trackproof: drawing the counterexample to {chosen[0]['id']} (choose with --claim)"),
                   file=sys.stderr)
         steps = chosen[0]["counterexample"]["trace"]
         title = f"Counterexample to {chosen[0]['id']}: {chosen[0]['text']}"

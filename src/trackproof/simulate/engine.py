@@ -112,6 +112,7 @@ class Engine:
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
                                    fired.used, sim._effect_used, assumed=fired.assumed))
+            side.was_stored = side.was_stored or self.model.states[side.state].stored
             for (name, when), action in zip(acts, t.actions, strict=True):
                 if not sim.acts(name, side):
                     continue  # nothing to do: whether it would have acted changes nothing

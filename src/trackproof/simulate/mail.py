@@ -62,6 +62,7 @@ class Side:
         self.side = side
         self.position = position  # the order sides were made in: a sync cycle goes through them in it
         self.state = ""
+        self.was_stored = False  # it was an email activity at some point (set on entering a stored state)
         self.fields: dict[str, Any] = {}
         self.steps: list[Step] = []
         # per (trigger, actor, params): the state, clock and reads of the last try that found no rule

@@ -1,7 +1,8 @@
 """Field lookups over the outcome of each email, for conclusions (`check`) and watched expressions (`run --watch`).
 
-Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming); everything else
-is looked up in the run's world. No solver here: `run` uses it too.
+Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming, state,
+was_stored) and the facts of the message (origin, author, ...); everything else is looked up in the run's world.
+No solver here: `run` uses it too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Outcome:
     why_not_event: int = 0
     readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
     assumed: tuple[tuple[str, str], ...] = ()  # ("owner.setting", confidence) of each assumption, as data
+    state: str = ""  # its lifecycle state (model/lifecycle.yaml)
+    was_stored: bool = False  # an email activity existed for it at some point
 
 
 #: What an expression may read of the message itself (universe claims quantify over the messages that exist).
@@ -66,7 +69,8 @@ class OutcomeResolver:
             return getattr(msg, name)
         outcome = self.outcomes.get(obj) if obj is not None else None
         if outcome is None:
-            return {"stored": False, "status": "none", "direction": "none"}.get(name)
+            return {"stored": False, "status": "none", "direction": "none", "state": "none",
+                    "was_stored": False}.get(name)
         if name == "incoming":  # the recipients' activity: E1.incoming, or E1 itself when it is the only side
             key = f"{obj}.incoming"
             return key if key in self.outcomes else (obj if outcome.side == "incoming" else None)
@@ -130,7 +134,7 @@ def outcome_of(model: Model, world: World, side: Side) -> Outcome:
                    f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                    f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
                    tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in settings),
-                   why_not, why_not_event, readings, settings)
+                   why_not, why_not_event, readings, settings, side.state, side.was_stored)
 
 
 def _describe_assumption(world: World, key: str, level: str) -> str:

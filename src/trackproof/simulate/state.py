@@ -20,6 +20,9 @@ from .world import World
 
 #: Attributes of a message that are not plain facts of it (copied and compared on their own).
 _OWN = ("copies", "sides")
+#: What a message keeps only so that the prover can build terms over its recipients as written: the recipients left
+#: are facts already, so these are not compared (simulate/mail.py).
+_BOOKKEEPING = ("written", "removed", "by_kind")
 
 
 @dataclass
@@ -49,14 +52,16 @@ def _clone_message(msg: Message) -> Message:
     for name, s in msg.sides.items():
         twin_side = Side(out, s.side, s.position)
         twin_side.state = s.state
+        twin_side.was_stored = s.was_stored
         twin_side.fields = dict(s.fields)
         twin_side.steps = list(s.steps)
         out.sides[name] = twin_side
     return out
 
 
-def capture(world: World) -> MailState:
-    """A copy of the world's mail (independent of it: later events in the world do not change it)."""
+def capture(world: World, messages: bool = True) -> MailState:
+    """A copy of the world's mail (independent of it: later events in the world do not change it); without
+    `messages`, everything but the messages (for world_key)."""
     changed: dict[tuple[str, str], Any] = {}
     kinds: dict[str, str] = {}
     for owner, name in sorted(world.overwritten):
@@ -67,8 +72,8 @@ def capture(world: World) -> MailState:
         else:
             changed[(owner, name)] = world.parties[owner].settings.get(name)
     reprocessing = {pid: [(m.id, pid) for m, _ in items] for pid, items in world._reprocessing.items()}
-    return MailState({mid: _clone_message(m) for mid, m in world.messages.items()}, dict(world.watermark),
-                     dict(world._seen), reprocessing, changed, kinds,
+    copied = {mid: _clone_message(m) for mid, m in world.messages.items()} if messages else {}
+    return MailState(copied, dict(world.watermark), dict(world._seen), reprocessing, changed, kinds,
                      {pid: list(rules) for pid, rules in world.inbox_rules.items()})
 
 
@@ -111,12 +116,26 @@ def _freeze(value: Any) -> Any:
 
 def key(state: MailState) -> tuple[Any, ...]:
     """The canonical key of a mail state: every fact a future event or a property may read."""
+    return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
+                state.inbox_rules)
+
+
+def world_key(world: World) -> tuple[Any, ...]:
+    """key(capture(world)), without copying the world."""
+    found = capture(world, messages=False)
+    return _key(world.messages, found.watermark, found.seen, found.reprocessing, found.changed, found.kinds,
+                found.inbox_rules)
+
+
+def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
+         reprocessing: dict[str, list[tuple[str, str]]], changed: dict[tuple[str, str], Any],
+         kinds: dict[str, str], inbox_rules: dict[str, list[tuple[str | None, str, str | None]]]
+         ) -> tuple[Any, ...]:
     messages = []
-    for msg in state.messages.values():
-        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in _OWN))
+    for msg in messages_.values():
+        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in _OWN + _BOOKKEEPING))
         copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
-        sides = tuple(sorted((n, s.state, _freeze(s.fields)) for n, s in msg.sides.items()))
+        sides = tuple(sorted((n, s.state, s.was_stored, _freeze(s.fields)) for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
-    return (tuple(messages), _freeze(state.watermark), _freeze(state.seen), _freeze(state.reprocessing),
-            _freeze({f"{o}.{n}": v for (o, n), v in state.changed.items()}), _freeze(state.kinds),
-            _freeze(state.inbox_rules))
+    return (tuple(messages), _freeze(watermark), _freeze(seen), _freeze(reprocessing),
+            _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds), _freeze(inbox_rules))

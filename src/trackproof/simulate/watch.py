@@ -20,7 +20,7 @@ def parse_watch(model: Model, scenario: Scenario, source: str) -> X.Expr:
     names = {"org": "org", **{p: X.PARTY for p in scenario.participants}, **{i: OUTCOME for i in ids}}
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     where = Loc("<--watch>", 1, 1)
-    return X.parse(source, outcome_vocabulary(model.vocabulary), sigs, names,
+    return X.parse(source, outcome_vocabulary(model.vocabulary, tuple(model.states)), sigs, names,
                    Origin("<--watch>", [(1, 1)], [len(source)]), where)
 
 

@@ -8,6 +8,7 @@ says: for every setting in scope, if the events can happen, the conclusion holds
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +26,7 @@ EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's proper
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a claim's id names files (check --counterexamples)
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,23 @@ class Claim:
     property: Property | None = None
 
 
-def outcome_vocabulary(vocab: Vocabulary) -> Vocabulary:
-    """The vocabulary of conclusions: email ids name outcomes with the fields `trackproof run` reports."""
+def outcome_vocabulary(vocab: Vocabulary, states: tuple[str, ...] = ()) -> Vocabulary:
+    """The vocabulary of conclusions: email ids name outcomes with the fields `trackproof run` reports (and `state`,
+    the lifecycle state of model/lifecycle.yaml, one of `states`)."""
     def attr(name: str, typ: str) -> Attribute:
         return Attribute(name, typ, OUTCOME, Loc("<outcome>", 0, 0))
 
     outcome = {a.name: a for a in (
         attr("stored", "bool"), attr("status", "activity_status"), attr("direction", "activity_direction"),
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
-        attr("incoming", OUTCOME),
+        attr("incoming", OUTCOME), attr("state", "activity_state"),
+        # whether an email activity existed for it at some point (a history fact: "once created, it stays")
+        attr("was_stored", "bool"),
         # what happened to the message itself (universe claims quantify over the messages that exist)
         attr("origin", "origin"), attr("author", "party"), attr("is_reply", "bool"), attr("is_forward", "bool"),
         attr("parent", OUTCOME), attr("tracked_by_hand", "bool"), attr("exists", "bool"))}
-    enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION}
+    enums = {**vocab.enums, "activity_status": STATUS, "activity_direction": DIRECTION,
+             "activity_state": ("none", *states)}
     return replace(vocab, enums=enums, attributes={**vocab.attributes, OUTCOME: outcome})
 
 
@@ -140,7 +146,7 @@ def _scope(model: Model, spec: Mapping, kinds: dict[str, tuple[str, ...]],
 
 
 def _expression(model: Model, spec: Mapping, key: str, names: dict[str, str], what: str) -> X.Expr:
-    vocab = outcome_vocabulary(model.vocabulary)
+    vocab = outcome_vocabulary(model.vocabulary, tuple(model.states))
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     parsed = X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key])
     if parsed.type != X.BOOL:
@@ -159,6 +165,9 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     else:
         check_keys(spec, CLAIM_KEYS, {"id", "text", "participants", "events", "conclusion"}, "a claim")
         raw_parts = expect_mapping(spec["participants"], spec.locs["participants"], "participants")
+    if not (isinstance(spec["id"], str) and ID.fullmatch(spec["id"])):
+        raise TrackproofError("E104", f"a claim id is a word of letters, digits, '.', '-' or '_', not {spec['id']!r}",
+                              spec.locs["id"])
     kinds = _kind_choices(model, raw_parts)
     participants = parse_participants(model, raw_parts)
     fixed, free = _scope(model, spec, kinds, {pid: p.kind for pid, p in participants.items()})

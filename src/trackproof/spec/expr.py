@@ -5,11 +5,20 @@ membership in a set of values, `any(... for r in coll)`, `all(...)`, `first(r fo
 `coalesce(a, b)`, `a if c else b`, and calls of the model's named definitions. Nothing is ever `eval`ed: the checked
 tree is compiled by simulate/evaluate.py (Python closures) and by prove/terms.py (Z3 terms). Every node keeps its
 location.
+
+Expressions are bounded before anything recursive reads them (E208): at most MAX_LENGTH characters (checked before
+Python's parser sees the text, which a 10,000-deep one makes raise MemoryError), at most MAX_DEPTH levels of syntax,
+and, for the model's own expressions (the loader gives each definition's reach), at most MAX_REACH levels once the
+bodies of the definitions it calls are counted where they are called (the simulator and the prover walk an
+expression recursively, through those bodies; a claim's conclusion, at most MAX_DEPTH deep, adds that to a reach
+already bounded): the shipped model's expressions are at most 285 characters, 11 levels of syntax and 23 levels with
+the definitions they call.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import Loc, TrackproofError
@@ -19,8 +28,11 @@ if TYPE_CHECKING:
     from .yamlsrc import Origin
 
 BUILTINS = ("any", "all", "first", "coalesce")
-__all__ = ["BOOL", "BUILTINS", "EMAIL", "NULL", "PARTY", "PARTY_SET", "REF_TYPES", "STR", "Expr", "calls", "conjuncts",
-           "parse"]
+MAX_LENGTH = 2_000
+MAX_DEPTH = 40
+MAX_REACH = 96
+__all__ = ["BOOL", "BUILTINS", "EMAIL", "MAX_DEPTH", "MAX_LENGTH", "MAX_REACH", "NULL", "PARTY", "PARTY_SET",
+           "REF_TYPES", "STR", "Expr", "calls", "conjuncts", "parse", "reach"]
 
 
 class _Ctx:
@@ -59,20 +71,54 @@ class _Ctx:
 
 
 def parse(source: str, vocab: Vocabulary, signatures: dict[str, tuple[tuple[str, ...], str]],
-          names: dict[str, str], origin: Origin | None, fallback: Loc) -> Expr:
-    """Parse and type-check `source` with `names` (name -> type) in scope."""
+          names: dict[str, str], origin: Origin | None, fallback: Loc,
+          reach_of: Mapping[str, int] | None = None) -> Expr:
+    """Parse and type-check `source` with `names` (name -> type) in scope. `reach_of`: how deep each definition it
+    may call reaches (`reach`), to bound the expression with them (MAX_REACH); None: those bodies are not counted."""
     if not isinstance(source, str):
         raise TrackproofError("E104", "an expression must be written as text", fallback)
+    if len(source) > MAX_LENGTH:
+        raise TrackproofError("E208", f"expression longer than {MAX_LENGTH:,} characters", fallback,
+                              "name its parts as definitions (model/definitions.yaml)")
     ctx = _Ctx(vocab, signatures, names, source, origin, fallback)
     try:
         tree = ast.parse(source, mode="eval")
-        return _check(tree.body, ctx, names)
-    except RecursionError:
-        raise TrackproofError("E201", "expression too deeply nested", fallback) from None
-    except SyntaxError as exc:
-        line, col = exc.lineno or 1, (exc.offset or 1) - 1
+    except (SyntaxError, MemoryError, RecursionError) as exc:  # the last two: not within MAX_LENGTH, kept safe
+        line, col = (exc.lineno or 1, (exc.offset or 1) - 1) if isinstance(exc, SyntaxError) else (1, 0)
         fake = ast.Constant(value=None, lineno=line, col_offset=col)
-        raise ctx.err("E201", f"expression syntax error: {exc.msg}", fake) from None
+        msg = exc.msg if isinstance(exc, SyntaxError) else "too deeply nested"
+        raise ctx.err("E201", f"expression syntax error: {msg}", fake) from None
+    deep = _too_deep(tree.body)
+    if deep is not None:
+        raise ctx.err("E208", f"expression nested more than {MAX_DEPTH} levels deep", deep,
+                      "name its parts as definitions (model/definitions.yaml)")
+    checked = _check(tree.body, ctx, names)
+    if reach_of is not None and reach(checked, reach_of) > MAX_REACH:
+        raise TrackproofError("E208", f"expression nested more than {MAX_REACH} levels deep with the definitions "
+                              "it calls", checked.loc, "call fewer definitions within one another")
+    return checked
+
+
+def _too_deep(tree: ast.AST) -> ast.AST | None:
+    """The first node nested deeper than MAX_DEPTH in `tree` (walked without recursion), if any."""
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return node
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return None
+
+
+def reach(e: Expr, reach_of: Mapping[str, int]) -> int:
+    """The levels of nodes an evaluation of `e` goes through, the bodies of the definitions it calls included
+    (`reach_of`: each definition's own reach), walked without recursion."""
+    deepest, stack = 0, [(e, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level + (reach_of.get(str(node.value), 0) if node.kind == "call" else 0))
+        stack.extend((arg, level + 1) for arg in node.args)
+    return deepest
 
 
 def _forbidden(node: ast.AST, ctx: _Ctx, what: str) -> TrackproofError:

@@ -237,6 +237,9 @@ class Model:
     rulebook: dict[str, DocumentedRule]
     notes: tuple[str, ...] = ()
     readings: dict[str, Reading] = field(default_factory=dict)  # disputed point -> its readings (readings.yaml)
+    # the SHA-256 of the situations.yaml whose shape the loader checked ("" if the folder has none): explore/ reads
+    # that file again, and need not check those bytes again (spec/shape.py)
+    situations_digest: str = ""
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:

@@ -2,7 +2,9 @@
 
 Order: sources and rulebook (generated from RULES.md), vocabulary, lifecycle states, definitions (type-checked in
 dependency order, recursion refused), machines (inheritance resolved, side-dependent destinations expanded), then the
-structural checks of checks.py. Every refusal is a `TrackproofError` with the file, line and column.
+structural checks of structure.py. Each file's shape is checked first (schema.py: the types of its values, its keys),
+so what follows reads values without testing their types. Every refusal is a `TrackproofError` with the file, line
+and column.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Loc, TrackproofError
+from ..errors import TrackproofError
 from . import expr as X
 from .ir import (
     Action,
@@ -31,12 +33,15 @@ from .ir import (
     Vocabulary,
 )
 from .readings import load_readings, with_readings
+from .shape import load_document, read_document
 from .shipped import default_model_dir
 from .structure import check_machines
 from .vocab import check_setting_value, load_vocabulary
-from .yamlsrc import Mapping, as_list, check_keys, expect_mapping, expect_sequence, load_file
+from .yamlsrc import Mapping, as_list, check_keys, expect_mapping, expect_sequence
 
 LEVEL = {"H": 3, "M": 2, "L": 1}
+MAX_EXTENDS = 16  # machines extending one another (the shipped ones: 1)
+Reach = dict[str, int]  # each definition's reach (expr.reach): how deep its evaluation goes
 _PROV_KEYS = {"implements", "sources", "confidence", "reason"}
 
 
@@ -71,22 +76,21 @@ def _provenance(spec: Mapping, what: str, sources: dict[str, Source],
 
 
 def _catalogues(root: Path) -> tuple[dict[str, Source], dict[str, DocumentedRule]]:
-    doc = expect_mapping(load_file(root / "sources.yaml"), Loc(str(root / "sources.yaml"), 1, 1), "sources.yaml")
-    sources = {k: Source(k, str(v["title"]), str(v["url"]), bool(v.get("proposed", False)))
-               for k, v in doc["sources"].items()}
-    doc = expect_mapping(load_file(root / "rulebook.yaml"), Loc(str(root / "rulebook.yaml"), 1, 1), "rulebook.yaml")
-    rulebook = {k: DocumentedRule(k, str(v["text"]), tuple(v["sources"]), str(v["confidence"]),
-                                  bool(v.get("proposed", False))) for k, v in doc["rules"].items()}
+    doc = load_document(root / "sources.yaml", "sources")
+    sources = {k: Source(k, v["title"], v["url"], bool(v.get("proposed", False))) for k, v in doc["sources"].items()}
+    doc = load_document(root / "rulebook.yaml", "rulebook")
+    rulebook = {k: DocumentedRule(k, v["text"], tuple(v["sources"]), v["confidence"], bool(v.get("proposed", False)))
+                for k, v in doc["rules"].items()}
     return sources, rulebook
 
 
 def _expr(spec: Mapping, key: str, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, ...], str]],
-          names: dict[str, str]) -> X.Expr:
-    return X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key])
+          names: dict[str, str], reach: Reach) -> X.Expr:
+    return X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key], reach)
 
 
 def _states(path: Path, vocab: Vocabulary) -> tuple[dict[str, State], str, dict[str, dict[str, str]]]:
-    doc = expect_mapping(load_file(path), Loc(str(path), 1, 1), "the lifecycle")
+    doc = load_document(path, "lifecycle")
     check_keys(doc, {"initial", "states", "side_destinations"}, {"initial", "states"}, "the lifecycle")
     raw = expect_mapping(doc["states"], doc.locs["states"], "states")
     states: dict[str, State] = {}
@@ -114,22 +118,25 @@ def _states(path: Path, vocab: Vocabulary) -> tuple[dict[str, State], str, dict[
 
 
 def _dependencies(source: Any, known: set[str]) -> set[str]:
+    if not isinstance(source, str) or len(source) > X.MAX_LENGTH:  # refused when the definition is parsed
+        return set()
     try:
-        tree = ast.parse(str(source), mode="eval")
-    except SyntaxError:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, MemoryError, RecursionError):
         return set()
     return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
             and n.func.id in known}
 
 
 def _definitions(path: Path, vocab: Vocabulary, sources: dict[str, Source],
-                 rulebook: dict[str, DocumentedRule]) -> dict[str, Definition]:
-    doc = expect_mapping(load_file(path), Loc(str(path), 1, 1), "the definitions")
+                 rulebook: dict[str, DocumentedRule]) -> tuple[dict[str, Definition], Reach]:
+    doc = load_document(path, "definitions")
     raw = expect_mapping(doc.get("definitions"), doc.locs.get("definitions", doc.loc), "definitions")
     specs = {name: expect_mapping(spec, raw.locs[name], f"definition '{name}'") for name, spec in raw.items()}
     deps = {name: _dependencies(spec.get("expr"), set(specs)) for name, spec in specs.items()}
     done: dict[str, Definition] = {}
     sigs: dict[str, tuple[tuple[str, ...], str]] = {}
+    reach: Reach = {}
 
     def visit(name: str, trail: tuple[str, ...]) -> None:
         if name in done:
@@ -137,6 +144,9 @@ def _definitions(path: Path, vocab: Vocabulary, sources: dict[str, Source],
         if name in trail:
             cycle = " -> ".join((*trail[trail.index(name):], name))
             raise TrackproofError("E308", f"recursive definition: {cycle}", raw.key_locs[name])
+        if len(trail) > X.MAX_REACH:  # each call goes at least one level deeper: a longer chain is too deep anyway
+            raise TrackproofError("E208", f"definitions calling one another more than {X.MAX_REACH} deep",
+                                  raw.key_locs[name])
         for dep in sorted(deps[name]):
             visit(dep, (*trail, name))
         spec = specs[name]
@@ -147,21 +157,22 @@ def _definitions(path: Path, vocab: Vocabulary, sources: dict[str, Source],
             if t not in X.REF_TYPES and t not in vocab.enums and t != X.BOOL:
                 raise TrackproofError("E204", f"parameter '{p}' has unknown type '{t}'", params_raw.locs[p])
         names = {**vocab.scope, **dict(params)}
-        body = _expr(spec, "expr", vocab, sigs, names)
+        body = _expr(spec, "expr", vocab, sigs, names, reach)
         prov = _provenance(spec, f"definition '{name}'", sources, rulebook)
         done[name] = Definition(name, params, body, body.type, prov, raw.key_locs[name])
         sigs[name] = (tuple(t for _, t in params), body.type)
+        reach[name] = X.reach(body, reach)
 
     for name in specs:
         visit(name, ())
-    return {name: done[name] for name in specs}
+    return {name: done[name] for name in specs}, reach
 
 
 _TRANSITION_KEYS = {"id", "trigger", "from", "to", "guard", "effects", "priority", "says", *_PROV_KEYS}
 
 
 def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, ...], str]],
-             names: dict[str, str]) -> tuple[tuple[Effect, ...], tuple[Action, ...]]:
+             names: dict[str, str], reach: Reach) -> tuple[tuple[Effect, ...], tuple[Action, ...]]:
     if "effects" not in spec:
         return (), ()
     eff = expect_mapping(spec["effects"], spec.locs["effects"], "effects")
@@ -174,7 +185,7 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
         if attr is None or not attr.field:
             raise TrackproofError("E203", f"'{target}' is not a field an effect may set", assigns.key_locs[target],
                                   "fields: " + ", ".join(n for n, a in fields.items() if a.field))
-        value = _expr(assigns, target, vocab, sigs, names)
+        value = _expr(assigns, target, vocab, sigs, names, reach)
         if X._unify(value.type, attr.type) != attr.type:
             raise TrackproofError("E204", f"'{target}' is a {attr.type}, but '{value.text}' is a {value.type}",
                                   assigns.locs[target])
@@ -188,7 +199,7 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
                 check_keys(item, {"action", "when"}, {"action"}, "an action")
                 name = item["action"]
                 if "when" in item:
-                    when = _expr(item, "when", vocab, sigs, names)
+                    when = _expr(item, "when", vocab, sigs, names, reach)
                     if when.type != X.BOOL:
                         raise TrackproofError("E204", "'when' must be true or false", item.locs["when"])
             else:
@@ -199,10 +210,10 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
     return tuple(sets), tuple(actions)
 
 
-def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], states: dict[str, State],
+def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], reach: Reach, states: dict[str, State],
              dests: dict[str, dict[str, str]], sources: dict[str, Source], rulebook: dict[str, DocumentedRule],
              counter: list[int]) -> tuple[Mapping, list[Transition]]:
-    doc = expect_mapping(load_file(path), Loc(str(path), 1, 1), "a machine")
+    doc = load_document(path, "machine")
     check_keys(doc, {"machine", "title", "extends", "mode", "states", "transitions"},
                {"machine", "states", "transitions"}, "a machine")
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in defs.items()}
@@ -216,11 +227,11 @@ def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], states:
         if trigger not in vocab.triggers:
             raise TrackproofError("E303", f"unknown trigger '{trigger}'", spec.locs["trigger"],
                                   "triggers: " + ", ".join(vocab.triggers))
-        guard = _expr(spec, "guard", vocab, sigs, vocab.scope) if "guard" in spec else None
+        guard = _expr(spec, "guard", vocab, sigs, vocab.scope, reach) if "guard" in spec else None
         if guard is not None and guard.type != X.BOOL:
             raise TrackproofError("E204", f"a guard must be true or false, '{guard.text}' is a {guard.type}",
                                   spec.locs["guard"])
-        effects, actions = _effects(spec, vocab, sigs, vocab.scope)
+        effects, actions = _effects(spec, vocab, sigs, vocab.scope, reach)
         prov = _provenance(spec, f"rule '{rid}'", sources, rulebook)
         priority = spec.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
@@ -252,14 +263,13 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     """Load and check every spec file under `root` (default: the model/ that ships with trackproof)."""
     root = Path(root if root is not None else default_model_dir())
     sources, rulebook = _catalogues(root)
-    vdoc = expect_mapping(load_file(root / "vocabulary.yaml"), Loc(str(root / "vocabulary.yaml"), 1, 1), "vocabulary")
+    vdoc = load_document(root / "vocabulary.yaml", "vocabulary")
     vocab = load_vocabulary(vdoc, sources)
     readings: dict[str, Reading] = {}
     if (root / "readings.yaml").exists():
-        rdoc = expect_mapping(load_file(root / "readings.yaml"), Loc(str(root / "readings.yaml"), 1, 1), "readings")
-        readings = load_readings(rdoc, sources, rulebook)
+        readings = load_readings(load_document(root / "readings.yaml", "readings"), sources, rulebook)
     vocab = with_readings(vocab, readings)
-    defs = _definitions(root / "definitions.yaml", vocab, sources, rulebook)
+    defs, reach = _definitions(root / "definitions.yaml", vocab, sources, rulebook)
     constraints = []
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in defs.items()}
     if "constraints" in vdoc:
@@ -267,7 +277,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         for raw, loc in zip(items, items.locs, strict=True):
             spec = expect_mapping(raw, loc, "a constraint")
             check_keys(spec, {"id", "expr", "rules", "says"}, {"id", "expr", "rules", "says"}, "a constraint")
-            body = _expr(spec, "expr", vocab, sigs, {**vocab.scope, "p": X.PARTY})
+            body = _expr(spec, "expr", vocab, sigs, {**vocab.scope, "p": X.PARTY}, reach)
             constraints.append(Constraint(str(spec["id"]), body, tuple(spec["rules"]), str(spec["says"]), loc))
     vocab = replace(vocab, constraints=tuple(constraints))
     states, initial, dests = _states(root / "lifecycle.yaml", vocab)
@@ -275,7 +285,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     docs: dict[str, Mapping] = {}
     own: dict[str, list[Transition]] = {}
     for path in sorted((root / "machines").glob("*.yaml")):
-        doc, transitions = _machine(path, vocab, defs, states, dests, sources, rulebook, counter)
+        doc, transitions = _machine(path, vocab, defs, reach, states, dests, sources, rulebook, counter)
         name = str(doc["machine"])
         if name in docs:
             raise TrackproofError("E307", f"machine '{name}' is defined twice", doc.locs["machine"])
@@ -286,7 +296,10 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         for t in m.transitions:
             union[(t.id, t.order)] = t
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
-    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook, readings=readings)
+    situations = root / "situations.yaml"  # a model file too: its shape is checked with the rest
+    digest = read_document(situations, "situations")[1] if situations.exists() else ""
+    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook,
+                  readings=readings, situations_digest=digest)
     return replace(model, notes=tuple(check_machines(model)))
 
 
@@ -328,6 +341,9 @@ def _resolve_machines(docs: dict[str, Mapping], own: dict[str, list[Transition]]
         doc = docs[name]
         if name in trail:
             raise TrackproofError("E304", f"machine '{name}' extends itself", doc.locs["extends"])
+        if len(trail) > MAX_EXTENDS:
+            raise TrackproofError("E304", f"machines extending one another more than {MAX_EXTENDS} deep",
+                                  doc.locs["extends"])
         own_states = tuple(str(s) for s in expect_sequence(doc["states"], doc.locs["states"], "states"))
         for s, loc in zip(own_states, doc["states"].locs, strict=True):
             if s not in states:

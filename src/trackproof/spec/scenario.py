@@ -45,6 +45,11 @@ CREATES_EMAIL = ("send", "auto_reply")
 #: The parameter an event written as `- outlook_start: X` (a bare value) stands for.
 SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox",
               "process_email_from": "mailbox"}
+#: The type of each event parameter: text (an id, a participant, a value), true or false, or one participant or a
+#: list of them; checked on load, so that the simulator and the prover read parameters without testing them.
+FLAGS = ("subject_changed", "in_reply_to_kept", "long_subject", "draft", "token_kept", "headers_dropped",
+         "token_over_limit", "create_fails", "attachment_over_limit", "irm", "copy_in_shared")
+RECIPIENTS = ("to", "cc", "bcc")
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,70 @@ def parse_event(raw: Any, loc: Loc, index: int) -> Event:
     allowed, required = EVENTS[kind]
     if kind != "set":
         check_keys(body, allowed, required, f"the '{kind}' event")
+    for key, value in body.items():
+        _check_parameter(kind, key, value, body.locs[key])
     return Event(index, kind, dict(body), dict(body.locs), spec.key_locs[kind])
+
+
+def _check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
+    """Refuse a parameter whose value is not of its type (FLAGS, RECIPIENTS, text for the others; a `set` event's
+    values are settings: text, true or false, or empty)."""
+    if kind == "set":
+        ok, expected = value is None or isinstance(value, (str, bool)), "a setting's value"
+    elif key in FLAGS:
+        ok, expected = isinstance(value, bool), "true or false"
+    elif (kind, key) == ("change_regarding", "regarding"):  # null clears Regarding
+        ok, expected = value is None or isinstance(value, str), "a participant or empty"
+    elif key in RECIPIENTS and kind == "send":
+        ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        expected = "a participant or a list of participants"
+    else:
+        ok, expected = isinstance(value, str), "text"
+    if not ok:
+        raise TrackproofError("E104", f"'{key}' of the '{kind}' event must be {expected}, not {_shape(value)}", loc)
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if value is None:
+        return "empty"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list" if isinstance(value, list) else "text"
+
+
+def _expectations(model: Model, raw_expect: Mapping, participants: dict[str, Participant],
+                  events: tuple[Event, ...]) -> tuple[dict[str, dict[str, tuple[Any, Loc]]], dict[str, Loc]]:
+    """The `expect:` of a scenario: each email's expected outcome fields, each value of its field's type (E407)."""
+    statuses = sorted({s.status for s in model.states.values() if s.status})
+    directions = sorted({s.direction for s in model.states.values() if s.direction})
+    emails = set(email_ids(events))
+    expect: dict[str, dict[str, tuple[Any, Loc]]] = {}
+    expect_locs: dict[str, Loc] = {}
+    for eid, fields in raw_expect.items():
+        if eid.split(".", 1)[0] not in emails:
+            raise TrackproofError("E405", f"unknown email '{eid}' in expect: no event creates an email with that id",
+                                  raw_expect.key_locs[eid], "emails: " + ", ".join(sorted(emails)))
+        fields = expect_mapping(fields, raw_expect.locs[eid], f"the expectation for '{eid}'")
+        for key, value in fields.items():
+            if key not in EXPECT_FIELDS:
+                raise TrackproofError("E406", f"'{key}' is not an outcome field", fields.key_locs[key],
+                                      "fields: " + ", ".join(EXPECT_FIELDS))
+            allowed = {"stored": "true or false", "status": "empty or one of " + ", ".join(statuses),
+                       "direction": "empty or one of " + ", ".join(directions),
+                       "correlated_to": "empty or an email id"}.get(key, "empty or a participant")
+            ok = {"stored": isinstance(value, bool), "status": value is None or value in statuses,
+                  "direction": value is None or value in directions,
+                  "correlated_to": value is None or isinstance(value, str)}.get(
+                      key, value is None or (isinstance(value, str) and value in participants))
+            if not ok:
+                raise TrackproofError("E407", f"'{key}' cannot be {value!r}: it is {allowed}", fields.locs[key])
+        expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
+        expect_locs[str(eid)] = raw_expect.key_locs[eid]
+    return expect, expect_locs
 
 
 def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
@@ -184,16 +252,9 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     events = tuple(parse_event(raw, loc, i + 1) for i, (raw, loc) in enumerate(zip(seq, seq.locs, strict=True)))
     expect: dict[str, dict[str, tuple[Any, Loc]]] = {}
     expect_locs: dict[str, Loc] = {}
-    if "expect" in doc:
+    if "expect" in doc and doc["expect"] is not None:
         raw_expect = expect_mapping(doc["expect"], doc.locs["expect"], "expect")
-        for eid, fields in raw_expect.items():
-            fields = expect_mapping(fields, raw_expect.locs[eid], f"the expectation for '{eid}'")
-            for key in fields:
-                if key not in EXPECT_FIELDS:
-                    raise TrackproofError("E406", f"'{key}' is not an outcome field", fields.key_locs[key],
-                                          "fields: " + ", ".join(EXPECT_FIELDS))
-            expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
-            expect_locs[str(eid)] = raw_expect.key_locs[eid]
+        expect, expect_locs = _expectations(model, raw_expect, participants, events)
     readings = parse_choices(model.readings, doc["readings"], doc.locs["readings"], "readings") \
         if "readings" in doc else {}
     title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))

@@ -3,6 +3,11 @@
 PyYAML's composer (through libyaml when available) gives nodes with marks; this module turns them into plain dicts,
 lists and scalars, with the locations kept beside them in `Mapping.locs` / `Sequence.locs`. It refuses duplicate
 keys (which YAML parsers silently accept) and never constructs arbitrary Python objects.
+
+A document is bounded, whatever it holds (the file itself is read through inputs.py: a regular file, of bounded
+size): it may hold at most MAX_VALUES values, counting each use of an alias as a copy of what it names (a "billion
+laughs" file is refused, E109, after that many, not expanded for minutes), no alias may name a collection that
+contains it (E109), and collections nest at most MAX_DEPTH deep (E110).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 import yaml
 
 from ..errors import Loc, TrackproofError
+from ..inputs import read_text
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -20,6 +26,8 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 _BOOL_TRUE = {"true", "yes", "on"}
+MAX_VALUES = 100_000  # the largest shipped file (the rulebook) has about 2,000
+MAX_DEPTH = 64  # the shipped files nest at most 7 deep
 
 
 class Origin:
@@ -104,13 +112,40 @@ def _origin(path: str, lines: list[str], node: yaml.ScalarNode) -> Origin:
     return Origin(path, segs, lens)
 
 
-def _convert(path: str, node: yaml.Node, lines: list[str]) -> Any:
+class _Budget:
+    """What converting one document may still cost: values left, and the collections being converted (an alias to
+    one of them would contain itself)."""
+
+    def __init__(self, path: str, lines: list[str]) -> None:
+        self.path, self.lines = path, lines
+        self.left = MAX_VALUES
+        self.open: set[int] = set()
+
+    def enter(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise TrackproofError("E109", f"more than {MAX_VALUES:,} values once aliases are expanded",
+                                  _loc(self.path, node.start_mark),
+                                  "an alias (*name) counts as a copy of everything its anchor (&name) holds")
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            if id(node) in self.open:
+                raise TrackproofError("E109", "an alias that contains itself", _loc(self.path, node.start_mark))
+            if len(self.open) >= MAX_DEPTH:
+                raise TrackproofError("E110", f"lists and mappings nested more than {MAX_DEPTH} deep",
+                                      _loc(self.path, node.start_mark))
+            self.open.add(id(node))
+
+
+def _convert(node: yaml.Node, budget: _Budget) -> Any:
+    budget.enter(node)
+    path = budget.path
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        seq = Sequence(_convert(path, item, lines) for item in node.value)
+        seq = Sequence(_convert(item, budget) for item in node.value)
         seq.loc = _loc(path, node.start_mark)
         seq.locs = [_loc(path, item.start_mark) for item in node.value]
+        budget.open.discard(id(node))
         return seq
     if isinstance(node, yaml.MappingNode):
         mapping = Mapping()
@@ -126,11 +161,12 @@ def _convert(path: str, node: yaml.Node, lines: list[str]) -> Any:
             if key in mapping:
                 raise TrackproofError("E103", f"duplicate key '{key}'", key_loc,
                                       f"'{key}' is already given at line {mapping.key_locs[key].line}")
-            mapping[key] = _convert(path, value_node, lines)
+            mapping[key] = _convert(value_node, budget)
             if isinstance(value_node, yaml.ScalarNode) and isinstance(mapping[key], str):
-                mapping.origins[key] = _origin(path, lines, value_node)
+                mapping.origins[key] = _origin(path, budget.lines, value_node)
             mapping.locs[key] = _loc(path, value_node.start_mark)
             mapping.key_locs[key] = key_loc
+        budget.open.discard(id(node))
         return mapping
     raise TrackproofError("E102", "unsupported YAML node", _loc(path, node.start_mark))  # pragma: no cover
 
@@ -142,26 +178,26 @@ def load_text(text: str, path: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = _loc(path, mark) if mark is not None else Loc(path, 1, 1)
-        raise TrackproofError("E102", f"malformed YAML: {exc.problem or exc.context}", loc) from None
+        problem = str(exc.problem or exc.context)
+        if "maximum nesting depth" in problem:  # libyaml's own bound (1000), far beyond MAX_DEPTH
+            raise TrackproofError("E110", f"lists and mappings nested more than {MAX_DEPTH} deep", loc) from None
+        raise TrackproofError("E102", f"malformed YAML: {problem}", loc) from None
+    except RecursionError:  # pragma: no cover - the pure-Python composer, without libyaml
+        raise TrackproofError("E110", f"lists and mappings nested more than {MAX_DEPTH} deep",
+                              Loc(path, 1, 1)) from None
     except yaml.YAMLError as exc:
         raise TrackproofError("E102", f"malformed YAML: {exc}", Loc(path, 1, 1)) from None
     if node is None:
         empty = Mapping()
         empty.loc, empty.locs, empty.key_locs, empty.origins = Loc(path, 1, 1), {}, {}, {}
         return empty
-    return _convert(path, node, text.splitlines())
+    return _convert(node, _Budget(path, text.splitlines()))
 
 
 def load_file(path: str | os.PathLike[str]) -> Any:
-    """Read and parse a YAML file."""
-    name = str(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise TrackproofError("E101", f"cannot read file: {reason}", Loc(name, 0, 0)) from None
-    return load_text(text, name)
+    """Read (inputs.read_text: a regular file of bounded size) and parse a YAML file."""
+    name = os.fspath(path)
+    return load_text(read_text(name), name)
 
 
 def expect_mapping(value: Any, loc: Loc, what: str) -> Mapping:
