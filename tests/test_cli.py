@@ -85,7 +85,10 @@ def test_python_dash_m_and_help_lists_the_exit_codes_each_command_can_give() -> 
 def test_validate_reports_the_model(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(capsys, "validate", EXAMPLE)
     assert status == 0
-    assert out.startswith("model: 4 machines, 9 states")
+    assert out.startswith("model: 4 machines, 10 states")
+    assert "  reading: R91 (What does turning off 'Use correlation to track email conversations' block?) defaults to " \
+           "header_only; also gates_filters, all_correlation" in out
+    assert "proposed for RULES.md" in out and "R91" in out.split("proposed:")[1]
 
 
 def test_watch_an_expression_along_the_scenario(capsys: pytest.CaptureFixture[str]) -> None:

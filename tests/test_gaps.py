@@ -22,7 +22,7 @@ claims:
   - id: queue-on-cc
     text: "An email to X with a queue on Cc is stored."
     scope:
-      fixed: {X.incoming: sss, X.outgoing: sss, X.approved: true, X.enabled: true}
+      fixed: {X.incoming: sss, X.outgoing: sss, X.approved: true, X.enabled: true, X.owner_can_sync: true}
     participants:
       X: {kind: user}
       Q: {kind: queue, approved: true, enabled: true}

@@ -161,8 +161,8 @@ def test_proved_and_violated_pair(forum: dict[str, tuple[Claim, Verdict]]) -> No
     cex = violated.counterexample
     assert cex is not None and not cex.outcomes["E1"].stored
     assert cex.settings[("X", "filter")] == "in_response"  # the documented default is the counterexample
-    assert violated.holds_when == [{"org.use_correlation": [True],
-                                    "X.filter": ["all", "leads_contacts_accounts", "email_enabled"]}]
+    # Under the default reading of R91, 'Use correlation' does not gate the filters: it is not in the condition.
+    assert violated.holds_when == [{"X.filter": ["all", "leads_contacts_accounts", "email_enabled"]}]
 
 
 def test_outlook_reply_needs_auto_track_sent_items(forum: dict[str, tuple[Claim, Verdict]]) -> None:

@@ -106,7 +106,7 @@ events:
     assert assumed.status == "sent"
     assert assumed.confidence == "L"
     assert any(a.startswith("X.send_with_outlook = True") for a in assumed.assumptions)
-    explicit = play(scenario.format(extra=", send_with_outlook: true"))["E1"]
+    explicit = play(scenario.format(extra=", send_with_outlook: true, new_outlook: false"))["E1"]
     assert explicit.assumptions == ()
     assert explicit.confidence == "M"  # R99: CRM email leaves only while Outlook runs (M)
 

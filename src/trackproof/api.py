@@ -50,7 +50,7 @@ def run(*scenarios: Path, watch: str | None = None, model_dir: Path | None = Non
 
             seen = (watch, watched(model, scenario, parse_watch(model, scenario, watch)))
         outcomes = simulate(model, scenario)
-        records.append(json.loads(to_json(scenario, outcomes, compare(scenario, outcomes), seen)))
+        records.append(json.loads(to_json(model, scenario, outcomes, compare(scenario, outcomes), seen)))
     return records
 
 

@@ -29,8 +29,9 @@ from .codec import Malformed, Unencodable, decode, encode
 from .inputs import MAX_JSON_BYTES
 from .spec.ir import Model
 
-_ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/structure.py", "spec/yamlsrc.py",
-           "spec/shape.py", "spec/model_schema.yaml", "errors.py", "inputs.py", "codec.py", "cache.py")
+_ENGINE = ("spec/ir.py", "spec/expr.py", "spec/loader.py", "spec/vocab.py", "spec/readings.py", "spec/structure.py",
+           "spec/yamlsrc.py", "spec/shape.py", "spec/model_schema.yaml", "errors.py", "inputs.py", "codec.py",
+           "cache.py")
 #: A cache entry larger than this is not read (the model's is about 0.3 MiB, a check task's less).
 MAX_ENTRY_BYTES = 4 * MAX_JSON_BYTES
 T = TypeVar("T")

@@ -25,7 +25,8 @@ EXITS = {0: "every claim is proved (and the model has no fault)",
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="claim files (YAML)")
-    add_output(p, ("text", "json", "junit", "sarif"), "junit, sarif: for CI dashboards and code scanning")
+    add_output(p, ("text", "json", "junit", "sarif", "markdown"),
+               "junit, sarif: for CI dashboards and code scanning; markdown: a table of the verdicts")
     p.add_argument("--counterexamples", metavar="DIR", help="also write each counterexample as a scenario file")
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when claims are violated, vacuous or unknown (bad input still exits 2)")
@@ -36,6 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--examples", type=whole_number, metavar="N", default=1,
                    help="up to N counterexamples per violated claim, each changing another set of settings "
                         "(a minimal way to break the claim), fewest changes first (default: 1)")
+    p.add_argument("--reading", action="append", default=[], metavar="POINT=READING",
+                   help="decide the claims under this reading of a disputed point (model/readings.yaml), e.g. "
+                        "R91=gates_filters, instead of its default; claims that choose one themselves keep theirs "
+                        "(repeatable)")
     p.add_argument("--no-cache", action="store_true",
                    help="prove every claim afresh, ignoring and not writing the cache of results (kept per "
                         "claim group, keyed on the model, the claims and trackproof's own code)")
@@ -51,7 +56,7 @@ def execute(args: argparse.Namespace) -> int:
     key = cache_key(args.model_dir, args.no_cache)
     text, status = check_files(model, files, args.format, args.counterexamples, progress=sys.stderr,
                                with_model=with_model, jobs=args.jobs or default_jobs(), cache_key=key,
-                               examples=args.examples)
+                               examples=args.examples, readings=args.reading)
     emit(text, args.output)
     if args.exit_zero:
         return EXIT_OK
@@ -77,14 +82,15 @@ def default_claim_files() -> list[str]:
 
 def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
                 progress: TextIO | None = None, with_model: bool = False, jobs: int = 1,
-                cache_key: str | None = None, examples: int = 1) -> tuple[str, str]:
+                cache_key: str | None = None, examples: int = 1, readings: list[str] | None = None) -> tuple[str, str]:
     """Prove every claim of `files` and report. `cache_key`: what the results depend on besides the claims (the
     model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
-    claim, each for another reason."""
+    claim, each for another reason. `readings`: POINT=READING choices of disputed points for every claim."""
     from ..report.check import summary
-    from ..spec.claims import load_claims
+    from ..spec.claims import load_claims, with_readings
 
     claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
+    claims = with_readings(model, claims, readings or [])
     verdicts, joint, findings = prove_claims(model, claims, progress, with_model, jobs, cache_key, examples)
     if cex_dir:
         write_counterexamples(cex_dir, verdicts)
@@ -158,6 +164,7 @@ def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consiste
     from ..report.check import check_json, consistency_text, model_text, to_text
     from ..report.junit import junit
     from ..report.sarif import sarif
+    from ..report.table import markdown
 
     if fmt == "json":
         text = json.dumps(check_json(model, verdicts, joint, findings), indent=2, ensure_ascii=False) + "\n"
@@ -165,6 +172,8 @@ def render(model: Model, fmt: str, verdicts: list[Verdict], joint: list[Consiste
         text = junit(model, verdicts, findings or [])
     elif fmt == "sarif":
         text = json.dumps(sarif(model, verdicts, findings or []), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        text = markdown(model, verdicts)
     else:
         text = (to_text(model, verdicts) if verdicts else "") + consistency_text(verdicts, joint)
         if findings is not None:

@@ -52,7 +52,7 @@ def run(opts: RunOptions) -> int:
         mismatches = compare(scenario, outcomes)
         failed = failed or bool(mismatches)
         seen = watched[i] if watched else None
-        chunks.append(to_json(scenario, outcomes, mismatches, seen) if opts.format == "json"
+        chunks.append(to_json(model, scenario, outcomes, mismatches, seen) if opts.format == "json"
                       else to_text(model, scenario, outcomes, mismatches, seen))
     text = "\n".join(chunks) if opts.format == "text" else (
         chunks[0] if len(chunks) == 1 else "[\n" + ",\n".join(c.rstrip("\n") for c in chunks) + "\n]\n")

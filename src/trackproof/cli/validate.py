@@ -26,6 +26,13 @@ def execute(args: argparse.Namespace) -> int:
     n_rules = len({t.id for t in model.transitions})
     print(f"model: {len(model.machines)} machines, {len(model.states)} states, {n_rules} rules, "
           f"{len(model.definitions)} definitions: OK")
+    for point, reading in model.readings.items():
+        print(printable(f"  reading: {point} ({reading.question}) defaults to {reading.default}; also "
+                        + ", ".join(c for c in reading.choices if c != reading.default)))
+    proposed = [n for n, r in model.rulebook.items() if r.proposed]
+    if proposed:
+        print(printable(f"  proposed: {len(proposed)} rules are proposed for RULES.md and not yet in it "
+                        f"(tools/proposed-rules.md): {', '.join(proposed)}"))
     for note in model.notes:  # rule ids and names come from the model's files: shown with control characters escaped
         print(printable(f"  note: {note}"))
     for f in args.files:

@@ -10,7 +10,7 @@ the defaults that exhibits it, replayable under A and under B.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..errors import Loc, TrackproofError
@@ -128,7 +128,14 @@ def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None
                 found.append(Difference(f"{situation.id}-{len(seen)}", sentence, changed, _outcome(wa), _outcome(wb),
                                         file_a, file_b, situation.group))
     order = {s.id: i for i, s in enumerate(situations)}
-    found.sort(key=lambda d: (len(d.settings), order[d.id.rsplit("-", 1)[0]], d.id))
+    # Canonical: by the settings changed, the situation, then the sentence (not the order Z3 found the pairs in,
+    # which depends on what the process asked Z3 before); each difference numbered within its situation after.
+    found.sort(key=lambda d: (len(d.settings), order[d.id.rsplit("-", 1)[0]], d.sentence))
+    counts: dict[str, int] = {}
+    for i, d in enumerate(found):
+        base = d.id.rsplit("-", 1)[0]
+        counts[base] = counts.get(base, 0) + 1
+        found[i] = replace(d, id=f"{base}-{counts[base]}")
     return DiffResult(a, b, len(situations), found)
 
 

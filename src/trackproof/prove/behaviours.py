@@ -28,6 +28,7 @@ from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions
 from .rulepaths import expression_reads, premise_under
 from .scope import Space
+from .sensitivity import default_readings
 from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, add, all_of, any_of, check, neg, new_solver
 
@@ -71,6 +72,8 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Pro
     """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring)."""
     assert claim.universe is not None and claim.property is not None
     setup = prepare(model, claim, reuse)
+    # decided under the default readings of the disputed points, or those the claim chose (ADR 014)
+    setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
     space = setup.space
     found = explore(model, claim, setup)
     scope = ScopeView(tuple(space.vars), dict(space.defaults))

@@ -111,8 +111,8 @@ class FreeWorld:
         return found[0]
 
     def _attribute(self, owner: str, obj: z3.ExprRef | None, name: str, typ: str) -> Any:
-        if owner == "org":
-            return self.var(f"org.{name}", typ)
+        if owner in ("org", "reading"):  # a setting, or the reading of a disputed point: free in the free world
+            return self.var(f"{owner}.{name}", typ)
         if owner == "event":
             return self.var(f"event.{name}", typ)
         if typ == PARTY_SET:
@@ -151,7 +151,7 @@ class FreeWorld:
         if kind == "var":
             return env[str(e.value)]
         if kind == "attr":
-            obj = self.term(e.args[0], env) if e.owner not in ("org", "event") else None
+            obj = self.term(e.args[0], env) if e.owner not in ("org", "event", "reading") else None
             return self.attribute(e.owner, obj, str(e.value), e.type)
         if kind == "not":
             return neg(self.term(e.args[0], env))

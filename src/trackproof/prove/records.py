@@ -14,6 +14,7 @@ from ..spec.claims import Claim, Setting
 from ..spec.scenario import Event
 from .rulepaths import PathRun
 from .scope import Space
+from .sensitivity import Assumption, ReadingVerdict
 
 
 class Kind(StrEnum):
@@ -61,6 +62,9 @@ class Verdict:
     worlds: int = 0  # a universe claim's reachable worlds
     depth: int = 0  # a universe claim's fixpoint: after this many events, nothing new is reached
     witness: Example | None = None  # `reachable`: the shortest sequence to it, closest to the defaults
+    # the verdict under each reading of the disputed points the runs read (the verdict itself is the default's)
+    readings: tuple[ReadingVerdict, ...] = ()
+    assumes: tuple[Assumption, ...] = ()  # uncertain defaults the answer under the defaults rests on
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ def reads_settings_only(model: Model, e: Expr, memo: dict[int, bool]) -> bool:
         groups = model.vocabulary.groups
         # the party must be a name given: a party computed from settings is evaluated on this run's values and
         # pinned to them, which the settings-only key does not hold
-        found = e.owner == "org" or (e.owner == "party" and (str(e.value) in groups["party"] or
+        found = e.owner in ("org", "reading") or (e.owner == "party" and (str(e.value) in groups["party"] or
                                                              str(e.value) in groups["mailbox"])
                                      and e.args[0].kind in ("var", "const"))
     elif kind in ("quant", "first") or (kind == "cmp" and e.args[1].type == PARTY_SET):

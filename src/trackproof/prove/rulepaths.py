@@ -55,11 +55,14 @@ def premise_under(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
     """The claim's premise as a scenario with `settings` applied (kinds included)."""
     base = claim.scenario
     org = dict(base.org)
+    readings = dict(base.readings)
     kinds: dict[str, Any] = {}
     changed: dict[str, dict[str, Any]] = {}
     for (owner, name), value in settings.items():
         if owner == "org":
             org[name] = value
+        elif owner == "reading":
+            readings[name] = value
         elif name == "kind":
             kinds[owner] = value
         else:
@@ -68,7 +71,7 @@ def premise_under(claim: Claim, settings: dict[Setting, Any]) -> Scenario:
     for owner in kinds.keys() | changed.keys():
         p = parts[owner]
         parts[owner] = replace(p, kind=kinds.get(owner, p.kind), settings={**p.settings, **changed.get(owner, {})})
-    return replace(base, org=org, participants=parts)
+    return replace(base, org=org, participants=parts, readings=readings)
 
 
 def kind_class(model: Model, claim: Claim, owner: str, kind: str) -> tuple[str, ...]:

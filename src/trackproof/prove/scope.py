@@ -45,6 +45,7 @@ class Space:
         self._declare()
         self.names = {name for _, name in self.vars}
         self.org_names = {name for owner, name in self.vars if owner == "org"}
+        self.reading_names = {name for owner, name in self.vars if owner == "reading"}
         self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
         self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
@@ -52,6 +53,9 @@ class Space:
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary
         out: list[tuple[Setting, Attribute]] = [(("org", n), a) for n, a in vocab.groups["org"].items()]
+        # The readings of the disputed points (model/readings.yaml) range like settings: the verdict is decided
+        # under the default readings, and says which verdicts another reading would change (verdict.py).
+        out += [(("reading", n), a) for n, a in vocab.groups.get("reading", {}).items()]
         for pid, p in self.claim.scenario.participants.items():
             if p.kind in ("user", "queue"):
                 out += [((pid, n), a) for n, a in vocab.groups["mailbox"].items()

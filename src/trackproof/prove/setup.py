@@ -11,6 +11,7 @@ import z3
 
 from ..spec.claims import Claim, universe_emails
 from ..spec.ir import Model
+from ..spec.scenario import email_ids
 from .reuse import NoReuse, TermCache, TermReuse
 from .scope import Space
 from .terms import Builder, ReadLog
@@ -30,7 +31,7 @@ def emails_of(claim: Claim) -> list[str]:
     """The emails a claim's premise creates, in order (a universe's: every id its messages may have)."""
     if claim.universe is not None:
         return universe_emails(claim.universe)
-    return [str(e.params["id"]) for e in claim.scenario.events if e.kind == "send"]
+    return email_ids(claim.scenario.events)
 
 
 def prepare(model: Model, claim: Claim, reuse: bool | None = None) -> Setup:

@@ -111,6 +111,8 @@ class Builder:
         if found is None:
             if e.kind == "attr" and e.owner == "org":
                 found = str(e.value) in self._org
+            elif e.kind == "attr" and e.owner == "reading":
+                found = str(e.value) in self.space.reading_names
             elif e.kind == "attr" and e.owner == "party" and str(e.value) in self._names:
                 found = True
             elif e.kind == "attr" and e.owner == "email" and e.value == "recipients":
@@ -262,6 +264,12 @@ class Builder:
                 s.read.add(setting)
                 return s.vars[setting]
             return s.const(self.reader.org(name), e.type)
+        if owner == "reading":  # a disputed point's reading: free like a setting, unless the claim fixes it
+            setting = ("reading", name)
+            if setting in s.vars:
+                s.read.add(setting)
+                return s.vars[setting]
+            return s.const(self.reader.get(owner, None, name, env), e.type)
         obj = self._concrete(e.args[0], env)
         if owner == "party" and obj is not None:
             setting = (str(obj), name)

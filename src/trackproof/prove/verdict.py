@@ -19,6 +19,7 @@ from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions, symmetries
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
 from .scope import Space
+from .sensitivity import ReadingVerdict, assumptions, default_readings, readings
 from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
 
@@ -45,31 +46,41 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
     holds_region = any_of([p.condition for p in good + infeasible])
     good_region = any_of([p.condition for p in good])
     bad_region = any_of([p.condition for p in bad])
+    # The runs range over the readings of the disputed points; the verdict, its condition and its counterexample
+    # are those of the default readings (sensitivity.py says what another reading changes).
+    dependence = readings(model, space, list(setup.base), good_region, bad_region)
+    setup = replace(setup, base=(*setup.base, *default_readings(space)))
     solvers = regions(list(setup.base), good_region, bad_region)
     at_defaults = _at_defaults(space, solvers.outside)
+    violated, holds_somewhere = check(solvers.outside) == SAT, check(solvers.inside) == SAT
+    level = _reading_confidence(model, dependence, _confidence(model, rules))
+    unknown = replace(unknown, readings=dependence, confidence=level)
 
     def proof(v: Verdict, simply: z3.BoolRef | None = None) -> Proof:
         return Proof(v, space, setup.base, paths, holds_region, bad_region, simply)
 
-    if not feasible:
+    if not violated and not holds_somewhere:
         why = "; ".join(sorted({p.failure for p in infeasible}))
         return proof(replace(unknown, verdict=Kind.VACUOUS, holds_under_defaults=at_defaults, reason=why))
     # Interchangeable participants (the same kinds and settings, the regions unchanged when they swap) give the
     # images of each cube for free.
-    swaps = symmetries(space, [all_of(list(setup.base)), good_region, bad_region]) if good else []
-    cubes = holds_when(model, space, good_region, holds_region, solvers, swaps) if good else []
+    swaps = symmetries(space, [all_of(list(setup.base)), good_region, bad_region]) if holds_somewhere else []
+    cubes = holds_when(model, space, good_region, holds_region, solvers, swaps) if holds_somewhere else []
     shown = None if cubes is None else sorted(({space.label(s): v for s, v in cube.items()} for cube in cubes),
                                               key=repr)
     simply = None if cubes is None else any_of([*(cube_formula(space, c) for c in cubes),
                                                 *(p.condition for p in infeasible)])
-    decided = replace(unknown, holds_under_defaults=at_defaults, holds_when=shown)
-    if not bad:
+    read = _assumed_at_defaults(model, claim)
+    assumed = assumptions(model, space, list(setup.base), solvers.inside, solvers.outside, read)
+    decided = replace(unknown, holds_under_defaults=at_defaults, holds_when=shown, assumes=assumed)
+    if not violated:
         return proof(replace(decided, verdict=Kind.PROVED), simply)
     # The counterexample: the violating run with the fewest settings changed from their defaults.
     first = closest_run(model, claim, setup, [bad_region], solvers.outside)
     others = _others(model, claim, setup, bad_region, first, examples - 1) if examples > 1 else ()
+    level = _reading_confidence(model, dependence, _confidence(model, _rules(model, claim, [first])))
     return proof(replace(decided, verdict=Kind.VIOLATED, counterexample=_example(first), others=others,
-                         confidence=_confidence(model, _rules(model, claim, [first]))), simply)
+                         confidence=level), simply)
 
 
 def _example(run: PathRun) -> Example:
@@ -121,6 +132,27 @@ def _rules(model: Model, claim: Claim, paths: list[PathRun]) -> tuple[str, ...]:
                 found.update(defs)
     order = [t.id for t in model.transitions] + list(model.definitions)
     return tuple(r for r in dict.fromkeys(order) if r in found)
+
+
+def _assumed_at_defaults(model: Model, claim: Claim) -> set[Setting]:
+    """The uncertain defaults the premise's run under the defaults decides on, as `trackproof run` lists them: that
+    run leaves every setting the claim does not fix at its default (the prover's own runs give every setting)."""
+    from ..errors import TrackproofError
+    from ..simulate.engine import Simulator
+
+    sim = Simulator(model, claim.scenario)
+    sim.explain = False
+    try:
+        outcomes = sim.run()
+    except TrackproofError:
+        return set()
+    return {(key.partition(".")[0], key.partition(".")[2]) for o in outcomes for key, _ in o.assumed}
+
+
+def _reading_confidence(model: Model, dependence: tuple[ReadingVerdict, ...], level: str) -> str:
+    """A verdict that another reading would change is no surer than the default reading it rests on."""
+    levels = [level, *(model.readings[d.point].choices[d.default].confidence for d in dependence if d.depends)]
+    return min(levels, key="LMH".index)
 
 
 def _confidence(model: Model, rules: tuple[str, ...]) -> str:

@@ -18,7 +18,7 @@ import graphviz
 
 from ..simulate.narrate import describe_event
 from ..simulate.outcomes import Outcome
-from ..spec.scenario import Event, Scenario
+from ..spec.scenario import CREATES_EMAIL, Event, Scenario
 from .dot import attributes, digraph, style, text
 
 CRM = "dynamics"
@@ -49,7 +49,7 @@ class Swimlanes:
 
 def _actor(e: Event) -> str:
     p = e.params
-    if e.kind == "send":
+    if e.kind in ("send", "auto_reply"):
         return str(p["from"])
     if e.kind in ("outlook_start", "outlook_stop"):
         return str(p["user"])
@@ -73,10 +73,15 @@ def _recipients(e: Event, source: str) -> list[Message]:
     return out
 
 
-def _messages(e: Event) -> tuple[Message, ...]:
+def _messages(e: Event, sends: dict[str, Event]) -> tuple[Message, ...]:
     """What an event sends: an email sent from Dynamics 365 goes to it first (and to the recipients when a rule
-    sends it, see swimlanes); any other goes to the recipients at once."""
+    sends it, see swimlanes); any other goes to the recipients at once (an automatic reply to the sender of the
+    email it answers)."""
     p = e.params
+    if e.kind == "auto_reply":
+        original = sends.get(str(p["to_email"]))
+        to = str(original.params["from"]) if original is not None else CRM
+        return (Message(str(p["from"]), to, f"{p['id']} (automatic reply to {p['to_email']})"),)
     if e.kind != "send":
         return ()
     if p.get("via") == "crm":
@@ -99,11 +104,11 @@ def _outcome(o: Outcome) -> str:
 
 def swimlanes(scenario: Scenario, outcomes: list[Outcome], name: str | None = None) -> Swimlanes:
     lanes = (*((pid, f"{pid} ({p.kind})") for pid, p in scenario.participants.items()), (CRM, "Dynamics 365"))
-    sends = {str(e.params["id"]): e for e in scenario.events if e.kind == "send"}
+    sends = {str(e.params["id"]): e for e in scenario.events if e.kind in CREATES_EMAIL}
     rows = []
     for e in scenario.events:
         changed = []
-        messages = list(_messages(e))
+        messages = list(_messages(e, sends))
         for o in outcomes:
             fired = [s for s in o.steps if s.rule and s.event == e.number]
             changed += [f"{o.key}: {s.source} → {s.dest} ({s.rule})" for s in fired]

@@ -12,10 +12,13 @@ from typing import Any
 from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
 from ..prove.records import Example, Verdict
+from ..prove.sensitivity import Assumption, ReadingVerdict
 from ..simulate.narrate import describe_event
 from ..simulate.scenario_file import scenario_text, value_text
+from ..spec.claims import Setting
 from ..spec.ir import Model
 from .itf import itf, trace
+from .run import grouped
 
 
 def condition_text(cubes: list[dict[str, list[Any]]] | None) -> str:
@@ -77,7 +80,8 @@ def sentences(verdict: Verdict, run: Example) -> list[str]:
         why = o.reason.split(" At event ")[0]
         if o.why_not:
             why += f" At event {o.why_not_event} no rule could fire: " + "; ".join(
-                f"{rule} needs {detail.split(': ', 1)[-1]}" for rule, detail in o.why_not[:3])
+                f"{rules} {'need' if ', ' in rules else 'needs'} {detail.split(': ', 1)[-1]}"
+                for rules, detail in grouped(o.why_not)[:3])
         out.append(f"Outcome: {key} is {state}. {why}")
     return [f"{i}. {s}" for i, s in enumerate(out, 1)]
 
@@ -99,7 +103,8 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
                 "scenario": scenario_yaml(v, run), "trace": trace(run), "itf": itf(v, run)}
 
     cex = example(v.counterexample) if v.counterexample is not None else None
-    coverage: dict[str, Any] = {"rule_paths": v.rule_paths, "settings_in_scope": len(v.scope.settings),
+    coverage: dict[str, Any] = {"rule_paths": v.rule_paths, "settings_in_scope": len(_settings(v)),
+                                "readings_in_scope": len(v.scope.settings) - len(_settings(v)),
                                 "events": len(v.claim.scenario.events), "exact": v.verdict != "unknown"}
     out: dict[str, Any] = {
         "id": v.claim.id, "text": v.claim.text, "reading": v.claim.reading, "verdict": v.verdict,
@@ -108,6 +113,13 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
         "more_counterexamples": [example(run) for run in v.others], "rules": rule_entries(model, v.rules),
         "confidence": v.confidence, "reason": v.reason,
         "coverage": coverage, "location": str(v.claim.loc),
+        "readings": [{"point": r.point, "question": model.readings[r.point].question, "default": r.default,
+                      "depends": r.depends,
+                      "verdicts": [{"reading": c, "verdict": verdict, "holds_under_defaults": d}
+                                   for c, verdict, d in r.verdicts]} for r in v.readings],
+        "assumes": [{"setting": a.setting, "value": a.value, "confidence": a.confidence,
+                     "otherwise": [{"value": value, "answer": answer} for value, answer in a.otherwise]}
+                    for a in v.assumes],
     }
     if v.claim.universe is not None and v.claim.property is not None:  # a claim about every sequence
         coverage.update({"worlds": v.worlds, "fixpoint_after": v.depth, "transitions": v.rule_paths,
@@ -115,6 +127,38 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
         out["property"] = v.claim.property.kind
         out["witness"] = example(v.witness) if v.witness is not None else None
     return out
+
+
+def _settings(v: Verdict) -> list[Setting]:
+    """The claim's free settings, without the readings of disputed points (which range like settings)."""
+    return [s for s in v.scope.settings if s[0] != "reading"]
+
+
+ANSWERS = {"holds": "it holds", "fails": "it does NOT hold", "impossible": "the premise cannot happen"}
+
+
+def assumes_text(v: Verdict) -> str:
+    """The uncertain defaults the answer under the defaults rests on, as `run`'s Assumes line says them."""
+    def otherwise(a: Assumption) -> str:
+        if not a.otherwise:
+            return "; changing it alone changes nothing here"
+        return "".join(f"; with {value_text(value)} {ANSWERS[answer]}" for value, answer in a.otherwise)
+
+    return "; ".join(f"{a.setting} = {value_text(a.value)} (documented default of confidence {a.confidence}"
+                     f"{otherwise(a)})" for a in v.assumes)
+
+
+def readings_text(model: Model, r: ReadingVerdict) -> str:
+    """What the verdict is under each reading of one disputed point."""
+    question = model.readings[r.point].question
+    differ = len({d for _, _, d in r.verdicts}) > 1
+    parts = []
+    for choice, verdict, at_defaults in r.verdicts:
+        text = f"with {choice}{' (the default)' if choice == r.default else ''} {verdict}"
+        if differ and at_defaults is not None:
+            text += f", under the defaults it {'holds' if at_defaults else 'does NOT hold'}"
+        parts.append(text)
+    return f"Depends on {r.point} ({question}): " + "; ".join(parts) + "."
 
 
 def check_json(model: Model, verdicts: list[Verdict], joint: list[Consistency],
@@ -139,6 +183,10 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         lines.append(f'  "{v.claim.text}"')
         if v.claim.reading:
             lines.append(f"  Read as: {v.claim.reading}")
+        chosen = [(n, c) for (o, n), c in v.claim.fixed.items() if o == "reading"]
+        if chosen:
+            lines.append("  Under the reading " + "; ".join(f"{n} = {c} (chosen; the default is "
+                                                            f"{model.readings[n].default})" for n, c in chosen))
         if v.verdict == "unknown":
             lines.append(f"  The solver gave up: {v.reason}. This is not a proof.")
         if v.verdict == "vacuous":
@@ -146,8 +194,15 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
             lines.append(f"  {what}, so nothing is proved: {v.reason}")
         if v.holds_under_defaults is not None and v.verdict != "vacuous":
             lines.append(f"  Under Dynamics 365's defaults: {'holds' if v.holds_under_defaults else 'does NOT hold'}.")
+            if v.assumes:
+                lines.append(f"  Assumes: {assumes_text(v)}")
         if v.verdict in ("proved", "violated"):
             lines.append(f"  Holds when: {condition_text(v.holds_when)}")
+        lines += [f"  {readings_text(model, r)}" for r in v.readings if r.depends]
+        same = [r.point for r in v.readings if not r.depends]
+        if same:
+            lines.append(f"  The same under every reading of {', '.join(same)} (disputed points it reads: "
+                         "model/readings.yaml).")
         if v.counterexample is not None:
             first = "shortest sequence, then " if v.claim.universe is not None and v.counterexample.events else ""
             lines.append(f"  Counterexample ({first}fewest changes from the defaults):")
@@ -164,13 +219,15 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         lines.append(f"  Rules: {', '.join(v.rules)}")
         if weak:
             lines.append(f"  Rests on rules of lower confidence: {', '.join(weak)}")
+        settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
+        also = f" and {points} disputed readings" if points else ""
         if v.verdict != "unknown" and v.claim.universe is not None:
             lines.append(f"  Exact: {v.worlds} reachable worlds, fixpoint after {v.depth} events "
-                         f"({v.rule_paths} transitions), every one of the {len(v.scope.settings)} free settings "
+                         f"({v.rule_paths} transitions), every one of the {settings} free settings{also} "
                          f"in scope, every sequence of the alphabet with at most {v.claim.universe.messages} "
                          "messages.")
         elif v.verdict != "unknown":
-            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {len(v.scope.settings)} free settings "
+            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {settings} free settings{also} "
                          f"for the premise's {len(v.claim.scenario.events)} events.")
         lines.append("")
     counts = summary(verdicts)

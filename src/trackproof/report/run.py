@@ -51,6 +51,36 @@ def _rule_line(model: Model, rules: tuple[str, ...]) -> str:
     return text
 
 
+def grouped(why_not: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The rules that could not fire, those stopped by the same condition named together ("S-accept,
+    S-accept-fails": a rule and its failure twin), in the order of their first appearance."""
+    order: dict[str, list[str]] = {}
+    for rule, why in why_not:
+        order.setdefault(why, []).append(rule)
+    return [(", ".join(rules), why) for why, rules in order.items()]
+
+
+def reading_text(model: Model, scenario: Scenario, point: str, choice: str) -> str:
+    """One reading an outcome rests on: which, how sure, and whether the scenario chose it or it is the default."""
+    r = model.readings[point]
+    level = r.choices[choice].confidence
+    if point in scenario.readings:
+        return f"{point} = {choice} (chosen, confidence {level}; the default is {r.default})"
+    others = ", ".join(c for c in r.choices if c != choice)
+    return f"{point} = {choice} (the default reading, confidence {level}; also documented: {others})"
+
+
+def readings_json(model: Model, scenario: Scenario, readings: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    out = []
+    for point, choice in readings:
+        r = model.readings[point]
+        c = r.choices[choice]
+        out.append({"point": point, "reading": choice, "default": r.default, "chosen": point in scenario.readings,
+                    "confidence": c.confidence, "question": r.question, "says": c.says, "sources": list(c.sources),
+                    "others": [k for k in r.choices if k != choice]})
+    return out
+
+
 def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
             watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     lines = [f"Scenario: {scenario.name}  ({scenario.path})"]
@@ -83,11 +113,14 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         if o.why_not:
             lines.append(f"  Why: {o.reason.split(' At event ')[0]}")
             lines.append(f"  At event {o.why_not_event} no rule could fire:")
-            lines += [f"    - {rule} needs {why}" for rule, why in o.why_not]
+            lines += [f"    - {rules} {'need' if ', ' in rules else 'needs'} {why}"
+                      for rules, why in grouped(o.why_not)]
         else:
             lines.append(f"  Why: {o.reason}")
         if o.assumptions:
             lines.append("  Assumes: " + "; ".join(o.assumptions))
+        if o.readings:
+            lines.append("  Readings: " + "; ".join(reading_text(model, scenario, p, c) for p, c in o.readings))
         lines.append(f"  Rules: {_rule_line(model, o.rules)}")
     if scenario.expect:
         lines.append("")
@@ -101,7 +134,7 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
     return "\n".join(lines) + "\n"
 
 
-def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
+def to_json(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismatch],
             watched: tuple[str, list[tuple[int, Any]]] | None = None) -> str:
     emails: dict[str, Any] = {}
     for o in outcomes:
@@ -109,7 +142,7 @@ def to_json(scenario: Scenario, outcomes: list[Outcome], mismatches: list[Mismat
             "stored": o.stored, "status": o.status, "direction": o.direction, "regarding": o.regarding,
             "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,
-            "assumptions": list(o.assumptions),
+            "assumptions": list(o.assumptions), "readings": readings_json(model, scenario, o.readings),
             "why_not": [{"event": o.why_not_event, "rule": r, "false": why} for r, why in o.why_not],
             "steps": [{"event": s.event, "trigger": s.trigger, "rule": s.rule, "from": s.source, "to": s.dest,
                        "sentence": s.sentence, "missed": [{"rule": r, "false": why} for r, why in s.missed]}

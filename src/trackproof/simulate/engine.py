@@ -170,9 +170,11 @@ class Simulator:
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
-        return {"org": None, "event": None, "__event": kwargs.get("params", {}), "__used": {}, "__assumed": {},
+        return {"org": None, "reading": None, "event": None, "__event": kwargs.get("params", {}), "__used": {},
+                "__assumed": {},
                 "__world": self.world,
-                "email": (msg.id, side.side), "sender": msg.sender,
+                "email": (msg.id, side.side),
+                "sender": msg.received_from if side.side == "incoming" else msg.sender,
                 "parent": (msg.parent, None) if msg.parent else None,
                 "actor": kwargs.get("actor")}
 
@@ -185,7 +187,8 @@ class Simulator:
             loc = d.loc
             arg = Expr("var", PARTY, loc, "p", "p")
             found = self.engine.decisions[definition] = Expr("call", BOOL, loc, f"{definition}(p)", definition, (arg,))
-        env: dict[str, Any] = {"org": None, "event": None, "email": None, "sender": None, "parent": None,
+        env: dict[str, Any] = {"org": None, "reading": None, "event": None, "email": None, "sender": None,
+                               "parent": None,
                                "actor": None, "p": party, "__event": {}, "__used": None, "__assumed": None,
                                "__world": self.world}
         value = bool(self.compiler.compile(found)(env))
@@ -257,8 +260,12 @@ class Simulator:
 
     # --- mail mechanics ----------------------------------------------------------------------------------------
     def deliver(self, msg: Message) -> None:
-        for copy in msg.copies.values():
+        for pid, copy in msg.copies.items():
             copy.folder = "sent_items" if copy.role == "sender" else "inbox"
+            for only_from, folder, record in self.world.inbox_rules.get(pid, ()) if copy.role != "sender" else ():
+                if only_from is None or only_from == msg.author:  # an Inbox rule moves it on arrival (R126)
+                    copy.folder, copy.folder_record = folder, record
+                    break
         msg.shared["delivered"] = True
         self.world.touch(("msg", msg.id))
         if "incoming" in msg.sides:
@@ -274,7 +281,8 @@ class Simulator:
                 self.world.touch(("party", pid))
                 side.steps.append(Step(self._index(), "create_records", None, side.state, side.state,
                                        f"The unknown address {party.address} became a contact ({pid}).", ()))
-        msg.sender = self.world.resolve_sender(msg.author)
+        msg.sender = self.world.resolve_sender(msg.author, self.world.tracker(msg))
+        msg.received_from = msg.sender if msg.on_behalf_of is None else msg.received_from
         self.world.touch(("msg", msg.id))
 
     def drop_unresolved(self, msg: Message) -> None:
@@ -298,7 +306,8 @@ class Simulator:
             for pid, party in self.world.parties.items():
                 if not party.is_mailbox:
                     continue
-                if not fn({"p": pid, "org": None, "__used": None, "__assumed": None, "__world": self.world}):
+                if not fn({"p": pid, "org": None, "reading": None, "__used": None, "__assumed": None,
+                           "__world": self.world}):
                     loc = event.loc if event else self.scenario.participants[pid].loc
                     raise TrackproofError("E403", f"participant '{pid}': {c.says} ({', '.join(c.rules)})", loc)
 

@@ -58,8 +58,10 @@ class Compiler:
             name = str(e.value)
             return lambda env: env[name]
         if kind == "attr":
-            obj_fn = self.compile(e.args[0])
             owner, attr = e.owner, str(e.value)
+            if owner in ("org", "reading"):  # one object of each: nothing to evaluate before the lookup
+                return lambda env: env["__world"].get(owner, None, attr, env)
+            obj_fn = self.compile(e.args[0])
             return lambda env: env["__world"].get(owner, obj_fn(env), attr, env)
         if kind == "not":
             arg = self.compile(e.args[0])

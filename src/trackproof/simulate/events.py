@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..errors import Loc, TrackproofError
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from .automatic import RULE_FOLDERS, add_inbox_rule, reply_event
 from .mail import SIDES, Message, Side
 from .world import World
 
@@ -44,7 +45,12 @@ def event_error(event: Event, key: str, message: str, code: str = "E404") -> Tra
     """A TrackproofError at the event parameter `key` (or the event)."""
     loc: Loc = event.locs.get(key, event.loc)
     return TrackproofError(code, message, loc)
-MOVE_FOLDERS = ("inbox", "subfolder", "tracked_folder", "junk", "deleted")
+
+
+MOVE_FOLDERS = ("inbox", *RULE_FOLDERS)
+#: The true/false parameters of `send` that describe the message (long_subject: the subject is cut, the token kept).
+SEND_FLAGS = ("subject_changed", "token_over_limit", "headers_dropped", "create_fails", "attachment_over_limit", "irm",
+              "long_subject")
 
 
 def _party(sim: Simulator, event: Event, key: str) -> str:
@@ -128,25 +134,25 @@ def _send(sim: Simulator, event: Event) -> None:
                 raise event_error(event, key, f"{author} never received {parent_msg.id}")
             parent = parent_msg.id
     regarding = _party(sim, event, "regarding") if "regarding" in p else None
-    flags = {"is_reply": "reply_to" in p, "is_forward": "forward_of" in p,
-             "subject_changed": _bool(event, "subject_changed", False),
-             "long_subject": _bool(event, "long_subject", False),
-             "in_reply_to_kept": _bool(event, "in_reply_to_kept", True)}
+    flags = {name: _bool(event, name, False) for name in SEND_FLAGS}
+    flags.update(is_reply="reply_to" in p, is_forward="forward_of" in p,
+                 in_reply_to_kept=_bool(event, "in_reply_to_kept", True))
+    if flags["headers_dropped"] and parent is None:
+        raise event_error(event, "headers_dropped", "only a reply or a forward has In-Reply-To headers to drop")
     msg = Message(eid, via, author, world.resolve_sender(author), (to, cc, bcc), parent, flags, regarding,
-                  len(world.messages))
+                  len(world.messages), _subject(event, world.messages[parent] if parent else None, flags))
     world.messages[eid] = msg
-    if via != "crm" and parent is not None:
-        # A mail client copies the subject, and the token in it, unless the author rewrites the subject.
-        if world.hooks is not None:
-            world.hooks.read(parent, "has_token")
-        msg.shared["has_token"] = bool(world.messages[parent].shared.get("has_token")) and not msg.subject_changed
+    _token(sim, event, msg)
     sim.add_copy(msg, author, "sender")
+    _on_behalf(sim, event, msg)
     for role, pids in (("to", to), ("cc", cc), ("bcc", bcc)):
         for pid in pids:
             for match in world.matches(pid):
                 sim.add_copy(msg, match, role)
     for member in _dl_members(sim, msg):
         sim.add_copy(msg, member, "dl")
+    if not is_mailbox:  # received mail: a record owned by the tracking mailbox's owner is preferred (R120)
+        msg.sender = msg.received_from = world.resolve_sender(author, world.tracker(msg))
     outgoing = sim.new_side(msg, "outgoing") if is_mailbox else None
     if any(c.role != "sender" for c in msg.copies.values()) or outgoing is None:
         sim.new_side(msg, "incoming")
@@ -155,6 +161,53 @@ def _send(sim: Simulator, event: Event) -> None:
         sim.fire(outgoing, "save_draft" if _bool(event, "draft", False) else "send", actor=author, params=params)
     if via != "crm":
         sim.deliver(msg)
+
+
+def _on_behalf(sim: Simulator, event: Event, msg: Message) -> None:
+    """Sent on behalf of (or as) another, shared mailbox: the recipients' From is that mailbox's; the sent copy is in
+    the author's Sent Items only, unless Exchange also saves one in the shared mailbox's (`copy_in_shared`; R118)."""
+    if "on_behalf_of" not in event.params:
+        if "copy_in_shared" in event.params:
+            raise event_error(event, "copy_in_shared", "copy_in_shared goes with on_behalf_of")
+        return
+    shared = _party(sim, event, "on_behalf_of")
+    if msg.origin != "outlook" or not sim.world.parties[shared].is_mailbox or shared == msg.author:
+        raise event_error(event, "on_behalf_of", "a user sends from Outlook on behalf of another user's or a "
+                          "queue's mailbox (via: outlook)")
+    msg.on_behalf_of = shared
+    msg.received_from = sim.world.resolve_sender(shared)
+    if _bool(event, "copy_in_shared", False):
+        sim.add_copy(msg, shared, "sender")
+
+
+def _token(sim: Simulator, event: Event, msg: Message) -> None:
+    """Which tracking token the subject carries: its own for an email composed in Dynamics 365 (if the send rule gives
+    it one); else the parent's, which a mail client copies unless the subject is rewritten without it (token_kept)."""
+    world = sim.world
+    if "token_kept" in event.params and (msg.origin == "crm" or msg.parent is None):
+        raise event_error(event, "token_kept", "only a reply or forward from a mail client keeps its parent's token")
+    if msg.origin == "crm":
+        msg.shared["token_of"] = msg.id
+    elif msg.parent is not None:
+        if world.hooks is not None:
+            world.hooks.read(msg.parent, "has_token")
+        kept = _bool(event, "token_kept", not msg.subject_changed)
+        parent = world.messages[msg.parent]
+        msg.shared["has_token"] = bool(parent.shared.get("has_token")) and kept
+        msg.shared["token_of"] = parent.shared.get("token_of")
+
+
+def _subject(event: Event, parent: Message | None, flags: dict[str, bool]) -> str:
+    """The subject line (without a tracking token): as given; else a reply's or forward's is its parent's behind
+    RE: or FW:, unless the author rewrote it; else one no other email has."""
+    given = event.params.get("subject")
+    if given is not None:
+        if not isinstance(given, str) or not given.strip():
+            raise event_error(event, "subject", "a subject is a line of text", "E402")
+        return given
+    if parent is not None and not flags["subject_changed"]:
+        return ("FW: " if flags["is_forward"] else "RE: ") + parent.subject
+    return f"(subject of {event.params['id']})"
 
 
 def _dl_members(sim: Simulator, msg: Message) -> list[str]:
@@ -177,15 +230,20 @@ def _held_side(sim: Simulator, event: Event, msg: Message, actor: str) -> Side:
 def _manual(sim: Simulator, event: Event) -> None:
     msg = _message(sim, event)
     actor = _party(sim, event, "by")
-    side = _held_side(sim, event, msg, actor)
-    copy = msg.copies[actor]
+    # a delegate acts on the manager's copy (R73): `mailbox` names whose
+    owner = _party(sim, event, "mailbox") if "mailbox" in event.params else actor
+    if owner != actor and event.kind not in ("track", "categorize", "uncategorize"):
+        raise event_error(event, "mailbox", "a delegate tracks or categorizes in another mailbox, nothing else")
+    side = _held_side(sim, event, msg, owner)
+    copy = msg.copies[owner]
     params: dict[str, Any] = {}
     if event.kind == "track":
         via = event.params.get("via", "app_for_outlook")
         if via not in sim.model.vocabulary.enums["via"]:
-            raise event_error(event, "via", f"'{via}' is not a tracking tool (app_for_outlook or legacy_client)",
-                              "E402")
-        params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None}
+            raise event_error(event, "via", f"'{via}' is not a tracking tool "
+                              f"({', '.join(sim.model.vocabulary.enums['via'])})", "E402")
+        params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
+                  "mailbox": owner if owner != actor else None}
     sim.world.touch(("msg", msg.id))
     if event.kind in ("track", "categorize") or (event.kind == "move" and event.params.get("to") == "tracked_folder"):
         msg.tracked_by_hand = True  # whatever the rules make of it: a person asked for it (universe claims read it)
@@ -210,12 +268,8 @@ def _delete(sim: Simulator, event: Event) -> None:
     msg = _message(sim, event)
     where = event.params.get("in", "outlook")
     if where == "crm":
-        wanted = event.params.get("side")
-        if wanted is not None and wanted not in msg.sides:
-            raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
-        for name in SIDES:
-            if name in msg.sides and wanted in (None, name):
-                sim.fire(msg.sides[name], "delete_crm")
+        for side in _sides(event, msg):
+            sim.fire(side, "delete_crm")
         return
     if where != "outlook":
         raise event_error(event, "in", "delete 'in: outlook' (with 'by') or 'in: crm'", "E402")
@@ -283,16 +337,47 @@ def _resend(sim: Simulator, event: Event) -> None:
     sim.fire(msg.sides["outgoing"], "send", actor=msg.author, params={"regarding": msg.regarding})
 
 
-def _reset(sim: Simulator, event: Event) -> None:
+def _mailbox(sim: Simulator, event: Event) -> str:
     pid = _party(sim, event, "mailbox")
     if not sim.world.parties[pid].is_mailbox:
         raise event_error(event, "mailbox", f"{pid} has no mailbox")
-    sim.world.reset_processing(pid)
+    return pid
+
+
+def _reset(sim: Simulator, event: Event) -> None:
+    """An administrator moves the processing date earlier (reset_processing_date) or to now (process_email_from)."""
+    (sim.world.reset_processing if event.kind == "reset_processing_date" else sim.world.process_from_now)(
+        _mailbox(sim, event))
+
+
+def _inbox_rule(sim: Simulator, event: Event) -> None:
+    record = _party(sim, event, "regarding") if "regarding" in event.params else None
+    add_inbox_rule(sim.world, event, _mailbox(sim, event), _party(sim, event, "from") if "from" in event.params
+                   else None, record)
+
+
+def _auto_reply(sim: Simulator, event: Event) -> None:
+    _send(sim, reply_event(sim.world, event, _message(sim, event, "to_email"), _party(sim, event, "from")))
+
+
+def _sides(event: Event, msg: Message) -> list[Side]:
+    """The activity sides an event in Dynamics 365 acts on: the one `side` names, else every one."""
+    wanted = event.params.get("side")
+    if wanted is not None and wanted not in msg.sides:
+        raise event_error(event, "side", f"{msg.id} has no {wanted!r} side", "E402")
+    return [msg.sides[name] for name in SIDES if name in msg.sides and wanted in (None, name)]
+
+
+def _change_regarding(sim: Simulator, event: Event) -> None:
+    record = _party(sim, event, "regarding") if event.params.get("regarding") is not None else None
+    for side in _sides(event, _message(sim, event)):
+        sim.fire(side, "change_regarding", params={"regarding": record})
 
 
 HANDLERS = {"send": _send, "sync": _sync, "outlook_start": _outlook, "outlook_stop": _outlook, "track": _manual,
             "untrack": _manual, "categorize": _manual, "uncategorize": _manual, "move": _manual, "delete": _delete,
-            "set": _set, "resend": _resend, "reset_processing_date": _reset}
+            "set": _set, "resend": _resend, "reset_processing_date": _reset, "process_email_from": _reset,
+            "inbox_rule": _inbox_rule, "auto_reply": _auto_reply, "change_regarding": _change_regarding}
 
 
 def play(sim: Simulator, event: Event) -> None:

@@ -39,6 +39,9 @@ class Explainer:
             return "none of: " + "; ".join(self.why_false(p, env, depth + 1) for p in e.args)
         if kind == "not":
             return f"`{e.args[0].text}` holds"
+        if kind == "if":  # the branch taken is the one that was false
+            taken = e.args[1] if self._value(e.args[0], env) else e.args[2]
+            return self.why_false(taken, env, depth + 1)
         if kind == "call":
             definition = self.model.definitions[str(e.value)]
             inner = dict(env)

@@ -14,12 +14,13 @@ SIDES = ("outgoing", "incoming")
 class Party:
     """A participant as mail sees it: its kind, address and settings, whether it has a mailbox, its members."""
 
-    __slots__ = ("address", "id", "is_mailbox", "kind", "members", "settings")
+    __slots__ = ("address", "disabled", "id", "is_mailbox", "kind", "members", "owner", "settings")
 
     def __init__(self, pid: str, kind: str, address: str, settings: dict[str, Any], members: tuple[str, ...],
-                 is_mailbox: bool) -> None:
+                 is_mailbox: bool, owner: str | None = None, disabled: bool = False) -> None:
         self.id, self.kind, self.address, self.settings, self.members = pid, kind, address, settings, members
-        self.is_mailbox = is_mailbox
+        # a disabled user has no mailbox and no address resolves to it (R74, R120); `owner`: who owns the record
+        self.is_mailbox, self.owner, self.disabled = is_mailbox and not disabled, owner, disabled
 
 
 class Copy:
@@ -76,15 +77,25 @@ class Message:
     """A message as mail sees it: who wrote it, to whom, in reply to what, and every mailbox's copy."""
 
     def __init__(self, mid: str, origin: str, author: str, sender: str, recipients: tuple[tuple[str, ...], ...],
-                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int) -> None:
+                 parent: str | None, flags: dict[str, bool], regarding: str | None, order: int,
+                 subject: str = "") -> None:
         self.id, self.origin, self.author, self.sender = mid, origin, author, sender
+        # the record the recipients' From line resolves to: the sender, unless it was sent on behalf of (or as)
+        # another mailbox (R118)
+        self.on_behalf_of: str | None = None
+        self.received_from = sender
         self.to, self.cc, self.bcc = recipients
         self.parent = parent
         self.is_reply = flags["is_reply"]
         self.is_forward = flags["is_forward"]
         self.subject_changed = flags["subject_changed"]
-        self.long_subject = flags.get("long_subject", False)
+        self.token_over_limit = flags.get("token_over_limit", False)
         self.in_reply_to_kept = flags["in_reply_to_kept"]
+        self.headers_dropped = flags.get("headers_dropped", False)
+        self.create_fails = flags.get("create_fails", False)
+        self.attachment_over_limit = flags.get("attachment_over_limit", False)
+        self.irm = flags.get("irm", False)
+        self.subject = subject  # the subject line without any tracking token
         self.regarding = regarding
         self.order = order
         self.shared: dict[str, Any] = {}

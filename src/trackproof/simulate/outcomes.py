@@ -1,7 +1,8 @@
 """Field lookups over the outcome of each email, for conclusions (`check`) and watched expressions (`run --watch`).
 
 Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming, state,
-was_stored) and the facts of the message (origin, author, ...); everything else is looked up in the run's world. No solver here: `run` uses it too.
+was_stored) and the facts of the message (origin, author, ...); everything else is looked up in the run's world.
+No solver here: `run` uses it too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..spec.claims import OUTCOME
 from ..spec.ir import Model
+from ..spec.readings import READING
 from .mail import Side, Step
 from .world import World
 
@@ -34,6 +36,8 @@ class Outcome:
     assumptions: tuple[str, ...] = ()  # uncertain defaults the outcome rests on
     why_not: tuple[tuple[str, str], ...] = ()  # rules that could have moved it on at the last try, and why they did not
     why_not_event: int = 0
+    readings: tuple[tuple[str, str], ...] = ()  # (disputed point, reading) the outcome rests on (model/readings.yaml)
+    assumed: tuple[tuple[str, str], ...] = ()  # ("owner.setting", confidence) of each assumption, as data
     state: str = ""  # its lifecycle state (model/lifecycle.yaml)
     was_stored: bool = False  # an email activity existed for it at some point
 
@@ -83,7 +87,7 @@ def outcome_env(outcomes: dict[str, Outcome], world: World, participants: Iterab
     itself (`names`: more ids a universe claim may name, whether or not that message exists), `emails` is the
     messages that exist, and field lookups go through an OutcomeResolver over `outcomes` and the run's `world`."""
     existing = tuple(emails)
-    return {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
+    return {"org": None, "reading": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
             "__world": OutcomeResolver(outcomes, world), **{e: e for e in names},
             **{pid: pid for pid in participants}, **{e: e for e in existing}, "emails": existing}
 
@@ -122,11 +126,16 @@ def outcome_of(model: Model, world: World, side: Side) -> Outcome:
     levels = [model.rule(r).provenance.confidence for r in deciding] + list(assumed.values())
     confidence = min(levels, key="LMH".index) if levels else "H"
     f = side.fields
+    prefix = f"{READING}."
+    readings = tuple((k[len(prefix):], world.readings[k[len(prefix):]]) for k in sorted(assumed)
+                     if k.startswith(prefix))
+    settings = tuple((k, v) for k, v in sorted(assumed.items()) if not k.startswith(prefix))
     return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
                    f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
                    f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
-                   tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in sorted(assumed.items())),
-                   why_not, why_not_event, side.state, side.was_stored)
+                   tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in settings),
+                   why_not, why_not_event, readings, settings, side.state, side.was_stored)
+
 
 def _describe_assumption(world: World, key: str, level: str) -> str:
     owner, _, name = key.partition(".")

@@ -49,6 +49,9 @@ def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: M
     if org:
         lines.append("settings:")
         lines.append("  org: {" + ", ".join(f"{k}: {yaml_scalar(v)}" for k, v in sorted(org.items())) + "}")
+    readings = {n: v for (o, n), v in settings.items() if o == "reading"}
+    if readings:
+        lines.append("readings: {" + ", ".join(f"{k}: {yaml_scalar(v)}" for k, v in sorted(readings.items())) + "}")
     lines.append("participants:")
     for pid, p in claim.scenario.participants.items():
         kind = settings.get((pid, "kind"), p.kind)

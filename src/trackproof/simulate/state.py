@@ -33,6 +33,8 @@ class MailState:
     reprocessing: dict[str, list[tuple[str, str]]]  # per mailbox: (message id, mailbox) of copies to process again
     changed: dict[tuple[str, str], Any]  # settings events changed, with their values now ("org", name) or (pid, name)
     kinds: dict[str, str] = field(default_factory=dict)  # kinds events changed (an unknown address made a contact)
+    # per mailbox: the Inbox rules set up so far, (sender or None, folder, record of a tracked folder)
+    inbox_rules: dict[str, list[tuple[str | None, str, str | None]]] = field(default_factory=dict)
 
 
 def _clone_message(msg: Message) -> Message:
@@ -71,7 +73,8 @@ def capture(world: World, messages: bool = True) -> MailState:
             changed[(owner, name)] = world.parties[owner].settings.get(name)
     reprocessing = {pid: [(m.id, pid) for m, _ in items] for pid, items in world._reprocessing.items()}
     copied = {mid: _clone_message(m) for mid, m in world.messages.items()} if messages else {}
-    return MailState(copied, dict(world.watermark), dict(world._seen), reprocessing, changed, kinds)
+    return MailState(copied, dict(world.watermark), dict(world._seen), reprocessing, changed, kinds,
+                     {pid: list(rules) for pid, rules in world.inbox_rules.items()})
 
 
 def restore(world: World, state: MailState) -> None:
@@ -96,6 +99,7 @@ def restore(world: World, state: MailState) -> None:
     for pid, kind in state.kinds.items():
         world.parties[pid].kind = kind
         world.overwritten.add((pid, "kind"))
+    world.inbox_rules = {pid: list(rules) for pid, rules in state.inbox_rules.items()}
     world.awake, world.watchers = {}, {}  # what a run remembers to go faster starts afresh
     world.stamps, world.clock = {}, 0
 
@@ -114,25 +118,28 @@ def key(state: MailState) -> tuple[Any, ...]:
     """The canonical key of a mail state: every fact a future event or a property may read, and what the prover
     builds terms from: a message's recipients as written and which were removed by their kind (two worlds that
     differ only there were once merged, and the terms of the one kept did not fit the settings of the other)."""
-    return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds)
+    return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
+                state.inbox_rules)
 
 
 def observable(state: MailState) -> tuple[Any, ...]:
     """key(state) without the prover's bookkeeping: what the world is, the same whether the prover or a concrete
     run reached it (brute force compares these)."""
     return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
-                skip=_OWN + _BOOKKEEPING)
+                state.inbox_rules, skip=_OWN + _BOOKKEEPING)
 
 
 def world_key(world: World) -> tuple[Any, ...]:
     """key(capture(world)), without copying the world."""
     found = capture(world, messages=False)
-    return _key(world.messages, found.watermark, found.seen, found.reprocessing, found.changed, found.kinds)
+    return _key(world.messages, found.watermark, found.seen, found.reprocessing, found.changed, found.kinds,
+                found.inbox_rules)
 
 
 def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
          reprocessing: dict[str, list[tuple[str, str]]], changed: dict[tuple[str, str], Any],
-         kinds: dict[str, str], skip: tuple[str, ...] = _OWN) -> tuple[Any, ...]:
+         kinds: dict[str, str], inbox_rules: dict[str, list[tuple[str | None, str, str | None]]],
+         skip: tuple[str, ...] = _OWN) -> tuple[Any, ...]:
     messages = []
     for msg in messages_.values():
         facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in skip))
@@ -140,4 +147,4 @@ def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[st
         sides = tuple(sorted((n, s.state, s.was_stored, _freeze(s.fields)) for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
     return (tuple(messages), _freeze(watermark), _freeze(seen), _freeze(reprocessing),
-            _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds))
+            _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds), _freeze(inbox_rules))

@@ -9,14 +9,14 @@ from ..errors import Loc
 from ..spec import expr as X
 from ..spec.claims import OUTCOME, outcome_vocabulary
 from ..spec.ir import Model
-from ..spec.scenario import Event, Scenario
+from ..spec.scenario import Event, Scenario, email_ids
 from ..spec.yamlsrc import Origin
 from .engine import Simulator
 from .outcomes import outcome_env
 
 
 def parse_watch(model: Model, scenario: Scenario, source: str) -> X.Expr:
-    ids = [str(e.params["id"]) for e in scenario.events if e.kind == "send" and "id" in e.params]
+    ids = email_ids(scenario.events)
     names = {"org": "org", **{p: X.PARTY for p in scenario.participants}, **{i: OUTCOME for i in ids}}
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     where = Loc("<--watch>", 1, 1)
@@ -34,8 +34,7 @@ def watch(model: Model, scenario: Scenario, expression: X.Expr) -> list[tuple[in
 
     def observe(sim: Simulator, event: Event) -> None:
         outcomes = sim.outcomes_now()
-        env = outcome_env(outcomes, sim.world, scenario.participants,
-                          (str(e.params["id"]) for e in scenario.events if e.kind == "send" and "id" in e.params))
+        env = outcome_env(outcomes, sim.world, scenario.participants, email_ids(scenario.events))
         values.append((event.number, _shown(sim.compiler.compile(expression)(env))))
 
     Simulator(model, scenario).run(observe)

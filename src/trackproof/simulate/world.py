@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..spec.ir import Model
+from ..spec.readings import READING
 from ..spec.scenario import Participant, Scenario
+from .addresses import AddressBook
 from .mail import Copy, Message, Party, Side
+from .subjects import smart_match
 
 if TYPE_CHECKING:
     from .hooks import Hooks
@@ -60,7 +63,7 @@ def _null_value(model: Model, typ: str) -> Any:
     return () if typ.startswith("set[") else None
 
 
-class World:
+class World(AddressBook):
     """Parties, org settings and messages, and the field lookups guards make on them."""
 
     def __init__(self, model: Model, scenario: Scenario, hooks: Hooks | None = None) -> None:
@@ -68,15 +71,23 @@ class World:
         vocab = model.vocabulary
         self.org: dict[str, Any] = {k: a.default for k, a in vocab.groups["org"].items()}
         self.org.update(scenario.org)
+        # the reading of each disputed point (model/readings.yaml) this run plays under: the default, or the one the
+        # scenario or claim chose
+        self.readings: dict[str, str] = {k: r.default for k, r in model.readings.items()}
+        self.readings.update(scenario.readings)
         self.parties: dict[str, Party] = {}
         for p in scenario.participants.values():
             self.parties[p.id] = Party(p.id, p.kind, p.address, self._settings(p), p.members,
-                                       p.kind in vocab.mailbox_kinds)
+                                       p.kind in vocab.mailbox_kinds, p.owner, p.disabled)
         self.messages: dict[str, Message] = {}
         self.by_address: dict[str, tuple[str, ...]] = {}  # address -> the participants that have it, in order
-        for party in self.parties.values():
-            self.by_address[party.address] = (*self.by_address.get(party.address, ()), party.id)
+        for party in self.parties.values():  # a disabled user never matches an address (R74, R120)
+            if not party.disabled:
+                self.by_address[party.address] = (*self.by_address.get(party.address, ()), party.id)
         self.watermark: dict[str, int] = {}  # per mailbox: order of the newest message a sync has seen in it
+        # per mailbox: the Inbox rules that move arriving mail, in the order they were made (first that applies
+        # wins): (only from this sender, or None for all mail; destination folder; a tracked folder's record)
+        self.inbox_rules: dict[str, list[tuple[str | None, str, str | None]]] = {}
         self.mailbox_copies: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox, its copies in message order
         self._seen: dict[str, int] = {}  # per mailbox: how many of its copies are known to be before its watermark
         self._reprocessing: dict[str, list[tuple[Message, Copy]]] = {}  # per mailbox: copies to be processed again
@@ -162,77 +173,6 @@ class World:
         stamps = self.stamps
         return all(stamps.get(k, 0) <= clock for k in keys)
 
-    def matches(self, pid: str) -> tuple[str, ...]:
-        """Every participant sharing `pid`'s address, in listing order (To and Cc resolve to all of them)."""
-        return self.by_address[self.parties[pid].address]
-
-    def list_members(self, pid: str) -> tuple[str, ...]:
-        """The members of a distribution list (the mail mechanics read the kind: told to the hooks); none for any
-        other kind."""
-        party = self.parties[pid]
-        if not party.members:
-            return ()
-        if self.hooks is not None:
-            self.hooks.read(pid, "kind")
-        return party.members if party.kind in self.model.vocabulary.kind_roles["expands"] else ()
-
-    def may_be_unresolved(self, pid: str) -> bool:
-        """Whether `pid` may be an address no record matches, of the kinds it may have (`kinds`: the prover's
-        claims let kinds range; a scenario's are what it says). Reads no kind of this world."""
-        choices = self.kinds.get(pid, (self.parties[pid].kind,))
-        if (pid, "kind") in self.overwritten:
-            choices = (self.parties[pid].kind,)
-        unresolved = self.model.vocabulary.kind_roles["unresolved"]
-        return any(k in unresolved for k in choices)
-
-    def read_kind(self, pid: str) -> None:
-        """The mail mechanics are about to read `pid`'s kind (told to the hooks)."""
-        if self.hooks is not None:
-            self.hooks.read(pid, "kind")
-
-    def unresolved(self, pid: str) -> bool:
-        """Whether `pid` is an address no record matches (the mail mechanics read its kind: told to the hooks)."""
-        if self.hooks is not None:
-            self.hooks.read(pid, "kind")
-        return self.parties[pid].kind in self.model.vocabulary.kind_roles["unresolved"]
-
-    def resolve_sender(self, pid: str) -> str:
-        """The one record the From address resolves to, by the vocabulary's kind order (R74)."""
-        order = self.model.vocabulary.sender_order
-        matches = self.matches(pid)
-        if len(matches) > 1 and self.hooks is not None:
-            for q in matches:
-                self.hooks.read(q, "kind")
-        candidates = [self.parties[q] for q in matches]
-        ranked = sorted(candidates, key=lambda q: order.index(q.kind) if q.kind in order else len(order))
-        return ranked[0].id
-
-    def recipient_candidates(self, msg: Message) -> tuple[tuple[str, str | None], ...]:
-        """The To and Cc recipients as written, resolved to every matching record, each with the address whose
-        kind decides whether it was removed before sending (None: it was not subject to removal). With the kinds of
-        the written addresses, they give `recipients` (the prover builds its terms from these, so that a rule path
-        need not fix the kind of every address: prove/terms.py)."""
-        if msg.written is None:
-            return tuple((q, None) for q in self.recipients(msg))
-        seen: dict[str, str | None] = {}
-        for pid in (*msg.written[0], *msg.written[1]):
-            for q in self.matches(pid):
-                seen.setdefault(q, pid if pid in msg.removed else None)
-        return tuple(seen.items())
-
-    def recipients(self, msg: Message, observed: bool = False) -> tuple[str, ...]:
-        """The To and Cc recipients, resolved to every matching record (R75). `observed`: read by the mail
-        mechanics themselves (not through an expression, whose terms the prover builds from the candidates), so
-        which addresses were removed is told to the hooks."""
-        if observed and self.hooks is not None:
-            for pid in msg.by_kind:
-                self.hooks.read(pid, "kind")
-        seen: dict[str, None] = {}
-        for pid in (*msg.to, *msg.cc):
-            for q in self.matches(pid):
-                seen.setdefault(q, None)
-        return tuple(seen)
-
     def holders(self, msg: Message, side: str | None) -> tuple[str, ...]:
         if side == "outgoing":
             return tuple(p for p, c in msg.copies.items() if c.role == "sender")
@@ -262,6 +202,15 @@ class World:
                 return a
         return None
 
+    def _smart_match(self, msg: Message) -> tuple[str, None] | None:
+        """The stored earlier message smart matching finds (subjects.py); every earlier message is what it read."""
+        earlier = [m for m in self.messages.values() if m.order < msg.order]
+        if self.reading is not None:
+            self.reading.update(("msg", m.id) for m in earlier)
+        stored = sorted((m for m in earlier if self.message_stored(m)), key=lambda m: -m.order)
+        match = smart_match(msg, stored, lambda pid: self.parties[pid].address)
+        return (match.id, None) if match else None
+
     def add_copy(self, msg: Message, pid: str, copy: Copy) -> None:
         msg.copies[pid] = copy
         self.mailbox_copies.setdefault(pid, []).append((msg, copy))
@@ -284,6 +233,17 @@ class World:
             self._seen[pid] = seen
             for msg, copy in self._reprocessing.pop(pid, []):
                 copy.reprocess = False
+                self.touch(("msg", msg.id))
+
+    def process_from_now(self, pid: str) -> None:
+        """The mailbox's Process Email From date (the later of its own and its server profile's) is set to now:
+        every message already in the mailbox counts as processed, so none is evaluated automatically (R122)."""
+        copies = self.mailbox_copies.get(pid, [])
+        newest = next((msg.order for msg, copy in reversed(copies) if copy.folder != "none"), -1)
+        self.watermark[pid] = max(self.watermark.get(pid, -1), newest)
+        for msg, copy in copies:
+            if msg.order <= self.watermark[pid] and not copy.before_watermark:
+                copy.before_watermark = True
                 self.touch(("msg", msg.id))
 
     def reset_processing(self, pid: str) -> None:
@@ -310,6 +270,15 @@ class World:
             if found is not None:
                 found.setdefault(f"{owner}.{name}", level)
 
+    def reading_of(self, point: str, env: Env) -> str:
+        """The chosen reading of a disputed point; the outcome rests on it whichever it is (noted as `reading.<id>`
+        among the run's assumptions, with the reading's confidence)."""
+        choice = self.readings[point]
+        found = env.get("__assumed")
+        if found is not None:
+            found.setdefault(f"{READING}.{point}", self.model.readings[point].choices[choice].confidence)
+        return choice
+
     def message_field(self, msg: Message, name: str) -> Any:
         for s in msg.sides.values():
             if self.stored(s) and s.fields.get(name) is not None:
@@ -326,6 +295,8 @@ class World:
                 self.reading.add("org")
             self.assumption("org", name, env)
             return self.org[name]
+        if owner == READING:
+            return self.reading_of(name, env)
         if owner == "event":
             return env["__event"].get(name, self._null[name])
         if obj is None:
@@ -376,8 +347,11 @@ class World:
             return len(msg.sides) == 2
         if name == "has_parent":
             return msg.parent is not None
-        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "long_subject"):
+        if name in ("is_reply", "is_forward", "subject_changed", "in_reply_to_kept", "token_over_limit",
+                    "headers_dropped", "create_fails", "attachment_over_limit", "irm"):
             return getattr(msg, name)
+        if name == "smart_match":
+            return self._smart_match(msg)
         if name == "stored_ancestor":
             found = self.stored_ancestor(msg)
             return (found.id, None) if found else None
@@ -386,7 +360,7 @@ class World:
         if name == "sibling_stored":
             return any(self.stored(s) for k, s in msg.sides.items() if k != ref[1])
         if name == "sender":
-            return msg.sender
+            return msg.received_from if (ref[1] or msg.main.side) == "incoming" else msg.sender
         if name == "parent":
             return (msg.parent, None) if msg.parent else None
         if name == "recipients":

@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
 from .ir import Attribute, Model, Vocabulary
-from .scenario import Scenario, parse_event, parse_participants
+from .readings import READING, parse_choices
+from .scenario import Scenario, email_ids, parse_event, parse_participants
 from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
@@ -24,7 +25,7 @@ OUTCOME = "outcome"
 EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's property
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
-Setting = tuple[str, str]  # (owner: "org" or a participant id, setting name)
+Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a claim's id names files (check --counterexamples)
 
 
@@ -69,6 +70,8 @@ def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> 
     groups = model.vocabulary.groups
     if owner == "org":
         return groups["org"].get(name)
+    if owner == READING:
+        return groups.get(READING, {}).get(name)
     if kind in ("user", "queue") and name in groups["mailbox"]:
         return groups["mailbox"][name]
     return groups["party"].get(name) if name != "kind" else None
@@ -76,7 +79,7 @@ def setting_attribute(model: Model, owner: str, name: str, kind: str | None) -> 
 
 def _setting_key(model: Model, key: str, loc: Loc, kinds: dict[str, str]) -> tuple[Setting, Attribute]:
     owner, _, name = key.partition(".")
-    if owner != "org" and owner not in kinds:
+    if owner not in ("org", READING) and owner not in kinds:
         raise TrackproofError("E401", f"unknown participant '{owner}' in '{key}'", loc)
     attr = setting_attribute(model, owner, name, kinds.get(owner))
     if attr is None:
@@ -118,7 +121,10 @@ def _scope(model: Model, spec: Mapping, kinds: dict[str, tuple[str, ...]],
     if "scope" not in spec:
         return fixed, free
     scope = expect_mapping(spec["scope"], spec.locs["scope"], "scope")
-    check_keys(scope, {"fixed", "free"}, set(), "scope")
+    check_keys(scope, {"fixed", "free", "readings"}, set(), "scope")
+    if "readings" in scope:
+        chosen_readings = parse_choices(model.readings, scope["readings"], scope.locs["readings"], "readings")
+        fixed.update(((READING, point), choice) for point, choice in chosen_readings.items())
     raw_fixed = expect_mapping(scope.get("fixed") or Mapping(), scope.locs.get("fixed", scope.loc), "fixed")
     for key, value in raw_fixed.items():
         where = raw_fixed.key_locs[key]
@@ -170,9 +176,12 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
         for name, value in p.settings.items():
             fixed.setdefault((pid, name), value)
     org: dict[str, Any] = {}
+    readings: dict[str, str] = {}
     for (owner, name), value in fixed.items():
         if owner == "org":
             org[name] = value
+        elif owner == READING:
+            readings[name] = value
         else:
             p = participants[owner]
             participants[owner] = replace(p, settings={**p.settings, name: value})
@@ -186,7 +195,7 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
         events_raw = expect_sequence(spec["events"], spec.locs["events"], "events")
         events = tuple(parse_event(raw, ev_loc, i + 1)
                        for i, (raw, ev_loc) in enumerate(zip(events_raw, events_raw.locs, strict=True)))
-        ids = [str(e.params["id"]) for e in events if e.kind == "send" and "id" in e.params]
+        ids = email_ids(events)
     names = {"org": "org", **{pid: X.PARTY for pid in participants}, **{eid: OUTCOME for eid in ids}}
     if is_universe:
         names["emails"] = EMAILS
@@ -205,7 +214,8 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
                          spec.origins.get("assume"), spec.locs["assume"])
         if assume.type != X.BOOL:
             raise TrackproofError("E204", "'assume' must be true or false", spec.locs["assume"])
-    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {})
+    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {},
+                        readings)
     text = " ".join(str(spec["text"]).split())
     return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
                  free, kinds, assume, conclusion, universe, prop)
@@ -237,3 +247,26 @@ def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
             raise TrackproofError("E307", f"claim id '{c.id}' is used twice (first at {seen[c.id]})", c.loc)
         seen[c.id] = c.loc
     return claims
+
+
+def with_readings(model: Model, claims: list[Claim], chosen: list[str]) -> list[Claim]:
+    """The claims with the readings chosen on the command line (`--reading R91=gates_filters`), for every claim
+    that does not choose that point's reading itself."""
+    where = Loc("<--reading>", 1, 1)
+    choices: dict[str, str] = {}
+    for item in chosen:
+        point, sep, choice = item.partition("=")
+        if not sep:
+            raise TrackproofError("E402", f"'--reading {item}': write POINT=READING, e.g. R91=gates_filters", where)
+        mapping = Mapping({point: choice})
+        mapping.loc, mapping.locs, mapping.key_locs = where, {point: where}, {point: where}
+        choices.update(parse_choices(model.readings, mapping, where, "--reading"))
+    out = []
+    for claim in claims:
+        extra = {(READING, p): c for p, c in choices.items() if (READING, p) not in claim.fixed}
+        if extra:
+            scenario = replace(claim.scenario, readings={**claim.scenario.readings, **{n: c for (_, n), c in
+                                                                                       extra.items()}})
+            claim = replace(claim, fixed={**claim.fixed, **extra}, scenario=scenario)
+        out.append(claim)
+    return out

@@ -37,7 +37,7 @@ class Expr:
 
 
 #: Object types whose attributes expressions may read; `party` is the union of party, mailbox and copy.
-OBJECT_TYPES = ("org", "email", "party", "event")
+OBJECT_TYPES = ("org", "email", "party", "event", "reading")
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ class Source:
     key: str
     title: str
     url: str
+    proposed: bool = False  # cited by a row proposed for RULES.md, not yet in it (tools/proposed-rules.md)
 
 
 @dataclass(frozen=True)
@@ -191,11 +192,36 @@ class DocumentedRule:
     text: str
     sources: tuple[str, ...]
     confidence: str  # as written in RULES.md, e.g. "H (mechanism), M (moved-back edge)"
+    proposed: bool = False  # a row proposed for RULES.md (a correction or an addition), not yet accepted there
 
     @property
     def levels(self) -> str:
         """The confidence letters this rule admits (H, M, L) in the order written."""
         return "".join(dict.fromkeys(re.findall(r"\b([HML])\b", self.confidence)))
+
+
+@dataclass(frozen=True)
+class ReadingChoice:
+    """One reading of a disputed point: what it says happens, the documents behind it, and how sure they are."""
+
+    name: str
+    says: str
+    sources: tuple[str, ...]
+    confidence: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A point the documentation leaves open or contradicts itself on (model/readings.yaml): its question, the
+    RULES.md numbers it is about, the default reading and every reading, in the order written."""
+
+    id: str
+    question: str
+    rules: tuple[str, ...]
+    default: str
+    choices: dict[str, ReadingChoice]
+    loc: Loc
 
 
 @dataclass(frozen=True)
@@ -210,6 +236,7 @@ class Model:
     sources: dict[str, Source]
     rulebook: dict[str, DocumentedRule]
     notes: tuple[str, ...] = ()
+    readings: dict[str, Reading] = field(default_factory=dict)  # disputed point -> its readings (readings.yaml)
     # the SHA-256 of the situations.yaml whose shape the loader checked ("" if the folder has none): explore/ reads
     # that file again, and need not check those bytes again (spec/shape.py)
     situations_digest: str = ""

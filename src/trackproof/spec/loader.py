@@ -26,11 +26,13 @@ from .ir import (
     Machine,
     Model,
     Provenance,
+    Reading,
     Source,
     State,
     Transition,
     Vocabulary,
 )
+from .readings import load_readings, with_readings
 from .shape import load_document, read_document
 from .shipped import default_model_dir
 from .structure import check_machines
@@ -75,9 +77,9 @@ def _provenance(spec: Mapping, what: str, sources: dict[str, Source],
 
 def _catalogues(root: Path) -> tuple[dict[str, Source], dict[str, DocumentedRule]]:
     doc = load_document(root / "sources.yaml", "sources")
-    sources = {k: Source(k, v["title"], v["url"]) for k, v in doc["sources"].items()}
+    sources = {k: Source(k, v["title"], v["url"], bool(v.get("proposed", False))) for k, v in doc["sources"].items()}
     doc = load_document(root / "rulebook.yaml", "rulebook")
-    rulebook = {k: DocumentedRule(k, v["text"], tuple(v["sources"]), v["confidence"])
+    rulebook = {k: DocumentedRule(k, v["text"], tuple(v["sources"]), v["confidence"], bool(v.get("proposed", False)))
                 for k, v in doc["rules"].items()}
     return sources, rulebook
 
@@ -263,6 +265,10 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     sources, rulebook = _catalogues(root)
     vdoc = load_document(root / "vocabulary.yaml", "vocabulary")
     vocab = load_vocabulary(vdoc, sources)
+    readings: dict[str, Reading] = {}
+    if (root / "readings.yaml").exists():
+        readings = load_readings(load_document(root / "readings.yaml", "readings"), sources, rulebook)
+    vocab = with_readings(vocab, readings)
     defs, reach = _definitions(root / "definitions.yaml", vocab, sources, rulebook)
     constraints = []
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in defs.items()}
@@ -293,7 +299,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     situations = root / "situations.yaml"  # a model file too: its shape is checked with the rest
     digest = read_document(situations, "situations")[1] if situations.exists() else ""
     model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook,
-                  situations_digest=digest)
+                  readings=readings, situations_digest=digest)
     return replace(model, notes=tuple(check_machines(model)))
 
 

@@ -8,37 +8,47 @@ The format is documented in docs/scenarios.md.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Loc, TrackproofError
 from .ir import Model
+from .readings import parse_choices
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
-    "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject_changed",
-              "in_reply_to_kept", "long_subject", "regarding", "draft"}, {"id", "from"}),
+    "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject", "subject_changed",
+              "token_kept", "in_reply_to_kept", "headers_dropped", "long_subject", "token_over_limit", "create_fails",
+              "attachment_over_limit", "irm", "on_behalf_of", "copy_in_shared", "regarding", "draft"}, {"id", "from"}),
     "resend": ({"email"}, {"email"}),
     "sync": (set(), set()),
     "outlook_start": ({"user"}, {"user"}),
     "outlook_stop": ({"user"}, {"user"}),
-    "track": ({"email", "by", "via", "regarding"}, {"email", "by"}),
+    "track": ({"email", "by", "via", "regarding", "mailbox"}, {"email", "by"}),
     "untrack": ({"email", "by"}, {"email", "by"}),
-    "categorize": ({"email", "by"}, {"email", "by"}),
-    "uncategorize": ({"email", "by"}, {"email", "by"}),
+    "categorize": ({"email", "by", "mailbox"}, {"email", "by"}),
+    "uncategorize": ({"email", "by", "mailbox"}, {"email", "by"}),
     "move": ({"email", "by", "to", "regarding"}, {"email", "by", "to"}),
     "delete": ({"email", "by", "in", "side"}, {"email"}),
     "set": (set(), set()),
     "reset_processing_date": ({"mailbox"}, {"mailbox"}),
+    "process_email_from": ({"mailbox"}, {"mailbox"}),
+    "inbox_rule": ({"mailbox", "moves_to", "regarding", "from"}, {"mailbox", "moves_to"}),
+    "auto_reply": ({"id", "from", "to_email", "headers_dropped"}, {"id", "from", "to_email"}),
+    "change_regarding": ({"email", "regarding", "side"}, {"email", "regarding"}),
 }
+#: The event kinds that create an email, named by their `id` parameter.
+CREATES_EMAIL = ("send", "auto_reply")
 #: The parameter an event written as `- outlook_start: X` (a bare value) stands for.
-SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox"}
+SHORT_FORM = {"outlook_start": "user", "outlook_stop": "user", "resend": "email", "reset_processing_date": "mailbox",
+              "process_email_from": "mailbox"}
 #: The type of each event parameter: text (an id, a participant, a value), true or false, or one participant or a
 #: list of them; checked on load, so that the simulator and the prover read parameters without testing them.
-FLAGS = ("subject_changed", "in_reply_to_kept", "long_subject", "draft")
+FLAGS = ("subject_changed", "in_reply_to_kept", "long_subject", "draft", "token_kept", "headers_dropped",
+         "token_over_limit", "create_fails", "attachment_over_limit", "irm", "copy_in_shared")
 RECIPIENTS = ("to", "cc", "bcc")
 
 
@@ -50,6 +60,8 @@ class Participant:
     settings: dict[str, Any]
     members: tuple[str, ...]
     loc: Loc
+    owner: str | None = None  # the user who owns the record (sender resolution prefers the tracker's own, R120)
+    disabled: bool = False  # a disabled user: never matched by an address, and no mailbox (R74, R120)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class Scenario:
     events: tuple[Event, ...]
     expect: dict[str, dict[str, tuple[Any, Loc]]]
     expect_locs: dict[str, Loc]
+    readings: dict[str, str] = field(default_factory=dict)  # disputed point -> chosen reading (readings.yaml)
 
 
 def parse_settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -99,7 +112,7 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
         if kind not in kinds:
             raise TrackproofError("E207", f"'{kind}' is not a kind of participant", spec.locs.get("kind", spec.loc),
                                   "kinds: " + ", ".join(kinds))
-        rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members")})
+        rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members", "owner", "disabled")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
         groups = ("mailbox", "party") if kind in model.vocabulary.mailbox_kinds else ("party",)
         settings = parse_settings(model, rest, groups, f"a {kind} participant")
@@ -109,12 +122,21 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
                 lists = " or ".join(model.vocabulary.kind_roles["expands"])
                 raise TrackproofError("E402", f"only a {lists} has members", spec.key_locs["members"])
             members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
+        disabled = spec.get("disabled", False)
+        if not isinstance(disabled, bool):
+            raise TrackproofError("E402", "'disabled' is true or false", spec.locs["disabled"])
+        if disabled and kind != "user":
+            raise TrackproofError("E402", "only a user is disabled", spec.key_locs["disabled"])
+        owner = spec.get("owner")
         out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
-                                    settings, members, raw.key_locs[pid])
+                                    settings, members, raw.key_locs[pid], str(owner) if owner is not None else None,
+                                    disabled)
     for p in out.values():
         for m in p.members:
             if m not in out:
                 raise TrackproofError("E401", f"unknown participant '{m}' in members of '{p.id}'", p.loc)
+        if p.owner is not None and (p.owner not in out or out[p.owner].kind != "user"):
+            raise TrackproofError("E401", f"the owner of '{p.id}' must be a user participant, not {p.owner!r}", p.loc)
     return out
 
 
@@ -157,6 +179,8 @@ def check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
         ok, expected = value is None or isinstance(value, (str, bool)), "a setting's value"
     elif key in FLAGS:
         ok, expected = isinstance(value, bool), "true or false"
+    elif (kind, key) == ("change_regarding", "regarding"):  # null clears Regarding
+        ok, expected = value is None or isinstance(value, str), "a participant or empty"
     elif key in RECIPIENTS and kind == "send":
         ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
         expected = "a participant or a list of participants"
@@ -183,12 +207,12 @@ def _expectations(model: Model, raw_expect: Mapping, participants: dict[str, Par
     """The `expect:` of a scenario: each email's expected outcome fields, each value of its field's type (E407)."""
     statuses = sorted({s.status for s in model.states.values() if s.status})
     directions = sorted({s.direction for s in model.states.values() if s.direction})
-    emails = {str(e.params["id"]) for e in events if e.kind == "send" and "id" in e.params}
+    emails = set(email_ids(events))
     expect: dict[str, dict[str, tuple[Any, Loc]]] = {}
     expect_locs: dict[str, Loc] = {}
     for eid, fields in raw_expect.items():
         if eid.split(".", 1)[0] not in emails:
-            raise TrackproofError("E405", f"unknown email '{eid}' in expect: no 'send' event has that id",
+            raise TrackproofError("E405", f"unknown email '{eid}' in expect: no event creates an email with that id",
                                   raw_expect.key_locs[eid], "emails: " + ", ".join(sorted(emails)))
         fields = expect_mapping(fields, raw_expect.locs[eid], f"the expectation for '{eid}'")
         for key, value in fields.items():
@@ -213,7 +237,7 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     """Read and validate a scenario file."""
     name = os.fspath(path)
     doc = expect_mapping(load_file(path), Loc(name, 1, 1), "a scenario")
-    check_keys(doc, {"name", "description", "settings", "participants", "events", "expect"},
+    check_keys(doc, {"name", "description", "settings", "readings", "participants", "events", "expect"},
                {"participants", "events"}, "a scenario")
     org: dict[str, Any] = {}
     if "settings" in doc:
@@ -231,6 +255,13 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
     if "expect" in doc and doc["expect"] is not None:
         raw_expect = expect_mapping(doc["expect"], doc.locs["expect"], "expect")
         expect, expect_locs = _expectations(model, raw_expect, participants, events)
+    readings = parse_choices(model.readings, doc["readings"], doc.locs["readings"], "readings") \
+        if "readings" in doc else {}
     title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
     return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
-                    org, participants, events, expect, expect_locs)
+                    org, participants, events, expect, expect_locs, readings)
+
+
+def email_ids(events: tuple[Event, ...]) -> list[str]:
+    """The emails a sequence of events creates, in order (claims' conclusions and watched expressions name them)."""
+    return [str(e.params["id"]) for e in events if e.kind in CREATES_EMAIL and "id" in e.params]

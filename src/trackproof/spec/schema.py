@@ -67,7 +67,9 @@ def _participant(model: Model, kind_list: bool) -> dict[str, Any]:
     mailbox = _settings(model, ("mailbox",))
     common = {"kind": kind, "address": {"type": "string", "description": "its email address"},
               "members": {"type": "array", "items": {"type": "string"},
-                          "description": "a distribution list's members (participant ids)"}}
+                          "description": "a distribution list's members (participant ids)"},
+              "owner": {"type": "string", "description": "the user participant who owns the record (R120)"},
+              "disabled": {"type": "boolean", "description": "a disabled user: no address matches it (R74)"}}
     mailbox_kinds = list(model.vocabulary.mailbox_kinds)
     not_mailbox = {"not": {"required": ["kind"], "properties": {"kind": {"enum": mailbox_kinds}}}}
     if kind_list:
@@ -86,7 +88,10 @@ def _event_body(model: Model, kind: str) -> dict[str, Any]:
         "to": _PEOPLE_LIST, "cc": _PEOPLE_LIST, "bcc": _PEOPLE_LIST, "by": _PEOPLE, "user": _PEOPLE,
         "mailbox": _PEOPLE, "regarding": {"type": "string", "description": "a participant (the record to link)"},
         "reply_to": _EMAIL, "forward_of": _EMAIL, "email": _EMAIL, "subject_changed": _FLAG,
-        "in_reply_to_kept": _FLAG, "long_subject": _FLAG, "draft": _FLAG,
+        "in_reply_to_kept": _FLAG, "long_subject": _FLAG, "draft": _FLAG, "token_kept": _FLAG,
+        "headers_dropped": _FLAG, "token_over_limit": _FLAG, "create_fails": _FLAG, "attachment_over_limit": _FLAG,
+        "irm": _FLAG, "copy_in_shared": _FLAG, "on_behalf_of": _PEOPLE, "to_email": _EMAIL,
+        "subject": {"type": "string", "description": "the email's subject (smart matching compares subjects)"},
         "side": {"type": "string", "enum": list(enums["side"])},
         "in": {"type": "string", "enum": ["outlook", "crm"]},
         "to_folder": {"type": "string", "enum": list(enums["folder"])},
@@ -94,7 +99,8 @@ def _event_body(model: Model, kind: str) -> dict[str, Any]:
     allowed, required = EVENTS[kind]
     via = list(enums["origin"]) if kind == "send" else list(enums["via"])
     props = {p: ({"type": "string", "enum": via} if p == "via" else
-                 known["to_folder"] if (kind, p) == ("move", "to") else known[p]) for p in sorted(allowed)}
+                 known["to_folder"] if (kind, p) in (("move", "to"), ("inbox_rule", "moves_to")) else known[p])
+             for p in sorted(allowed)}
     body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         body["required"] = sorted(required)
@@ -123,6 +129,14 @@ def _expect() -> dict[str, Any]:
             "additionalProperties": {"type": "object", "properties": fields, "additionalProperties": False}}
 
 
+def _readings(model: Model) -> dict[str, Any]:
+    """The disputed points (model/readings.yaml) and, for each, the readings one can choose."""
+    props = {point: {"type": "string", "enum": list(r.choices), "description": f"{r.question} Default: {r.default}."}
+             for point, r in model.readings.items()}
+    return {"type": "object", "properties": props, "additionalProperties": False,
+            "description": "the reading chosen for a point the documentation leaves open (docs/readings.md)"}
+
+
 def _org(model: Model) -> dict[str, Any]:
     return {"oneOf": [{"type": "null"}, {"type": "object", "properties": _settings(model, ("org",)),
                                          "additionalProperties": False}]}
@@ -132,6 +146,7 @@ def _scenario(model: Model) -> dict[str, Any]:
     return {"type": "object", "required": ["participants", "events"], "additionalProperties": False, "properties": {
         "name": {"type": "string"}, "description": {"type": "string"},
         "settings": {"type": "object", "properties": {"org": _org(model)}, "additionalProperties": False},
+        "readings": _readings(model),
         "participants": {"type": "object", "propertyNames": {"pattern": _ID_PATTERN},
                          "additionalProperties": _participant(model, False)},
         "events": _events(model), "expect": _expect()}}
@@ -148,7 +163,8 @@ def _scope(model: Model) -> dict[str, Any]:
         "fixed": {"oneOf": [{"type": "null"}, {"type": "object", "patternProperties": fixed,
                                                "additionalProperties": False}],
                   "description": "settings held at one value: org.<setting> or <participant>.<setting>"},
-        "free": {"type": "array", "items": free, "description": "the only settings that range (default: all)"}}}
+        "free": {"type": "array", "items": free, "description": "the only settings that range (default: all)"},
+        "readings": _readings(model)}}
 
 
 def _claims(model: Model) -> dict[str, Any]:

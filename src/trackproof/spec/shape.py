@@ -24,7 +24,7 @@ from ..errors import Loc, TrackproofError
 from ..inputs import read_text
 from .yamlsrc import Mapping, Sequence, load_text
 
-KINDS = ("vocabulary", "lifecycle", "definitions", "machine", "sources", "rulebook", "situations")
+KINDS = ("vocabulary", "lifecycle", "definitions", "machine", "sources", "rulebook", "readings", "situations")
 _TYPES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",
           "integer": "a whole number", "number": "a number", "null": "empty"}
 
