@@ -448,3 +448,22 @@ def test_a_claim_with_too_many_rule_paths_is_unknown_and_says_what_to_narrow(mod
     assert verdict.verdict == "unknown" and verdict.holds_when is None and verdict.counterexample is None
     assert "more than 2 rule paths: narrow the claim" in verdict.reason and "scope.fixed" in verdict.reason
     assert any(name in verdict.reason for name in ("X.filter", "org.use_correlation"))
+
+
+def test_a_path_found_again_is_dropped_once_and_an_error_the_second_time() -> None:
+    """A run whose settings kept a default the solver did not propose may follow a path found before: the tree says
+    AGAIN (the caller blocks it and keeps one copy of the path); proposed once more after the block, the simulator
+    and the terms disagree, and that is an internal error rather than a loop."""
+    import z3
+
+    from trackproof.prove.rulepaths import AGAIN, INSIDE, OUTSIDE, DecisionTree
+
+    a, b = z3.Bools("a b")
+    tree = DecisionTree()
+    assert tree.insert((a, b), tree.root) == INSIDE
+    first = tree.root.children[a.get_id()]
+    assert tree.insert((a, z3.Not(b)), first) == INSIDE
+    assert tree.insert((z3.Not(a),), first) == OUTSIDE
+    assert tree.insert((a, b), first) == AGAIN
+    with pytest.raises(AssertionError, match="came again after it was blocked"):
+        tree.insert((a, b), first)

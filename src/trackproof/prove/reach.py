@@ -33,7 +33,7 @@ from ..spec.ir import Model
 from ..spec.scenario import Event
 from .recorder import PathRecorder
 from .regions import mentioned
-from .rulepaths import DecisionTree, kind_class, premise_under, self_check, settings_of
+from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, settings_of
 from .setup import Setup
 from .terms import Builder, ReadLog
 from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
@@ -243,9 +243,11 @@ class Explorer:
             settings = settings_of(self.space, self.solver.model())
             run = self._run(node, settings, event)
             self_check(self.claim, self.space, settings, run.condition)
-            runs.append(run)
-            self.transitions += 1
-            if not tree.insert(run.pins, at):  # pragma: no cover - the runs are deterministic
+            where = tree.insert(run.pins, at)
+            if where != AGAIN:
+                runs.append(run)
+                self.transitions += 1
+            if where != INSIDE:  # in the expansion's frame: popped with it
                 add(self.solver, [neg(run.condition)])
         return runs
 

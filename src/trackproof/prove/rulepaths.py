@@ -203,6 +203,9 @@ def outcome_reads(claim: Claim) -> tuple[set[str], set[str]]:
     return names, fields
 
 
+INSIDE, OUTSIDE, AGAIN = "inside", "outside", "again"  # DecisionTree.insert's answers
+
+
 class _Node:
     """A node of the tree of decisions: the pins that lead to it, and the next pins the runs through it took."""
 
@@ -223,11 +226,14 @@ class DecisionTree:
     def __init__(self) -> None:
         self.root = _Node(())
         self.open: list[_Node] = [self.root]  # nodes whose region may hold settings no path covers yet
+        self.repeated: set[tuple[int, ...]] = set()  # paths that came again (blocked in the caller's solver)
 
-    def insert(self, pins: tuple[z3.BoolRef, ...], asked: _Node) -> bool:
-        """Add a run's path; False if it did not go through `asked`, the node its settings were chosen in (the
-        runs' decisions would not be a tree after all: the caller then blocks the path in the solver instead, so
-        that the same settings are not proposed again)."""
+    def insert(self, pins: tuple[z3.BoolRef, ...], asked: _Node) -> str:
+        """Add a run's path. INSIDE: a new path through `asked`, the node its settings were chosen in. OUTSIDE: a
+        new path that did not go through `asked`. AGAIN: a path found before (a setting the run read for the first
+        time kept its default, not the value Z3 proposed for it, and the run followed an old path). On OUTSIDE and
+        AGAIN the caller blocks the path's condition in the solver, so that the same settings are not proposed
+        again; on AGAIN it also drops the run (its path is known)."""
         node, through = self.root, asked is self.root
         for depth, pin in enumerate(pins):
             child = node.children.get(pin.get_id())
@@ -236,11 +242,15 @@ class DecisionTree:
                 self.open.append(child)
             node = child
             through = through or node is asked
-        if node.done:  # its settings were chosen outside every path found, yet they took one of them
-            raise AssertionError("a rule path came again: its condition excludes the settings that took it (the "
-                                 "simulator and the prover's terms disagree; please report it)")
+        if node.done:  # a path found before: its settings were chosen outside it (the caller blocks it)
+            path = tuple(pin.get_id() for pin in pins)
+            if path in self.repeated:  # blocked already, and still proposed: its condition excludes its settings
+                raise AssertionError("a rule path came again after it was blocked: the simulator and the prover's "
+                                     "terms disagree (please report it)")
+            self.repeated.add(path)
+            return AGAIN
         node.done = True
-        return through
+        return INSIDE if through else OUTSIDE
 
     def unexplored(self, node: _Node) -> list[z3.BoolRef]:
         """The assumptions that describe what is left at `node`."""
@@ -283,8 +293,10 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
         settings = settings_of(space, solver.model())
         path = run_path(model, claim, setup, settings, keep, explain)
         _self_check(claim, space, settings, path)
-        paths.append(path)
-        if not tree.insert(path.pins, node):  # pragma: no cover - never seen: the runs are deterministic
+        where = tree.insert(path.pins, node)
+        if where != AGAIN:
+            paths.append(path)
+        if where != INSIDE:
             add(solver, [neg(path.condition)])
     return paths, ""
 
