@@ -21,8 +21,9 @@ import z3
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome, outcome_env
 from ..simulate.state import restore
-from ..spec.claims import Claim, Setting, universe_emails
+from ..spec.claims import Claim, Setting
 from ..spec.ir import Expr, Model
+from ..spec.universe import universe_emails
 from .reach import Arrival, Exploration, Node, explore
 from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions
