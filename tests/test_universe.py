@@ -31,6 +31,8 @@ from trackproof.spec.scenario import Event, load_scenario
 
 from .conftest import ROOT, cli
 
+Label = tuple[tuple[str, str], ...]  # the events of a sequence, each as its label
+
 UNIVERSES = ROOT / "tests" / "claims" / "universes.yaml"
 IDS = ["uni-thread-stored-at-the-end", "uni-untracked-outlook-with-queue", "uni-two-activities-reachable",
        "uni-any-reply-to-crm-email", "uni-reply-to-unsent"]
