@@ -95,6 +95,8 @@ def _outcome(o: Outcome) -> str:
     details = [o.status or "stored"]
     if o.accepted_by:
         details.append(f"accepted by {o.accepted_by}")
+    if o.tracked_by:
+        details.append(f"tracked by {o.tracked_by}")
     if o.regarding:
         details.append(f"Regarding {o.regarding}")
     if o.correlated_to:

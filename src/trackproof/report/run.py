@@ -100,6 +100,7 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         detail = f" as {o.status}, {o.direction}" if o.stored else ""
         extra = []
         for label, value in (("Regarding", o.regarding), ("accepted by", o.accepted_by),
+                             ("tracked by", o.tracked_by),
                              ("correlated to", o.correlated_to)):
             if value:
                 extra.append(f"{label} {value}")
@@ -145,7 +146,8 @@ def to_json(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
     for o in outcomes:
         emails[o.key] = {
             "stored": o.stored, "status": o.status, "direction": o.direction, "regarding": o.regarding,
-            "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "parent_activity": o.parent_activity,
+            "accepted_by": o.accepted_by, "tracked_by": o.tracked_by, "correlated_to": o.correlated_to,
+            "parent_activity": o.parent_activity,
             "from": o.from_, "to": list(o.to), "cc": list(o.cc), "unresolved": list(o.unresolved),
             "queue_items": list(o.queue_items), "categories": dict(sorted(o.categories.items())), "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,

@@ -108,6 +108,7 @@ class Engine:
             assert fired is not None
             actor = ev.kwargs.get("actor")
             names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
+                     "tracked_by": side.fields.get("tracked_by"),
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             states = self.model.states

@@ -1,8 +1,9 @@
 """Field lookups over the outcome of each email, for conclusions (`check`) and watched expressions (`run --watch`).
 
-Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, parent_activity, from,
-to, cc, queue_items, categorized, undeliverable, incoming, state, was_stored) and the facts of the message (origin,
-author, ...); everything else is looked up in the run's world. No solver here: `run` uses it too.
+Email ids name outcomes (stored, status, direction, regarding, accepted_by, tracked_by, correlated_to,
+parent_activity, from, to, cc, queue_items, categorized, undeliverable, incoming, state, was_stored) and the facts of
+the message (origin, author, ...); everything else is looked up in the run's world. No solver here: `run` uses it
+too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Outcome:
     queue_items: tuple[str, ...] = ()  # the queues with a queue item for the activity
     categorized: tuple[str, ...] = ()  # mailboxes whose Outlook item carries Tracked to Dynamics 365
     undeliverable: tuple[str, ...] = ()  # mailboxes whose Outlook item carries Undeliverable
+    tracked_by: str | None = None  # who tracked it by hand (Accepting Entity then stays empty: R136)
 
     @property
     def categories(self) -> dict[str, str]:
@@ -163,6 +165,7 @@ def outcome_of(model: Model, world: World, side: Side) -> Outcome:
                    f.get("parent_activity") if stored else None, f.get("from") if stored else None,
                    unresolved=_unresolved(world, side, f) if stored else (),
                    undeliverable=tuple(f.get("undeliverable") or ()) if side.state == "undeliverable" else (),
+                   tracked_by=f.get("tracked_by") if stored else None,
                    **kept)
 
 

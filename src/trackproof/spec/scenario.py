@@ -17,8 +17,8 @@ from .readings import parse_choices
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
-EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to", "parent_activity",
-                 "from", "to", "cc", "queue_items", "categorized", "undeliverable")
+EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "tracked_by", "correlated_to",
+                 "parent_activity", "from", "to", "cc", "queue_items", "categorized", "undeliverable")
 #: Expected fields that are lists of participants (compared in any order); the other ones take one value.
 EXPECT_LISTS = ("to", "cc", "queue_items", "categorized", "undeliverable")
 _EMAIL_FIELDS = ("correlated_to", "parent_activity")
