@@ -31,8 +31,6 @@ from trackproof.spec.scenario import Event, load_scenario
 
 from .conftest import ROOT, cli
 
-Label = tuple[tuple[str, str], ...]  # the events of a sequence, each as its label
-
 UNIVERSES = ROOT / "tests" / "claims" / "universes.yaml"
 IDS = ["uni-thread-stored-at-the-end", "uni-untracked-outlook-with-queue", "uni-two-activities-reachable",
        "uni-any-reply-to-crm-email", "uni-reply-to-unsent"]
@@ -182,6 +180,9 @@ def test_the_counterexample_is_a_shortest_sequence(model: Model, claims: dict[st
                                 and holds_in(model, claim, settings, world, claim.conclusion))
 
 
+Label = tuple[tuple[str, str], ...]
+
+
 def _next(model: Model, claim: Claim, settings: dict[Setting, Any], state: Any,
           number: int) -> list[tuple[tuple[str, str], Simulator | None]]:
     """Every event the alphabet allows in `state`, played: its label and the simulator after it (None when the
@@ -329,3 +330,21 @@ def test_a_bad_universe_is_refused_with_its_place_and_code(name: str, tmp_path: 
     assert status == 2, err
     assert re.match(rf"{re.escape(str(path))}:\d+:\d+: error\[{code}\]", err), err
     assert "Traceback" not in err
+
+
+def test_the_claims_schema_knows_universe_claims() -> None:
+    """Editors validate universe claims too: the shipped ones pass, one with two properties or too many messages
+    does not."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "schemas" / "claims.schema.json").read_text(encoding="utf-8"))
+    good = yaml.safe_load(UNIVERSES.read_text(encoding="utf-8"))
+    jsonschema.validate(good, schema)
+    claim = good["claims"][0]
+    for bad in ({**claim, "always": "True"}, {**claim, "universe": {**claim["universe"], "messages": 9}},
+                {**claim, "alphabet": [{"teleport": None}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"claims": [bad]}, schema)

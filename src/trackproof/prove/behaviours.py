@@ -209,13 +209,9 @@ def replay(model: Model, claim: Claim, settings: dict[Setting, Any], events: tup
 
 
 def _rules(model: Model, found: Exploration) -> tuple[str, ...]:
-    """The rules that fired anywhere in the exploration, in the model's order."""
-    seen: set[str] = set()
-    for node in found.nodes:
-        for outcome in node.outcomes.values():
-            seen.update(outcome.rules)
+    """The rules some transition of the exploration used, in the model's order."""
     order = [t.id for t in model.transitions] + list(model.definitions)
-    return tuple(r for r in dict.fromkeys(order) if r in seen)
+    return tuple(r for r in dict.fromkeys(order) if r in found.rules)
 
 
 def _confidence(model: Model, rules: tuple[str, ...]) -> str:

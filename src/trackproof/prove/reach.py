@@ -103,6 +103,9 @@ class Exploration:
     nodes: list[Node]
     transitions: int  # rule paths of single events taken
     reason: str  # why the exploration stopped short ("" when it reached its fixpoint)
+    # every rule and definition some transition used (fired, or that could have fired and why not): what the
+    # reachable behaviours rest on, whichever settings happened to reach a world first
+    rules: set[str] = field(default_factory=set)
 
     @property
     def depth(self) -> int:
@@ -120,6 +123,7 @@ class StepRun:
     feasible: bool
     key: tuple[Any, ...] | None
     sim: Simulator | None
+    definitions: frozenset[str] = frozenset()  # the model's definitions its decisions' terms were built from
 
     def state(self) -> MailState:
         assert self.sim is not None
@@ -146,6 +150,7 @@ class Explorer:
         self.nodes: list[Node] = []
         self.index: dict[tuple[Any, ...], int] = {}
         self.transitions = 0
+        self.rules: set[str] = set()
 
     def run(self) -> Exploration:
         self.refuse_if_too_large()
@@ -167,10 +172,10 @@ class Explorer:
                         queue.append(waiting)
                     waiting.arrivals.append(child)
                 if len(self.nodes) > self.max_worlds:
-                    return Exploration(self.nodes, self.transitions, self._too_large())
+                    return Exploration(self.nodes, self.transitions, self._too_large(), self.rules)
         except _GaveUp as stop:
-            return Exploration(self.nodes, self.transitions, str(stop))
-        return Exploration(self.nodes, self.transitions, "")
+            return Exploration(self.nodes, self.transitions, str(stop), self.rules)
+        return Exploration(self.nodes, self.transitions, "", self.rules)
 
     def _show_progress(self, queue: deque[Expansion]) -> None:
         progress = _progress.stream
@@ -274,6 +279,7 @@ class Explorer:
             for step in self._step(node, event, known):
                 if not step.feasible or step.key is None:
                     continue
+                self._used(step, event.number)
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
                 child_key = (played, step.key)
                 if child_key == node.key:
@@ -299,6 +305,17 @@ class Explorer:
         if node.played >= len(self.universe.prefix):
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
+
+    def _used(self, step: StepRun, number: int) -> None:
+        """What event `number` rested on in `step`: the rules it fired or found could not fire (its own steps, not
+        the world's history) and the definitions its decisions were built from (as verdict.py counts them)."""
+        assert step.sim is not None
+        for msg in step.sim.world.messages.values():
+            for side in msg.sides.values():
+                for s in side.steps:
+                    if s.event == number:
+                        self.rules.update((*((s.rule,) if s.rule else ()), *(rid for rid, _ in s.missed)))
+        self.rules.update(step.definitions)
 
     def _step(self, node: Node, event: Event, known: frozenset[int] = frozenset()) -> list[StepRun]:
         """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
@@ -360,7 +377,8 @@ class Explorer:
         pins = tuple(recorder.finish(None))  # everything the step decided: the world after it is the same for all
         if not feasible:
             return StepRun(all_of(list(pins)), pins, False, None, None)
-        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim)
+        used = frozenset(d for defs in builder.defs.values() for d in defs)
+        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim, used)
 
 
 class _GaveUp(Exception):

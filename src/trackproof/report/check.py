@@ -227,8 +227,8 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
                          f"{settings} free settings{also} in scope, every sequence of the alphabet with at most "
                          f"{_count(v.claim.universe.messages, 'message')}.")
         elif v.verdict != "unknown":
-            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {settings} free settings{also} "
-                         f"for the premise's {len(v.claim.scenario.events)} events.")
+            lines.append(f"  Exact: {_count(v.rule_paths, 'rule path')} cover all {settings} free settings{also} "
+                         f"for the premise's {_count(len(v.claim.scenario.events), 'event')}.")
         lines.append("")
     counts = summary(verdicts)
     lines.append("Summary: " + ", ".join(f"{n} {k}" for k, n in counts.items() if k != "total")
