@@ -116,7 +116,8 @@ def _explore(model: Model, situation: Situation, order: int, setups: list[dict[S
     missed = []
     folded: dict[tuple[Any, ...], list[int]] = {}
     for i, p in enumerate(feasible):
-        key = tuple((k, o.stored, o.status, o.accepted_by is not None, o.regarding is not None)
+        key = tuple((k, o.stored, o.status, o.accepted_by is not None or o.tracked_by is not None,
+                     o.regarding is not None)
                     for k, o in sorted(p.outcomes.items()))
         folded.setdefault(key, []).append(i)
     # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
