@@ -18,25 +18,31 @@ from trackproof.prove.reach import Explorer
 from trackproof.prove.records import Proof
 from trackproof.prove.rulepaths import premise_under
 from trackproof.prove.setup import prepare
+from trackproof.prove.unread import unread_detail
 from trackproof.prove.verdict import prove_claim
 from trackproof.report.check import scenario_yaml
 from trackproof.report.run import compare
 from trackproof.simulate.engine import Simulator, simulate
+from trackproof.simulate.outcomes import DETAIL
 from trackproof.simulate.state import capture, key, observable
 from trackproof.spec.claims import Claim, Setting, load_claims
 from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
 from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 
 UNIVERSES = ROOT / "tests" / "claims" / "universes.yaml"
+FIELDS = ROOT / "tests" / "claims" / "universe-fields.yaml"
 IDS = ["uni-thread-stored-at-the-end", "uni-untracked-outlook-with-queue", "uni-two-activities-reachable",
        "uni-any-reply-to-crm-email", "uni-reply-to-unsent"]
+FIELD_IDS = ["uni-fields-unread", "uni-fields-read"]  # worlds that differ in From: merged, or kept apart
+ALL = IDS + FIELD_IDS
 
 
 @pytest.fixture(scope="module")
 def claims(model: Model) -> dict[str, Claim]:
-    return {c.id: c for c in load_claims(UNIVERSES, model)}
+    return {c.id: c for path in (UNIVERSES, FIELDS) for c in load_claims(path, model)}
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +63,14 @@ def _points(model: Model, claim: Claim, proof: Proof) -> list[dict[Setting, Any]
 
 def test_the_small_universes_are_small_and_every_claim_is_here(claims: dict[str, Claim], proofs: dict[str, Proof],
                                                                model: Model) -> None:
-    assert sorted(claims) == sorted(IDS)
-    for cid in IDS:
+    assert sorted(claims) == sorted(ALL)
+    for cid in ALL:
         assert 2 <= len(_points(model, claims[cid], proofs[cid])) <= 64, cid
     kinds = {c.property.kind for c in claims.values() if c.property is not None}
     assert kinds == {"always", "never", "reachable", "conclusion"}
 
 
-@pytest.mark.parametrize("claim_id", IDS)
+@pytest.mark.parametrize("claim_id", ALL)
 def test_brute_force_agrees_with_the_verdict_and_with_every_setting(model: Model, claims: dict[str, Claim],
                                                                     proofs: dict[str, Proof], claim_id: str) -> None:
     """The verdict, holds_under_defaults and, setting by setting, the region where the claim holds: the same as
@@ -85,10 +91,11 @@ def test_brute_force_agrees_with_the_verdict_and_with_every_setting(model: Model
         assert verdict.holds_under_defaults == all(r.holds for r in at_defaults)
 
 
-@pytest.mark.parametrize("claim_id", IDS)
+@pytest.mark.parametrize("claim_id", ALL)
 def test_the_reachable_worlds_are_brute_forces_under_every_setting(model: Model, claims: dict[str, Claim],
                                                                    claim_id: str) -> None:
-    """Under each concrete setting, the worlds whose condition holds are exactly the worlds brute force reaches."""
+    """Under each concrete setting, the worlds whose condition holds are exactly the worlds brute force reaches
+    (both without the activity fields the exploration left out of its keys, which nothing reads)."""
     claim = claims[claim_id]
     setup = prepare(model, claim)
     found = reach.explore(model, claim, setup)
@@ -96,9 +103,11 @@ def test_the_reachable_worlds_are_brute_forces_under_every_setting(model: Model,
     proof = prove_claim(model, claim)
     for settings in _points(model, claim, proof):
         pairs = [(setup.space.vars[k], setup.space.const(v, setup.space.attrs[k].type)) for k, v in settings.items()]
-        mine = {(n.played, observable(n.state)) for n in found.nodes
+        mine = {(n.played, observable(n.state, found.omitted)) for n in found.nodes
                 if z3.is_true(z3.simplify(z3.substitute(n.condition, *pairs)))}
-        assert mine == set(reachable(model, claim, settings)), (claim_id, settings)
+        brute = {(played, observable(w.state, found.omitted)) for (played, _), w in
+                 reachable(model, claim, settings).items()}
+        assert mine == brute, (claim_id, settings)
 
 
 @pytest.mark.parametrize("claim_id", IDS)
@@ -121,7 +130,7 @@ def _replayed_end(model: Model, claim: Claim, settings: dict[Setting, Any], even
     return BruteWorld(capture(sim.world), sim.outcomes_now(), len(claim.universe.prefix), False)
 
 
-@pytest.mark.parametrize("claim_id", [i for i in IDS if i != "uni-reply-to-unsent"])
+@pytest.mark.parametrize("claim_id", [i for i in ALL if i != "uni-reply-to-unsent"])
 def test_every_counterexample_and_witness_replays_and_shows_what_it_says(model: Model, claims: dict[str, Claim],
                                                                          proofs: dict[str, Proof], tmp_path: Path,
                                                                          claim_id: str) -> None:
@@ -232,6 +241,68 @@ def test_world_keys_merge_only_worlds_that_behave_alike(model: Model, claims: di
             for state, _ in members[1:3]:
                 assert _futures(model, claim, settings, state, 2) == first
     assert merged > 0  # the test compares something: some worlds are reached by several sequences
+
+
+def _brute_worlds(model: Model, claim: Claim, proof: Proof, omit: frozenset[str]) -> dict[Any, set[Any]]:
+    """Every world brute force reaches under some setting of the scope, by its key without `omit`: the worlds
+    (their whole observable keys) that have it."""
+    out: dict[Any, set[Any]] = {}
+    for settings in _points(model, claim, proof):
+        for (played, whole), world in reachable(model, claim, settings).items():
+            out.setdefault((played, observable(world.state, omit)), set()).add(whole)
+    return out
+
+
+def test_worlds_that_differ_only_in_a_field_nothing_reads_are_one(model: Model, claims: dict[str, Claim],
+                                                                  proofs: dict[str, Proof]) -> None:
+    """E1's From is C when C is a contact and none when C is an unknown address. Nothing in the model reads From,
+    nor does uni-fields-unread's property: worlds that differ only there are one world. uni-fields-read's property
+    reads From: it keeps them apart (and both agree with brute force, the tests above)."""
+    for claim_id, kept in (("uni-fields-unread", frozenset()), ("uni-fields-read", frozenset({"from"}))):
+        claim = claims[claim_id]
+        found = reach.explore(model, claim, prepare(model, claim))
+        assert found.omitted == DETAIL - kept, claim_id
+        by_key = _brute_worlds(model, claim, proofs[claim_id], DETAIL)
+        merged = [wholes for wholes in by_key.values() if len(wholes) > 1]
+        assert merged, claim_id  # some worlds differ only in a DETAIL field
+        whole = set().union(*by_key.values())
+        assert len(found.nodes) == (len(by_key) if not kept else len(whole)), claim_id
+        assert len(by_key) < len(whole)
+
+
+_READS = {"from": "e.from == C", "parent_activity": "e.parent_activity == E1", **{
+    name: f"X in e.{name}" for name in ("to", "cc", "queue_items", "categorized", "undeliverable")}}
+
+
+@pytest.mark.parametrize("name", sorted(DETAIL))
+def test_a_property_that_reads_a_field_keeps_it_in_the_key(model: Model, name: str, tmp_path: Path) -> None:
+    """Whether in the property or in its guard, a field the claim names stays in the worlds' keys (and only that
+    one); a conclusion, read where no event changes the world, keeps them all."""
+    text = FIELDS.read_text(encoding="utf-8")
+    text = text[:text.index("\n  - id: uni-fields-read")] + "\n"
+    property_line = '    always: "all(e.stored or e.incoming.stored for e in emails)"'
+    for written in (f'    never: "any({_READS[name]} for e in emails)"',
+                    f'{property_line}\n    when: "any({_READS[name]} for e in emails)"'):
+        path = tmp_path / "fields.yaml"
+        path.write_text(text.replace(property_line, written), encoding="utf-8")
+        (claim,) = load_claims(path, model)
+        assert unread_detail(model, claim) == DETAIL - {name}, written
+    path.write_text(text.replace(property_line, property_line.replace("always", "conclusion")), encoding="utf-8")
+    (claim,) = load_claims(path, model)
+    assert unread_detail(model, claim) == frozenset()
+
+
+def test_a_field_the_model_reads_stays_in_the_key(model: Model, model_copy: Path) -> None:
+    """A guard or effect that reads an activity field (here, the Undeliverable category's definition reading the
+    queue items) keeps that field in every universe's keys."""
+    path = model_copy / "definitions.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "expr: \"exchange(m) and sss_incoming(m) and m.folder != 'deleted'\""
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, old[:-1] + " and not (m in email.queue_items)\""), encoding="utf-8")
+    (claim,) = [c for c in load_claims(FIELDS, model) if c.id == "uni-fields-unread"]
+    assert unread_detail(model, claim) == DETAIL
+    assert unread_detail(load_model(model_copy), claim) == DETAIL - {"queue_items"}
 
 
 def test_a_universe_too_large_for_the_limit_is_unknown_with_what_to_narrow(

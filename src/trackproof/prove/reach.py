@@ -11,8 +11,9 @@ Parametric reachability on the rule-path engine:
 - a child already reached goes on only with the settings that reach it anew (`condition and not reached`), dropped
   when there are none; when the queue is empty, every reachable (world, settings) pair has been seen: a fixpoint,
   not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
-Nodes are expanded breadth first, so the first arrival of a setting at a world is by a shortest sequence. A world
-no event changes under some settings is where a sequence ends (`terminal`), for conclusions read at the end.
+Activity fields nothing reads are left out of the worlds' keys (prove/unread.py). Nodes are expanded breadth
+first, so the first arrival of a setting at a world is by a shortest sequence. A world no event changes under some
+settings is where a sequence ends (`terminal`), for conclusions read at the end.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .regions import mentioned
 from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, settings_of
 from .setup import Setup
 from .terms import Builder, ReadLog
+from .unread import unread_detail
 from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
 
 MAX_WORLDS = 20_000
@@ -105,6 +107,7 @@ class Exploration:
     # every rule and definition some transition used (fired, or that could have fired and why not): what the
     # reachable behaviours rest on, whichever settings happened to reach a world first
     rules: set[str] = field(default_factory=set)
+    omitted: frozenset[str] = frozenset()  # activity fields left out of the world keys (nothing reads them)
 
     @property
     def depth(self) -> int:
@@ -150,6 +153,8 @@ class Explorer:
         self.index: dict[tuple[Any, ...], int] = {}
         self.transitions = 0
         self.rules: set[str] = set()
+        # fields no guard, effect or property reads: worlds that differ only there are one (prove/unread.py)
+        self.omit = unread_detail(model, claim)
 
     def run(self) -> Exploration:
         self.refuse_if_too_large()
@@ -171,10 +176,13 @@ class Explorer:
                         queue.append(waiting)
                     waiting.arrivals.append(child)
                 if len(self.nodes) > self.max_worlds:
-                    return Exploration(self.nodes, self.transitions, self._too_large(), self.rules)
+                    return self._found(self._too_large())
         except _GaveUp as stop:
-            return Exploration(self.nodes, self.transitions, str(stop), self.rules)
-        return Exploration(self.nodes, self.transitions, "", self.rules)
+            return self._found(str(stop))
+        return self._found("")
+
+    def _found(self, reason: str) -> Exploration:
+        return Exploration(self.nodes, self.transitions, reason, self.rules, self.omit)
 
     def _show_progress(self, queue: deque[Expansion]) -> None:
         progress = _progress.stream
@@ -208,7 +216,7 @@ class Explorer:
                 if err.code != "E404":
                     raise
                 continue
-            sent.add(world_key(probe.world))
+            sent.add(world_key(probe.world, self.omit))
         least = sum(len(sent) ** k for k in range(free + 1))
         if least > self.max_worlds:
             raise TrackproofError(
@@ -241,7 +249,7 @@ class Explorer:
         return node
 
     def _node(self, state: MailState, played: int, condition: z3.BoolRef, outcomes: dict[str, Outcome]) -> Node:
-        node = Node(len(self.nodes), (played, key(state)), state, played, condition, outcomes)
+        node = Node(len(self.nodes), (played, key(state, self.omit)), state, played, condition, outcomes)
         self.nodes.append(node)
         self.index[node.key] = node.index
         return node
@@ -373,11 +381,12 @@ class Explorer:
             feasible = False
         finally:
             sim.observe(None)
-        pins = tuple(recorder.finish(None))  # everything the step decided: the world after it is the same for all
+        # everything the step decided but what nothing reads: the world after it is the same for all (its key)
+        pins = tuple(recorder.finish(None, self.omit))
         if not feasible:
             return StepRun(all_of(list(pins)), pins, False, None, None)
         used = frozenset(d for defs in builder.defs.values() for d in defs)
-        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim, used)
+        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used)
 
 
 class _GaveUp(Exception):

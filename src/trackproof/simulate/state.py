@@ -4,9 +4,10 @@ compare (the exploration of every event sequence, prove/reach.py, keeps one per 
 A world is its settings (free for the prover: they come from Z3's proposals) and its mail: the messages with their
 copies and activity sides, the mailboxes' watermarks, and the settings events changed. `capture` copies the mail;
 `restore` puts it into a world built with other settings; `key` is the canonical key of a mail state: equal keys,
-equal worlds for every future event (messages are named by creation order, E1, E2, ..., as the universe names them).
-What a run only remembers to go faster (which sides need not be tried again) is not part of it, nor the steps that
-explain an outcome (kept in the copy, never compared).
+equal worlds for every future event (messages are named by creation order, E1, E2, ..., as the universe names them;
+an exploration may leave out activity fields that nothing reads, prove/unread.py). What a run only remembers to go
+faster (which sides need not be tried again) is not part of it, nor the steps that explain an outcome (kept in the
+copy, never compared).
 """
 
 from __future__ import annotations
@@ -114,37 +115,42 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def key(state: MailState) -> tuple[Any, ...]:
+def _fields(fields: dict[str, Any], omit: frozenset[str]) -> Any:
+    return _freeze({n: v for n, v in fields.items() if n not in omit} if omit else fields)
+
+
+def key(state: MailState, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     """The canonical key of a mail state: every fact a future event or a property may read, and what the prover
     builds terms from: a message's recipients as written and which were removed by their kind (two worlds that
-    differ only there were once merged, and the terms of the one kept did not fit the settings of the other)."""
+    differ only there were once merged, and the terms of the one kept did not fit the settings of the other).
+    `omit`: activity fields left out, that nothing reads (prove/unread.py)."""
     return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
-                state.inbox_rules)
+                state.inbox_rules, omit=omit)
 
 
-def observable(state: MailState) -> tuple[Any, ...]:
-    """key(state) without the prover's bookkeeping: what the world is, the same whether the prover or a concrete
-    run reached it (brute force compares these)."""
+def observable(state: MailState, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+    """key(state, omit) without the prover's bookkeeping: what the world is, the same whether the prover or a
+    concrete run reached it (brute force compares these)."""
     return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
-                state.inbox_rules, skip=_OWN + _BOOKKEEPING)
+                state.inbox_rules, skip=_OWN + _BOOKKEEPING, omit=omit)
 
 
-def world_key(world: World) -> tuple[Any, ...]:
-    """key(capture(world)), without copying the world."""
+def world_key(world: World, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+    """key(capture(world), omit), without copying the world."""
     found = capture(world, messages=False)
     return _key(world.messages, found.watermark, found.seen, found.reprocessing, found.changed, found.kinds,
-                found.inbox_rules)
+                found.inbox_rules, omit=omit)
 
 
 def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
          reprocessing: dict[str, list[tuple[str, str]]], changed: dict[tuple[str, str], Any],
          kinds: dict[str, str], inbox_rules: dict[str, list[tuple[str | None, str, str | None]]],
-         skip: tuple[str, ...] = _OWN) -> tuple[Any, ...]:
+         skip: tuple[str, ...] = _OWN, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     messages = []
     for msg in messages_.values():
         facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in skip))
         copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
-        sides = tuple(sorted((n, s.state, s.was_stored, _freeze(s.fields)) for n, s in msg.sides.items()))
+        sides = tuple(sorted((n, s.state, s.was_stored, _fields(s.fields, omit)) for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
     return (tuple(messages), _freeze(watermark), _freeze(seen), _freeze(reprocessing),
             _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds), _freeze(inbox_rules))
