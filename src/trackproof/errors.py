@@ -53,6 +53,7 @@ CODES: dict[str, str] = {
     "E405": "unknown email",
     "E406": "expectation names an unknown field",
     "E407": "expectation with a value its field cannot have",
+    "E408": "universe too large to explore",
     # E5xx: command line
     "E501": "bad command-line usage",
     "E502": "SVG renderer not available or failed",

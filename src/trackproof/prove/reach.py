@@ -114,11 +114,13 @@ class StepRun:
 class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
-    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS) -> None:
+    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS,
+                 max_depth: int | None = None) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
         self.max_worlds = max_worlds
+        self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
         self.solver = new_solver()
         self.solver.set("rlimit", RLIMIT)
         add(self.solver, list(setup.base))
@@ -182,6 +184,8 @@ class Explorer:
     def _expand(self, expansion: Expansion) -> list[Arrival]:
         """Every event from the expansion's world, under its arrivals' settings: the children reached anew."""
         node = self.nodes[expansion.node]
+        if self.max_depth is not None and expansion.depth >= self.max_depth:
+            return []  # a bounded exploration: these worlds are reached, not expanded (and not known to be ends)
         part = any_of([a.part for a in expansion.arrivals])
         self.solver.push()
         try:
@@ -292,6 +296,8 @@ class _GaveUp(Exception):
     pass
 
 
-def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS) -> Exploration:
-    """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring)."""
-    return Explorer(model, claim, setup, max_worlds).run()
+def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS,
+            max_depth: int | None = None) -> Exploration:
+    """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
+    with `max_depth`, only by sequences of at most that many events (a bound, not a fixpoint: `gaps` says so)."""
+    return Explorer(model, claim, setup, max_worlds, max_depth).run()
