@@ -131,5 +131,6 @@ def test_gaps_cli_json_and_scenarios(capsys: pytest.CaptureFixture[str], tmp_pat
 
 
 def test_a_universe_file_without_universe_claims_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = cli(capsys, "gaps", str(FORUM), "--universe", str(FORUM))
+    plain = ROOT / "tests" / "claims" / "conclusions.yaml"  # claims with fixed premises only
+    status, _, err = cli(capsys, "gaps", str(FORUM), "--universe", str(plain))
     assert status == 2 and "error[E105]" in err

@@ -21,8 +21,9 @@ import z3
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome, outcome_env
 from ..simulate.state import restore
-from ..spec.claims import Claim, Setting, universe_emails
+from ..spec.claims import Claim, Setting
 from ..spec.ir import Expr, Model
+from ..spec.universe import universe_emails
 from .reach import Arrival, Exploration, Node, explore
 from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions
@@ -208,13 +209,9 @@ def replay(model: Model, claim: Claim, settings: dict[Setting, Any], events: tup
 
 
 def _rules(model: Model, found: Exploration) -> tuple[str, ...]:
-    """The rules that fired anywhere in the exploration, in the model's order."""
-    seen: set[str] = set()
-    for node in found.nodes:
-        for outcome in node.outcomes.values():
-            seen.update(outcome.rules)
+    """The rules some transition of the exploration used, in the model's order."""
     order = [t.id for t in model.transitions] + list(model.definitions)
-    return tuple(r for r in dict.fromkeys(order) if r in seen)
+    return tuple(r for r in dict.fromkeys(order) if r in found.rules)
 
 
 def _confidence(model: Model, rules: tuple[str, ...]) -> str:

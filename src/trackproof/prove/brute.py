@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import TrackproofError
+from ..simulate.alphabet import instances
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import outcome_env
+from ..simulate.state import capture, key, observable, restore
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
+from ..spec.scenario import Event
+from ..spec.universe import universe_emails
 from .rulepaths import premise_under
 
 
@@ -72,44 +76,107 @@ def verdict_of(results: dict[tuple[Any, ...], bool | None]) -> str:
     return "proved" if all(values) else "violated"
 
 
-def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
-              limit: int = 100_000) -> dict[tuple[Any, ...], Any]:
-    """Every world a universe claim's alphabet reaches under `settings`, by the simulator alone (depth first over
-    every event sequence, each world once): its observable key (simulate/state.py) -> (its mail state, its
-    outcomes)."""
-    from ..simulate.alphabet import instances
-    from ..simulate.state import capture, observable, restore
-    from ..spec.scenario import Event
+@dataclass(frozen=True)
+class World:
+    """One world brute force reached: its mail state, its outcomes, how many prefix events it has played, and
+    whether no event of the alphabet changes it any more (a sequence may end there)."""
 
+    state: Any
+    outcomes: dict[str, Any]
+    played: int
+    terminal: bool
+
+
+def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
+              limit: int = 100_000) -> dict[tuple[Any, ...], World]:
+    """Every world a universe claim's alphabet reaches under `settings`, by the simulator alone (depth first over
+    every event sequence, each world once), by (prefix events played, observable key: simulate/state.py)."""
     assert claim.universe is not None
     universe = claim.universe
-    scenario = premise_under(claim, settings)
-    start = Simulator(model, replace(scenario, events=()))
-    seen: dict[tuple[Any, ...], Any] = {}
-    stack: list[tuple[int, Any, dict[str, Any]]] = [(0, capture(start.world), {})]
+    scenario = replace(premise_under(claim, settings), events=())
+    seen: dict[tuple[Any, ...], World] = {}
+    stack: list[tuple[int, Any, dict[str, Any], int]] = [(0, capture(Simulator(model, scenario).world), {}, 0)]
     while stack:
-        played, state, outcomes = stack.pop()
+        played, state, outcomes, number = stack.pop()
         node_key = (played, observable(state))
         if node_key in seen:
             continue
         if len(seen) >= limit:
             raise RuntimeError(f"more than {limit} worlds")
-        seen[node_key] = (state, outcomes)
         if played < len(universe.prefix):
             options = [universe.prefix[played]]
         else:
-            probe = Simulator(model, replace(scenario, events=()))
+            probe = Simulator(model, scenario)
             restore(probe.world, state)
-            options = instances(universe, probe.world, 1)
+            probe.world.kinds = claim.kinds
+            options = instances(universe, probe.world, number + 1)
+        terminal = played >= len(universe.prefix)
         for event in options:
-            sim = Simulator(model, replace(scenario, events=()), explain=False)
+            sim = Simulator(model, scenario, explain=False)
             restore(sim.world, state)
+            sim.world.kinds = claim.kinds
             try:
-                sim.play_event(Event(1, event.kind, event.params, event.locs, event.loc))
+                sim.play_event(Event(number + 1, event.kind, event.params, event.locs, event.loc))
             except TrackproofError as err:
                 if err.code == "E404":
                     continue
                 raise
-            stack.append((played + (1 if played < len(universe.prefix) else 0), capture(sim.world),
-                          sim.outcomes_now()))
+            after = capture(sim.world)
+            now = played + (1 if played < len(universe.prefix) else 0)
+            if (now, key(after)) != (played, key(state)):
+                terminal = False
+            stack.append((now, after, sim.outcomes_now(), number + 1))
+        seen[node_key] = World(state, outcomes, played, terminal)
     return seen
+
+
+@dataclass(frozen=True)
+class UniverseRun:
+    """A universe claim under one concrete setting, by brute force: whether its property holds, whether the
+    prefix ever completes and whether the guard (`when`) is ever reached (either missing: it says nothing there)."""
+
+    holds: bool
+    prefix_done: bool
+    guard_reached: bool
+
+
+def universe_run(model: Model, claim: Claim, settings: dict[Setting, Any], limit: int = 100_000) -> UniverseRun:
+    """The property of a universe claim over every world its alphabet reaches under `settings` (the meaning
+    prove/behaviours.py decides symbolically)."""
+    assert claim.universe is not None and claim.property is not None
+    prop = claim.property
+    worlds = reachable(model, claim, settings, limit)
+
+    def value(world: World, expr: Any) -> bool:
+        return holds_in(model, claim, settings, world, expr)
+
+    done = any(w.played == len(claim.universe.prefix) for w in worlds.values())
+    guarded = [w for w in worlds.values() if prop.when is None or value(w, prop.when)]
+    if prop.kind == "reachable":
+        holds = any(value(w, claim.conclusion) for w in worlds.values())
+    elif prop.kind == "conclusion":
+        holds = all(value(w, claim.conclusion) for w in worlds.values() if w.terminal)
+    elif prop.kind == "always":
+        holds = all(value(w, claim.conclusion) for w in guarded)
+    else:
+        holds = not any(value(w, claim.conclusion) for w in guarded)
+    return UniverseRun(holds, done, bool(guarded))
+
+
+def holds_in(model: Model, claim: Claim, settings: dict[Setting, Any], world: World, expr: Any) -> bool:
+    """The value of one of a universe claim's expressions in `world`, under `settings`."""
+
+    assert claim.universe is not None
+    sim = Simulator(model, premise_under(claim, settings), explain=False)
+    restore(sim.world, world.state)
+    existing = [k for k in world.outcomes if "." not in k]
+    env = outcome_env(world.outcomes, sim.world, sim.scenario.participants, existing,
+                      universe_emails(claim.universe))
+    return bool(sim.compiler.compile(expr)(env))
+
+
+def universe_verdict(runs: list[UniverseRun]) -> str:
+    """The verdict brute force gives over the settings it ran (prove/behaviours.py's meaning of vacuous)."""
+    if not any(r.prefix_done for r in runs) or not any(r.guard_reached for r in runs):
+        return "vacuous"
+    return "proved" if all(r.holds for r in runs) else "violated"

@@ -17,9 +17,10 @@ no event changes under some settings is where a sequence ends (`terminal`), for 
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
 
 import z3
 
@@ -39,6 +40,24 @@ from .terms import Builder, ReadLog
 from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
 
 MAX_WORLDS = 20_000
+PROGRESS_EVERY = 2.0  # seconds between progress lines
+
+
+
+@dataclass
+class _Progress:
+    """Where explorations report their progress: a terminal (cli/check.py sets it before workers are forked, so
+    that they inherit it), or None."""
+
+    stream: TextIO | None = None
+
+
+_progress = _Progress()
+
+
+def report_progress_to(stream: TextIO | None) -> None:
+    """Progress lines of long explorations go to `stream` (None: nowhere)."""
+    _progress.stream = stream
 
 
 @dataclass
@@ -84,6 +103,9 @@ class Exploration:
     nodes: list[Node]
     transitions: int  # rule paths of single events taken
     reason: str  # why the exploration stopped short ("" when it reached its fixpoint)
+    # every rule and definition some transition used (fired, or that could have fired and why not): what the
+    # reachable behaviours rest on, whichever settings happened to reach a world first
+    rules: set[str] = field(default_factory=set)
 
     @property
     def depth(self) -> int:
@@ -101,6 +123,7 @@ class StepRun:
     feasible: bool
     key: tuple[Any, ...] | None
     sim: Simulator | None
+    definitions: frozenset[str] = frozenset()  # the model's definitions its decisions' terms were built from
 
     def state(self) -> MailState:
         assert self.sim is not None
@@ -114,12 +137,12 @@ class StepRun:
 class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
-    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS,
+    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
                  max_depth: int | None = None) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
-        self.max_worlds = max_worlds
+        self.max_worlds = MAX_WORLDS if max_worlds is None else max_worlds
         self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
         self.solver = new_solver()
         self.solver.set("rlimit", RLIMIT)
@@ -129,13 +152,19 @@ class Explorer:
         self.nodes: list[Node] = []
         self.index: dict[tuple[Any, ...], int] = {}
         self.transitions = 0
+        self.rules: set[str] = set()
 
     def run(self) -> Exploration:
+        self.refuse_if_too_large()
         root = self._root()
         queue: deque[Expansion] = deque([Expansion(root.index, 0, list(root.arrivals))])
         pending: dict[tuple[int, int], Expansion] = {}
+        shown = time.monotonic()
         try:
             while queue:
+                if _progress.stream is not None and time.monotonic() - shown > PROGRESS_EVERY:
+                    shown = time.monotonic()
+                    self._show_progress(queue)
                 expansion = queue.popleft()
                 pending.pop((expansion.node, expansion.depth), None)
                 for child in self._expand(expansion):
@@ -145,10 +174,61 @@ class Explorer:
                         queue.append(waiting)
                     waiting.arrivals.append(child)
                 if len(self.nodes) > self.max_worlds:
-                    return Exploration(self.nodes, self.transitions, self._too_large())
+                    return Exploration(self.nodes, self.transitions, self._too_large(), self.rules)
         except _GaveUp as stop:
-            return Exploration(self.nodes, self.transitions, str(stop))
-        return Exploration(self.nodes, self.transitions, "")
+            return Exploration(self.nodes, self.transitions, str(stop), self.rules)
+        return Exploration(self.nodes, self.transitions, "", self.rules)
+
+    def _show_progress(self, queue: deque[Expansion]) -> None:
+        progress = _progress.stream
+        assert progress is not None
+        depth = max((e.depth for e in queue), default=0)
+        progress.write(f"\r{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "
+                       f"{self.transitions:,} transitions, {len(queue):,} expansions left at depth {depth}\033[K")
+        progress.flush()
+
+    def refuse_if_too_large(self) -> None:
+        """E408 before any work, for a universe that certainly has more worlds than the exploration may take: under
+        the defaults alone, S different first messages can be sent from the start, and the messages are made in
+        order (E1, E2, ...), so there are at least S**k worlds with k messages the universe lets the alphabet make
+        (the real number is far larger: syncs, replies and actions multiply it)."""
+        u = self.universe
+        free = u.messages - sum(1 for e in u.prefix if e.kind == "send")
+        if free < 2:
+            return
+        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+        start = capture(sim.world)
+        sent: set[tuple[Any, ...]] = set()
+        for event in instances(replace(u, prefix=()), sim.world, 1):
+            if event.kind != "send" or "reply_to" in event.params or "forward_of" in event.params:
+                continue
+            probe = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+            restore(probe.world, start)
+            probe.world.kinds = self.claim.kinds
+            try:
+                probe.play_event(event)
+            except TrackproofError as err:
+                if err.code != "E404":
+                    raise
+                continue
+            sent.add(world_key(probe.world))
+        least = sum(len(sent) ** k for k in range(free + 1))
+        if least > self.max_worlds:
+            raise TrackproofError(
+                "E408", f"this universe has at least {least:,} worlds ({len(sent)} different first messages, up to "
+                f"{free} messages made in order), more than the {self.max_worlds:,} an exploration may take",
+                u.loc, "narrow it: fewer messages, fewer alternatives in the alphabet's send entries (from, to, "
+                "via), or fewer participants")
+
+    def one_more(self) -> list[Arrival]:
+        """After `run`: one more expansion of every world, under every setting that reaches it. At a fixpoint it
+        reaches nothing new (no new world, no new setting at an old one): the tests check that it returns []."""
+        added: list[Arrival] = []
+        for node in list(self.nodes):
+            depth = max(a.depth for a in node.arrivals)
+            whole = Arrival(node.index, None, None, node.condition, depth)
+            added += self._expand(Expansion(node.index, depth, [whole]))
+        return added
 
     def _too_large(self) -> str:
         u = self.universe
@@ -203,6 +283,7 @@ class Explorer:
             for step in self._step(node, event, known):
                 if not step.feasible or step.key is None:
                     continue
+                self._used(step, event.number)
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
                 child_key = (played, step.key)
                 if child_key == node.key:
@@ -228,6 +309,17 @@ class Explorer:
         if node.played >= len(self.universe.prefix):
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
+
+    def _used(self, step: StepRun, number: int) -> None:
+        """What event `number` rested on in `step`: the rules it fired or found could not fire (its own steps, not
+        the world's history) and the definitions its decisions were built from (as verdict.py counts them)."""
+        assert step.sim is not None
+        for msg in step.sim.world.messages.values():
+            for side in msg.sides.values():
+                for s in side.steps:
+                    if s.event == number:
+                        self.rules.update((*((s.rule,) if s.rule else ()), *(rid for rid, _ in s.missed)))
+        self.rules.update(step.definitions)
 
     def _step(self, node: Node, event: Event, known: frozenset[int] = frozenset()) -> list[StepRun]:
         """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
@@ -289,14 +381,15 @@ class Explorer:
         pins = tuple(recorder.finish(None))  # everything the step decided: the world after it is the same for all
         if not feasible:
             return StepRun(all_of(list(pins)), pins, False, None, None)
-        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim)
+        used = frozenset(d for defs in builder.defs.values() for d in defs)
+        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world), sim, used)
 
 
 class _GaveUp(Exception):
     pass
 
 
-def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int = MAX_WORLDS,
+def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
             max_depth: int | None = None) -> Exploration:
     """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
     with `max_depth`, only by sequences of at most that many events (a bound, not a fixpoint: `gaps` says so)."""

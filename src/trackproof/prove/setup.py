@@ -9,9 +9,10 @@ from typing import Any
 
 import z3
 
-from ..spec.claims import Claim, universe_emails
+from ..spec.claims import Claim
 from ..spec.ir import Model
 from ..spec.scenario import email_ids
+from ..spec.universe import universe_emails
 from .reuse import NoReuse, TermCache, TermReuse
 from .scope import Space
 from .terms import Builder, ReadLog

@@ -222,18 +222,23 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
         also = f" and {points} disputed readings" if points else ""
         if v.verdict != "unknown" and v.claim.universe is not None:
-            lines.append(f"  Exact: {v.worlds} reachable worlds, fixpoint after {v.depth} events "
-                         f"({v.rule_paths} transitions), every one of the {settings} free settings{also} "
-                         f"in scope, every sequence of the alphabet with at most {v.claim.universe.messages} "
-                         "messages.")
+            lines.append(f"  Exact: {_count(v.worlds, 'reachable world')}, fixpoint after "
+                         f"{_count(v.depth, 'event')} ({_count(v.rule_paths, 'transition')}), every one of the "
+                         f"{settings} free settings{also} in scope, every sequence of the alphabet with at most "
+                         f"{_count(v.claim.universe.messages, 'message')}.")
         elif v.verdict != "unknown":
-            lines.append(f"  Exact: {v.rule_paths} rule paths cover all {settings} free settings{also} "
-                         f"for the premise's {len(v.claim.scenario.events)} events.")
+            lines.append(f"  Exact: {_count(v.rule_paths, 'rule path')} cover all {settings} free settings{also} "
+                         f"for the premise's {_count(len(v.claim.scenario.events), 'event')}.")
         lines.append("")
     counts = summary(verdicts)
     lines.append("Summary: " + ", ".join(f"{n} {k}" for k, n in counts.items() if k != "total")
                  + f" of {counts['total']} claims.")
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int | None, noun: str) -> str:
+    """`2,184 reachable worlds`, `1 event`."""
+    return f"{n or 0:,} {noun}{'' if n == 1 else 's'}"
 
 
 def summary(verdicts: list[Verdict]) -> dict[str, int]:

@@ -17,7 +17,7 @@ from ..spec import expr as X
 from .ir import Attribute, Model, Vocabulary
 from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
-from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key
+from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key, universe_emails
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file, load_text
 
@@ -219,17 +219,6 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
     text = " ".join(str(spec["text"]).split())
     return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
                  free, kinds, assume, conclusion, universe, prop)
-
-
-def universe_emails(universe: Universe) -> list[str]:
-    """The ids the messages of a universe may have: the prefix's, then E1, E2, ... as they are made."""
-    out = [str(e.params["id"]) for e in universe.prefix if e.kind == "send" and "id" in e.params]
-    n = 0
-    while len(out) < universe.messages:
-        n += 1
-        if f"E{n}" not in out:
-            out.append(f"E{n}")
-    return out
 
 
 def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:

@@ -172,9 +172,10 @@ def parse_event(raw: Any, loc: Loc, index: int) -> Event:
     return Event(index, kind, dict(body), dict(body.locs), spec.key_locs[kind])
 
 
-def check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
+def check_parameter(kind: str, key: str, value: Any, loc: Loc, shown: str = "") -> None:
     """Refuse a parameter whose value is not of its type (FLAGS, RECIPIENTS, text for the others; a `set` event's
-    values are settings: text, true or false, or empty)."""
+    values are settings: text, true or false, or empty). `shown`: the entry's name in the message, when it is not
+    the event's (a universe's `reply` entry makes `send` events)."""
     if kind == "set":
         ok, expected = value is None or isinstance(value, (str, bool)), "a setting's value"
     elif key in FLAGS:
@@ -187,7 +188,8 @@ def check_parameter(kind: str, key: str, value: Any, loc: Loc) -> None:
     else:
         ok, expected = isinstance(value, str), "text"
     if not ok:
-        raise TrackproofError("E104", f"'{key}' of the '{kind}' event must be {expected}, not {_shape(value)}", loc)
+        raise TrackproofError("E104", f"'{key}' of the '{shown or kind}' event must be {expected}, not "
+                              f"{_shape(value)}", loc)
 
 
 def _shape(value: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .ir import Attribute, Model
 from .scenario import EVENTS, EXPECT_FIELDS, SHORT_FORM
+from .universe import MAX_MESSAGES, PROPERTY_KINDS, TEMPLATES
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 KINDS = ("scenario", "claims", "settings")
@@ -167,19 +168,48 @@ def _scope(model: Model) -> dict[str, Any]:
         "readings": _readings(model)}}
 
 
+def _alphabet() -> dict[str, Any]:
+    """A universe's alphabet: event templates, each parameter one value or a list of alternatives (the loader
+    checks each alternative's type)."""
+    one = {"type": ["string", "boolean", "array", "object"]}
+    short = ("outlook_start", "outlook_stop", "reset_processing_date")  # `- outlook_start: X`
+    bare = sorted(k for k in TEMPLATES if k not in ("send", "forward", *short))
+    return {"type": "array", "minItems": 1, "description": "the events that may happen next, in any order",
+            "items": {"oneOf": [
+                {"type": "string", "enum": bare},
+                {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+                 "properties": {k: {"oneOf": [{"type": "null"}, {"type": "string"} if k in short else {"not": {}}, {
+                     "type": "object", "additionalProperties": False,
+                     "properties": {p: one for p in sorted(params)}}]} for k, params in TEMPLATES.items()}}]}}
+
+
 def _claims(model: Model) -> dict[str, Any]:
+    participants = {"type": "object", "propertyNames": {"pattern": _ID_PATTERN},
+                    "additionalProperties": _participant(model, True)}
+    common = {"id": {"type": "string"}, "text": {"type": "string", "description": "the belief, verbatim"},
+              "reading": {"type": "string"}, "scope": _scope(model),
+              "assume": {"type": "string", "description": "an expression over settings restricting the scope"}}
     claim = {"type": "object", "required": ["id", "text", "participants", "events", "conclusion"],
              "additionalProperties": False, "properties": {
-                 "id": {"type": "string"}, "text": {"type": "string", "description": "the belief, verbatim"},
-                 "reading": {"type": "string"}, "scope": _scope(model),
-                 "participants": {"type": "object", "propertyNames": {"pattern": _ID_PATTERN},
-                                  "additionalProperties": _participant(model, True)},
-                 "events": _events(model),
-                 "assume": {"type": "string", "description": "an expression over settings restricting the scope"},
+                 **common, "participants": participants, "events": _events(model),
                  "conclusion": {"type": "string", "description": "an expression over the emails' outcomes"}}}
+    properties = {k: {"type": "string", "description": f"the property ({k}), over the messages that exist"}
+                  for k in PROPERTY_KINDS}
+    universe = {"type": "object", "required": ["id", "text", "universe", "alphabet"],
+                "additionalProperties": False,
+                "oneOf": [{"required": [k]} for k in PROPERTY_KINDS],
+                "properties": {
+                    **common, **properties,
+                    "universe": {"type": "object", "required": ["participants", "messages"],
+                                 "additionalProperties": False, "properties": {
+                                     "participants": participants,
+                                     "messages": {"type": "integer", "minimum": 1, "maximum": MAX_MESSAGES},
+                                     "prefix": _events(model)}},
+                    "alphabet": _alphabet(),
+                    "when": {"type": "string", "description": "a guard: always/never are checked where it holds"}}}
     return {"type": "object", "required": ["claims"], "additionalProperties": False, "properties": {
         "title": {"type": "string"}, "description": {"type": "string"},
-        "claims": {"type": "array", "minItems": 1, "items": claim}}}
+        "claims": {"type": "array", "minItems": 1, "items": {"oneOf": [claim, universe]}}}}
 
 
 def _settings_file(model: Model) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any], 
     event = "send" if kind in CREATES else kind
     for v in values:  # each alternative has the type the event's parameter takes (`all`: true or false)
         if key in EVENTS[event][0]:
-            check_parameter(event, key, v, loc)
+            check_parameter(event, key, v, loc, kind)
         elif key == "all" and not isinstance(v, bool):
             raise TrackproofError("E104", f"'all' of the '{kind}' entry must be true or false", loc)
     if key in PARTY_PARAMS:
@@ -181,7 +181,25 @@ def load_universe(model: Model, spec: Mapping, participants: dict[str, Any]) -> 
     if not items:
         raise TrackproofError("E104", "the alphabet needs at least one entry", spec.locs["alphabet"])
     alphabet = tuple(_template(raw_t, loc, participants) for raw_t, loc in zip(items, items.locs, strict=True))
-    return Universe(messages, prefix, alphabet, spec.locs["universe"])
+    universe = Universe(messages, prefix, alphabet, spec.locs["universe"])
+    ids = universe_emails(universe)
+    for template in alphabet:
+        for name in (*(template.emails or ()), *template.excluded):
+            if name not in ids:
+                raise TrackproofError("E405", f"unknown email '{name}' in the '{template.kind}' entry: this universe's "
+                                      f"messages are {', '.join(ids)}", template.loc)
+    return universe
+
+
+def universe_emails(universe: Universe) -> list[str]:
+    """The ids the messages of a universe may have: the prefix's, then E1, E2, ... as they are made."""
+    out = [str(e.params["id"]) for e in universe.prefix if e.kind == "send" and "id" in e.params]
+    n = 0
+    while len(out) < universe.messages:
+        n += 1
+        if f"E{n}" not in out:
+            out.append(f"E{n}")
+    return out
 
 
 def property_key(spec: Mapping) -> str:

@@ -1,0 +1,156 @@
+"""Benchmark the exploration of every event sequence (universe claims, issue 13), in one run:
+
+1. the invariant "an untracked Outlook email never appears in CRM" over the universe {X user, Y user, Q queue,
+   C of any outside kind, at most 2 messages} and over {X, C, at most 3 messages}, every setting free: wall time,
+   reachable worlds, transitions, fixpoint depth (target: each decided exactly within 60 s);
+2. the same universes over a reduced scope of 32 setting combinations, next to brute force through the simulator
+   alone, with the same verdicts required:
+   - brute force by worlds: every concrete setting, every event sequence, each world visited once (measured);
+   - brute force by sequences: every concrete setting x every event sequence of up to 5 events, none merged. Its
+     sequences are counted exactly on the worlds' graph, and its time is that count x the measured cost of one
+     event (running them all would take hours); target: the exploration at least 100x faster.
+Usage: python bench/bench_behaviours.py [--only ID ...] [--sequences N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import z3
+
+from trackproof.errors import TrackproofError
+from trackproof.prove.brute import assignments, universe_run, universe_verdict
+from trackproof.prove.records import Proof
+from trackproof.prove.rulepaths import premise_under
+from trackproof.prove.verdict import prove_claim
+from trackproof.simulate.alphabet import instances
+from trackproof.simulate.engine import Simulator
+from trackproof.simulate.state import capture, observable, restore
+from trackproof.spec.claims import Claim, Setting, load_claims
+from trackproof.spec.ir import Model
+from trackproof.spec.loader import load_model
+from trackproof.spec.scenario import Event
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIVERSES = ROOT / "bench" / "universes.yaml"
+
+
+def points(model: Model, claim: Claim, proof: Proof) -> list[dict[Setting, Any]]:
+    """Every concrete setting of the claim's (reduced) scope."""
+    space = proof.space
+    solver = z3.Solver()
+    solver.add(*proof.base)
+    out = []
+    for a in assignments(model, claim, list(space.vars)):
+        settings = {**space.defaults, **a}
+        if solver.check(*(space.equals(s, v) for s, v in settings.items())) == z3.sat:
+            out.append(settings)
+    return out
+
+
+def graph(model: Model, claim: Claim, settings: dict[Setting, Any]) -> tuple[Any, dict[Any, list[Any]], int]:
+    """The worlds' graph under `settings`: its root, each world's successors (one per event the alphabet allows
+    there), and how many events were played to build it."""
+    assert claim.universe is not None
+    scenario = replace(premise_under(claim, settings), events=())
+    start = capture(Simulator(model, scenario).world)
+    root = observable(start)
+    edges: dict[Any, list[Any]] = {}
+    stack = [(root, start, 0)]
+    played = 0
+    while stack:
+        here, state, number = stack.pop()
+        if here in edges:
+            continue
+        edges[here] = []
+        probe = Simulator(model, scenario)
+        restore(probe.world, state)
+        probe.world.kinds = claim.kinds
+        for event in instances(claim.universe, probe.world, number + 1):
+            sim = Simulator(model, scenario, explain=False)
+            restore(sim.world, state)
+            sim.world.kinds = claim.kinds
+            played += 1
+            try:
+                sim.play_event(Event(number + 1, event.kind, event.params, event.locs, event.loc))
+            except TrackproofError as err:
+                if err.code != "E404":
+                    raise
+                continue
+            after = capture(sim.world)
+            edges[here].append(observable(after))
+            stack.append((observable(after), after, number + 1))
+    return root, edges, played
+
+
+def sequences(root: Any, edges: dict[Any, list[Any]], length: int) -> int:
+    """How many event sequences of at most `length` events start at `root` (the empty one included)."""
+
+    @cache
+    def count(world: Any, left: int) -> int:
+        return 1 + (sum(count(s, left - 1) for s in edges[world]) if left else 0)
+
+    return count(root, length)
+
+
+def full(model: Model, claim: Claim) -> None:
+    start = time.perf_counter()
+    v = prove_claim(model, claim).verdict
+    took = time.perf_counter() - start
+    mark = "within" if took <= 60 else "OVER"
+    print(f"{claim.id}: {v.verdict}, {v.worlds:,} worlds, {v.rule_paths:,} transitions, fixpoint after {v.depth} "
+          f"events, every setting free: {took:.1f} s ({mark} the 60 s target)", flush=True)
+
+
+def reduced(model: Model, claim: Claim, length: int) -> float:
+    start = time.perf_counter()
+    proof = prove_claim(model, claim)
+    explored = time.perf_counter() - start
+    v = proof.verdict
+    settings = points(model, claim, proof)
+    start = time.perf_counter()
+    runs = [universe_run(model, claim, s) for s in settings]
+    by_worlds = time.perf_counter() - start
+    brute = universe_verdict(runs)
+    start = time.perf_counter()
+    count = played = 0
+    for s in settings:
+        root, edges, n = graph(model, claim, s)
+        played += n
+        count += sequences(root, edges, length)
+    per_event = (time.perf_counter() - start) / max(played, 1)
+    by_sequences = count * per_event  # each sequence costs at least its last event, replayed from its prefix
+    same = "same verdict" if brute == v.verdict else f"DIFFERENT verdict: brute force says {brute}"
+    print(f"{claim.id}: {len(settings)} setting combinations; exploration {v.verdict} in {explored:.2f} s "
+          f"({v.worlds:,} worlds); brute force by worlds {brute} in {by_worlds:.1f} s "
+          f"({by_worlds / explored:.0f}x); by sequences of up to {length} events: {count:,} sequences x "
+          f"{per_event * 1e3:.2f} ms an event = {by_sequences:.0f} s ({by_sequences / explored:.0f}x, target "
+          f"100x); {same}", flush=True)
+    return by_sequences / explored if brute == v.verdict else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", default=[], metavar="ID", help="only these claims of universes.yaml")
+    parser.add_argument("--sequences", type=int, default=5, metavar="N", help="brute force's sequence length")
+    args = parser.parse_args()
+    model = load_model()
+    ok = True
+    for claim in load_claims(UNIVERSES, model):
+        if args.only and claim.id not in args.only:
+            continue
+        if claim.id.endswith("-reduced"):
+            ok = reduced(model, claim, args.sequences) >= 100 and ok
+        else:
+            full(model, claim)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
