@@ -22,36 +22,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import z3
-
-from trackproof.errors import TrackproofError
-from trackproof.prove.brute import assignments, universe_run, universe_verdict
-from trackproof.prove.records import Proof
+from trackproof.prove.brute import allowed, play_each, scope_points, universe_run, universe_verdict
 from trackproof.prove.rulepaths import premise_under
 from trackproof.prove.verdict import prove_claim
-from trackproof.simulate.alphabet import instances
 from trackproof.simulate.engine import Simulator
-from trackproof.simulate.state import capture, observable, restore
+from trackproof.simulate.state import capture, observable
 from trackproof.spec.claims import Claim, Setting, load_claims
 from trackproof.spec.ir import Model
 from trackproof.spec.loader import load_model
-from trackproof.spec.scenario import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIVERSES = ROOT / "bench" / "universes.yaml"
-
-
-def points(model: Model, claim: Claim, proof: Proof) -> list[dict[Setting, Any]]:
-    """Every concrete setting of the claim's (reduced) scope."""
-    space = proof.space
-    solver = z3.Solver()
-    solver.add(*proof.base)
-    out = []
-    for a in assignments(model, claim, list(space.vars)):
-        settings = {**space.defaults, **a}
-        if solver.check(*(space.equals(s, v) for s, v in settings.items())) == z3.sat:
-            out.append(settings)
-    return out
 
 
 def graph(model: Model, claim: Claim, settings: dict[Setting, Any]) -> tuple[Any, dict[Any, list[Any]], int]:
@@ -69,23 +50,13 @@ def graph(model: Model, claim: Claim, settings: dict[Setting, Any]) -> tuple[Any
         if here in edges:
             continue
         edges[here] = []
-        probe = Simulator(model, scenario)
-        restore(probe.world, state)
-        probe.world.kinds = claim.kinds
-        for event in instances(claim.universe, probe.world, number + 1):
-            sim = Simulator(model, scenario, explain=False)
-            restore(sim.world, state)
-            sim.world.kinds = claim.kinds
-            played += 1
-            try:
-                sim.play_event(Event(number + 1, event.kind, event.params, event.locs, event.loc))
-            except TrackproofError as err:
-                if err.code != "E404":
-                    raise
-                continue
-            after = capture(sim.world)
-            edges[here].append(observable(after))
-            stack.append((observable(after), after, number + 1))
+        events = allowed(model, claim, scenario, state, number + 1)
+        played += len(events)
+        for _, sim in play_each(model, claim, scenario, state, events, number + 1):
+            if sim is not None:
+                after = capture(sim.world)
+                edges[here].append(observable(after))
+                stack.append((observable(after), after, number + 1))
     return root, edges, played
 
 
@@ -113,7 +84,7 @@ def reduced(model: Model, claim: Claim, length: int) -> float:
     proof = prove_claim(model, claim)
     explored = time.perf_counter() - start
     v = proof.verdict
-    settings = points(model, claim, proof)
+    settings = scope_points(model, claim, proof.space, proof.base)
     start = time.perf_counter()
     runs = [universe_run(model, claim, s) for s in settings]
     by_worlds = time.perf_counter() - start

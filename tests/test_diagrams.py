@@ -241,7 +241,7 @@ def test_swimlanes_show_each_event_and_what_changed_in_dynamics(capsys: pytest.C
     assert body.index("p_0->>p_2: Send E1") < body.index("2. A server-side") < body.index("p_2->>p_1: E1")
     assert "E1#58; pending_send → sent (S-submit)" in body
     assert "E2#58; no rule fired (S-folder-track, S-accept" in body
-    assert "E1#58; stored (sent)<br/>E2#58; not stored" in body
+    assert "E1#58; stored (sent#59; From X#59; To C)<br/>E2#58; not stored" in body
     dot = (tmp_path / "d" / "swimlanes-reply.dot").read_text(encoding="utf-8")
     assert dot.count("rank=same") == 1 + 5  # the lanes' heads, then a row per event and the outcome
     ET.fromstring((tmp_path / "d" / "swimlanes-reply.svg").read_bytes())

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import z3
 
-from trackproof.errors import TrackproofError
 from trackproof.prove import reach
 from trackproof.prove.brute import World as BruteWorld
-from trackproof.prove.brute import assignments, holds_in, reachable, universe_run, universe_verdict
+from trackproof.prove.brute import allowed, holds_in, play_each, reachable, scope_points, universe_run, universe_verdict
 from trackproof.prove.reach import Explorer
 from trackproof.prove.records import Proof
 from trackproof.prove.rulepaths import premise_under
@@ -22,12 +21,11 @@ from trackproof.prove.setup import prepare
 from trackproof.prove.verdict import prove_claim
 from trackproof.report.check import scenario_yaml
 from trackproof.report.run import compare
-from trackproof.simulate.alphabet import instances
 from trackproof.simulate.engine import Simulator, simulate
-from trackproof.simulate.state import capture, key, observable, restore
+from trackproof.simulate.state import capture, key, observable
 from trackproof.spec.claims import Claim, Setting, load_claims
 from trackproof.spec.ir import Model
-from trackproof.spec.scenario import Event, load_scenario
+from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 
@@ -54,15 +52,7 @@ def _contains(proof: Proof, formula: z3.BoolRef, settings: dict[Setting, Any]) -
 
 def _points(model: Model, claim: Claim, proof: Proof) -> list[dict[Setting, Any]]:
     """Every concrete setting of the claim's scope (its free settings' every combination, within its base)."""
-    space = proof.space
-    solver = z3.Solver()
-    solver.add(*proof.base)
-    out = []
-    for a in assignments(model, claim, list(space.vars)):
-        settings = {**space.defaults, **a}
-        if solver.check(*(space.equals(s, v) for s, v in settings.items())) == z3.sat:
-            out.append(settings)
-    return out
+    return scope_points(model, claim, proof.space, proof.base)
 
 
 def test_the_small_universes_are_small_and_every_claim_is_here(claims: dict[str, Claim], proofs: dict[str, Proof],
@@ -187,25 +177,9 @@ def _next(model: Model, claim: Claim, settings: dict[Setting, Any], state: Any,
           number: int) -> list[tuple[tuple[str, str], Simulator | None]]:
     """Every event the alphabet allows in `state`, played: its label and the simulator after it (None when the
     event is impossible there)."""
-    assert claim.universe is not None
     scenario = premise_under(claim, settings)
-    probe = Simulator(model, scenario)
-    restore(probe.world, state)
-    probe.world.kinds = claim.kinds
-    out: list[tuple[tuple[str, str], Simulator | None]] = []
-    for event in instances(claim.universe, probe.world, number):
-        sim = Simulator(model, scenario, explain=False)
-        restore(sim.world, state)
-        sim.world.kinds = claim.kinds
-        label = (event.kind, repr(sorted(event.params.items())))
-        try:
-            sim.play_event(Event(number, event.kind, event.params, event.locs, event.loc))
-        except TrackproofError as err:
-            assert err.code == "E404"
-            out.append((label, None))
-            continue
-        out.append((label, sim))
-    return out
+    played = play_each(model, claim, scenario, state, allowed(model, claim, scenario, state, number), number)
+    return [((event.kind, repr(sorted(event.params.items()))), sim) for event, sim in played]
 
 
 def _sequences(model: Model, claim: Claim, settings: dict[Setting, Any], depth: int) -> list[tuple[Any, Label]]:

@@ -140,5 +140,6 @@ def outcome_text(key: str, outcome: Any) -> str:
     if not outcome.stored:
         return f"{key} is not stored"
     extra = [f"accepted by {outcome.accepted_by}"] if outcome.accepted_by else []
+    extra += [f"tracked by {outcome.tracked_by}"] if outcome.tracked_by else []
     extra += [f"Regarding {outcome.regarding}"] if outcome.regarding else []
     return f"{key} is stored ({outcome.status}{', ' + ', '.join(extra) if extra else ''})"

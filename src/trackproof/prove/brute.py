@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import z3
+
 from ..errors import TrackproofError
 from ..simulate.alphabet import instances
 from ..simulate.engine import Simulator
@@ -17,9 +19,10 @@ from ..simulate.outcomes import outcome_env
 from ..simulate.state import capture, key, observable, restore
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from ..spec.scenario import Event
+from ..spec.scenario import Event, Scenario
 from ..spec.universe import universe_emails
 from .rulepaths import premise_under
+from .scope import Space
 
 
 def domain(model: Model, claim: Claim, setting: Setting) -> list[Any]:
@@ -87,12 +90,41 @@ class World:
     terminal: bool
 
 
+def allowed(model: Model, claim: Claim, scenario: Scenario, state: Any, number: int) -> list[Event]:
+    """The events a universe claim's alphabet allows in `state`, as event `number` of the sequence."""
+    assert claim.universe is not None
+    probe = Simulator(model, scenario)
+    restore(probe.world, state)
+    probe.world.kinds = claim.kinds
+    return instances(claim.universe, probe.world, number)
+
+
+def play_each(model: Model, claim: Claim, scenario: Scenario, state: Any, events: list[Event],
+              number: int) -> list[tuple[Event, Simulator | None]]:
+    """Each event played from `state` as event `number`, in a simulator of its own: the simulator after it, or
+    None where the event is impossible there (E404)."""
+    out: list[tuple[Event, Simulator | None]] = []
+    for event in events:
+        sim = Simulator(model, scenario, explain=False)
+        restore(sim.world, state)
+        sim.world.kinds = claim.kinds
+        try:
+            sim.play_event(Event(number, event.kind, event.params, event.locs, event.loc))
+        except TrackproofError as err:
+            if err.code != "E404":
+                raise
+            out.append((event, None))
+            continue
+        out.append((event, sim))
+    return out
+
+
 def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
               limit: int = 100_000) -> dict[tuple[Any, ...], World]:
     """Every world a universe claim's alphabet reaches under `settings`, by the simulator alone (depth first over
     every event sequence, each world once), by (prefix events played, observable key: simulate/state.py)."""
     assert claim.universe is not None
-    universe = claim.universe
+    prefix = claim.universe.prefix
     scenario = replace(premise_under(claim, settings), events=())
     seen: dict[tuple[Any, ...], World] = {}
     stack: list[tuple[int, Any, dict[str, Any], int]] = [(0, capture(Simulator(model, scenario).world), {}, 0)]
@@ -103,31 +135,31 @@ def reachable(model: Model, claim: Claim, settings: dict[Setting, Any],
             continue
         if len(seen) >= limit:
             raise RuntimeError(f"more than {limit} worlds")
-        if played < len(universe.prefix):
-            options = [universe.prefix[played]]
-        else:
-            probe = Simulator(model, scenario)
-            restore(probe.world, state)
-            probe.world.kinds = claim.kinds
-            options = instances(universe, probe.world, number + 1)
-        terminal = played >= len(universe.prefix)
-        for event in options:
-            sim = Simulator(model, scenario, explain=False)
-            restore(sim.world, state)
-            sim.world.kinds = claim.kinds
-            try:
-                sim.play_event(Event(number + 1, event.kind, event.params, event.locs, event.loc))
-            except TrackproofError as err:
-                if err.code == "E404":
-                    continue
-                raise
+        options = [prefix[played]] if played < len(prefix) else allowed(model, claim, scenario, state, number + 1)
+        terminal = played >= len(prefix)
+        now = played + (1 if played < len(prefix) else 0)
+        for _, sim in play_each(model, claim, scenario, state, options, number + 1):
+            if sim is None:
+                continue
             after = capture(sim.world)
-            now = played + (1 if played < len(universe.prefix) else 0)
             if (now, key(after)) != (played, key(state)):
                 terminal = False
             stack.append((now, after, sim.outcomes_now(), number + 1))
         seen[node_key] = World(state, outcomes, played, terminal)
     return seen
+
+
+def scope_points(model: Model, claim: Claim, space: Space, base: tuple[z3.BoolRef, ...]) -> list[dict[Setting, Any]]:
+    """Every concrete setting of a claim's scope: each combination of its free settings (the rest at their
+    defaults) that its constraints allow. Exhaustive only for small scopes (tests, bench)."""
+    solver = z3.Solver()
+    solver.add(*base)
+    out = []
+    for a in assignments(model, claim, list(space.vars)):
+        settings = {**space.defaults, **a}
+        if solver.check(*(space.equals(s, v) for s, v in settings.items())) == z3.sat:
+            out.append(settings)
+    return out
 
 
 @dataclass(frozen=True)

@@ -184,13 +184,8 @@ class FreeWorld:
             if e.value == "any":
                 return any_of([all_of([m, b]) for m, b in parts])
             return all_of([z3.Implies(m, b) for m, b in parts])
-        if kind == "first":
-            member = self.term(e.args[0], env)
-            result = self.parties[NONE]
-            for p in reversed(PARTIES):
-                cond = self.term(e.args[1], {**env, e.var: self.parties[p]}) if len(e.args) > 1 else z3.BoolVal(True)
-                result = ite(all_of([member(p), cond]), self.parties[p], result)
-            return result
+        if kind in ("first", "select"):
+            return self._picked(e, env)
         if kind == "call":
             definition = self.model.definitions[str(e.value)]
             inner = dict(env)
@@ -198,6 +193,22 @@ class FreeWorld:
                 inner[param] = self.term(arg, env)
             return self.term(definition.body, inner)
         raise AssertionError(kind)  # pragma: no cover
+
+    def _picked(self, e: Expr, env: dict[str, Any]) -> Any:
+        """`first(...)`: the first party of a set that satisfies a condition; `select(...)`: the set of those
+        parties, as the membership function its members satisfy."""
+        member = self.term(e.args[0], env)
+
+        def kept(p: str) -> z3.BoolRef:
+            cond = self.term(e.args[1], {**env, e.var: self.parties[p]}) if len(e.args) > 1 else z3.BoolVal(True)
+            return all_of([member(p), cond])
+
+        if e.kind == "select":
+            return kept
+        result = self.parties[NONE]
+        for p in reversed(PARTIES):
+            result = ite(kept(p), self.parties[p], result)
+        return result
 
     def _typed(self, e: Expr, env: dict[str, Any], typ: str) -> Any:
         if e.kind == "const" and e.value is None:

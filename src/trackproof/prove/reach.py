@@ -43,7 +43,6 @@ MAX_WORLDS = 20_000
 PROGRESS_EVERY = 2.0  # seconds between progress lines
 
 
-
 @dataclass
 class _Progress:
     """Where explorations report their progress: a terminal (cli/check.py sets it before workers are forked, so

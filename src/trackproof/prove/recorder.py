@@ -111,10 +111,10 @@ class PathRecorder:
         self.builder.defs.setdefault((email[0] if email else "", role), set()).update(entry.definitions)
         self.builder.defined.extend(entry.definitions)
 
-    def finish(self, keep: set[str] | None) -> list[z3.BoolRef]:
+    def finish(self, keep: set[str] | None, omit: frozenset[str] = frozenset()) -> list[z3.BoolRef]:
         """The run's pins, with those of the held facts the caller reports (`keep`: outcome fields; None: every
-        fact, as an exploration that goes on from this world needs)."""
+        fact, as an exploration that goes on from this world needs, but those in `omit`)."""
         for owner, fact in list(self.pending):
-            if keep is None or fact in keep:
+            if (keep is None and fact not in omit) or (keep is not None and fact in keep):
                 self.read(owner, fact)
         return self.builder.pins

@@ -142,7 +142,7 @@ def same_reads(world: World, log: tuple[Read, ...], event: dict[str, Any]) -> bo
             elif what == "overwritten":
                 now = key[0] in world.overwritten
             elif what == "candidates":
-                now = candidates(world, key[0])
+                now = candidates(world, key[0], key[1])
             else:
                 now = world.org[key[0]]
             if now != value:
@@ -170,7 +170,7 @@ def reads_settings_only(model: Model, e: Expr, memo: dict[int, bool]) -> bool:
         found = e.owner in ("org", "reading") or (e.owner == "party" and (str(e.value) in groups["party"] or
                                                              str(e.value) in groups["mailbox"])
                                      and e.args[0].kind in ("var", "const"))
-    elif kind in ("quant", "first") or (kind == "cmp" and e.args[1].type == PARTY_SET):
+    elif kind in ("quant", "first", "select") or (kind == "cmp" and e.args[1].type == PARTY_SET):
         found = False
     elif kind == "call":  # arguments too are evaluated on this run's values: only names given or constants
         found = all(a.kind in ("var", "const") for a in e.args) and reads_settings_only(

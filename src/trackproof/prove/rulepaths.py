@@ -21,7 +21,7 @@ import z3
 
 from ..errors import TrackproofError
 from ..simulate.engine import Simulator
-from ..simulate.outcomes import Outcome, outcome_env
+from ..simulate.outcomes import DETAIL, Outcome, outcome_env
 from ..spec.claims import OUTCOME, Claim, Setting
 from ..spec.expr import Expr
 from ..spec.ir import Model
@@ -113,7 +113,7 @@ def expression_reads(model: Model, claim: Claim, expr: Expr) -> set[Setting]:
                 found.update((pid, str(e.value)) for pid in participants)
         if e.kind == "call" and str(e.value) not in seen:
             visit(model.definitions[str(e.value)].body, False, seen | {str(e.value)})
-        inner = named and e.kind not in ("quant", "first")  # a bound variable may shadow a participant's name
+        inner = named and e.kind not in ("quant", "first", "select")  # a bound variable may shadow a participant's name
         for a in e.args:
             visit(a, inner, seen)
 
@@ -122,11 +122,11 @@ def expression_reads(model: Model, claim: Claim, expr: Expr) -> set[Setting]:
 
 
 def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, Any],
-             keep: set[str] | None = None, explain: bool = True) -> PathRun:
+             keep: set[str] | None = None, explain: bool = True, omit: frozenset[str] = frozenset()) -> PathRun:
     """Play the premise under `settings`; return the path condition of the run and its outcome (step 2 above).
 
     An effect's value joins the path condition only when something reads it later or when it is among `keep`, the
-    outcome fields the caller reports (None: all of them)."""
+    outcome fields the caller reports (None: all of them but those in `omit`)."""
     space = setup.space
     classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
                for owner, name in space.vars if name == "kind"]
@@ -157,7 +157,7 @@ def run_path(model: Model, claim: Claim, setup: Setup, settings: dict[Setting, A
         outcomes, failure = {}, f"{err.message} (at {err.loc})"
     finally:
         sim.observe(None)  # the run and its recorder no longer hold each other (no cycle left to collect)
-    pins += recorder.finish(keep)
+    pins += recorder.finish(keep, omit)
     holds = False
     if not failure:
         env = outcome_env(outcomes, sim.world, sim.scenario.participants, (k for k in outcomes if "." not in k))
@@ -260,7 +260,8 @@ class DecisionTree:
 def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool = False,
                     explain: bool = True) -> tuple[list[PathRun], str]:
     """Every rule path of the premise over the claim's scope (steps 1 and 3 above); '' or the solver's reason for
-    giving up. The paths distinguish the outcome fields the conclusion reads, or all of them with `every_field`.
+    giving up. The paths distinguish the outcome fields the conclusion reads, or with `every_field` all of them but
+    the activity's DETAIL (From, To, ...: what gaps and diff compare and say of an outcome leaves them out).
     Without `explain`, the outcomes' reasons do not say in words why a rule did not fire (runs never shown).
 
     The paths found are kept as a DecisionTree: Z3 proposes settings in a region of the tree that no path covers
@@ -269,6 +270,7 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
     some path from the root to a leaf: the paths cover the scope."""
     space = setup.space
     keep: set[str] | None = None if every_field else outcome_reads(claim)[1]
+    omit = DETAIL if every_field else frozenset()
     solver = new_solver()
     solver.set("rlimit", RLIMIT)
     add(solver, list(setup.base))
@@ -291,7 +293,7 @@ def enumerate_paths(model: Model, claim: Claim, setup: Setup, every_field: bool 
         if len(paths) == MAX_PATHS:
             return paths, too_many(space, paths)
         settings = settings_of(space, solver.model())
-        path = run_path(model, claim, setup, settings, keep, explain)
+        path = run_path(model, claim, setup, settings, keep, explain, omit)
         _self_check(claim, space, settings, path)
         where = tree.insert(path.pins, node)
         if where != AGAIN:

@@ -19,6 +19,7 @@ from typing import Any
 
 import z3
 
+from ..simulate.addresses import RECIPIENT_LINES
 from ..simulate.evaluate import Compiler
 from ..simulate.world import World
 from ..spec.claims import Setting
@@ -59,19 +60,21 @@ class ReadLog:
         self.log.append((("org", name), value))
         return value
 
-    def recipient_candidates(self, ref: tuple[str, str | None]) -> tuple[tuple[str, str | None, bool, bool], ...]:
-        """The recipients of a message as written: (recipient, the address that decides whether it was removed or
-        None, whether it was, whether its kind decided it)."""
-        value = candidates(self.world, ref[0])
-        self.log.append((("candidates", ref[0]), value))
+    def recipient_candidates(self, ref: tuple[str, str | None], name: str = "recipients",
+                             ) -> tuple[tuple[str, str | None, bool, bool], ...]:
+        """The recipients of a message as written (`name`: all of them, or those of the To or the Cc line):
+        (recipient, the address that decides whether it was removed or None, whether it was, whether its kind
+        decided it)."""
+        value = candidates(self.world, ref[0], name)
+        self.log.append((("candidates", ref[0], name), value))
         return value
 
 
-def candidates(world: World, message: str) -> tuple[tuple[str, str | None, bool, bool], ...]:
+def candidates(world: World, message: str, name: str = "recipients") -> tuple[tuple[str, str | None, bool, bool], ...]:
     """ReadLog.recipient_candidates, read straight from `world` (reuse.py compares them)."""
     msg = world.messages[message]
     return tuple((q, pid, msg.removed.get(pid, False) if pid else False, pid in msg.by_kind)
-                 for q, pid in world.recipient_candidates(msg))
+                 for q, pid in world.recipient_candidates(msg, RECIPIENT_LINES[name]))
 
 
 @dataclass
@@ -115,7 +118,7 @@ class Builder:
                 found = str(e.value) in self.space.reading_names
             elif e.kind == "attr" and e.owner == "party" and str(e.value) in self._names:
                 found = True
-            elif e.kind == "attr" and e.owner == "email" and e.value == "recipients":
+            elif e.kind == "attr" and e.owner == "email" and e.value in RECIPIENT_LINES:
                 found = "kind" in self._names  # who is left may depend on the kinds (_members)
             elif e.kind == "call":
                 found = self.symbolic(self.space.model.definitions[str(e.value)].body) or any(
@@ -210,11 +213,11 @@ class Builder:
         recipients of an email whose unresolved addresses were removed before sending (R76) are those written,
         each present unless its address's kind made it unresolved: a term over that kind, not a fact of the run,
         so that the rule path need not fix the kind of every address."""
-        if coll.kind == "attr" and coll.owner == "email" and coll.value == "recipients":
+        if coll.kind == "attr" and coll.owner == "email" and coll.value in RECIPIENT_LINES:
             ref = self._concrete(coll.args[0], env)
             if ref is not None:
                 out: list[tuple[Any, z3.BoolRef | None]] = []
-                for q, written, removed, by_kind in self.reader.recipient_candidates(ref):
+                for q, written, removed, by_kind in self.reader.recipient_candidates(ref, str(coll.value)):
                     present: z3.BoolRef | None = None
                     if written is not None:
                         setting = (written, "kind")
@@ -227,6 +230,15 @@ class Builder:
                             present = z3.BoolVal(not removed)
                     out.append((q, present))
                 return out
+        if coll.kind == "select":  # each member of the collection, present when it also satisfies the condition
+            kept: list[tuple[Any, z3.BoolRef | None]] = []
+            for m, present in self._members(coll.args[0], env):
+                if len(coll.args) == 1:
+                    kept.append((m, present))
+                    continue
+                cond = self.term(coll.args[1], {**env, coll.var: m})
+                kept.append((m, cond if present is None else all_of([present, cond])))
+            return kept
         return [(m, None) for m in self.reader.members(self.compiler.compile(coll)(env))]
 
     def _junction(self, conjunction: bool, args: tuple[Expr, ...], env: dict[str, Any]) -> z3.ExprRef:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import graphviz
 
-from ..simulate.narrate import describe_event
+from ..simulate.narrate import activity_fields, describe_event
 from ..simulate.outcomes import Outcome
 from ..spec.scenario import CREATES_EMAIL, Event, Scenario
 from .dot import attributes, digraph, style, text
@@ -91,15 +91,19 @@ def _messages(e: Event, sends: dict[str, Event]) -> tuple[Message, ...]:
 
 def _outcome(o: Outcome) -> str:
     if not o.stored:
-        return f"{o.key}: not stored"
+        return f"{o.key}: not stored" + (f" ({activity_fields(o)})" if o.categories else "")
     details = [o.status or "stored"]
     if o.accepted_by:
         details.append(f"accepted by {o.accepted_by}")
+    if o.tracked_by:
+        details.append(f"tracked by {o.tracked_by}")
     if o.regarding:
         details.append(f"Regarding {o.regarding}")
     if o.correlated_to:
         details.append(f"correlated to {o.correlated_to}")
-    return f"{o.key}: stored ({', '.join(details)})"
+    recorded = activity_fields(o)
+    return f"{o.key}: stored ({', '.join(details)}; {recorded})" if recorded else \
+        f"{o.key}: stored ({', '.join(details)})"
 
 
 def swimlanes(scenario: Scenario, outcomes: list[Outcome], name: str | None = None) -> Swimlanes:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..simulate.narrate import describe_event
-from ..simulate.outcomes import Outcome
+from ..simulate.narrate import activity_fields, describe_event
+from ..simulate.outcomes import ATTRIBUTE, PARTY_SETS, Outcome
 from ..spec.ir import Model
 from ..spec.scenario import Scenario
 
@@ -36,7 +36,9 @@ def compare(scenario: Scenario, outcomes: list[Outcome]) -> list[Mismatch]:
     for key, fields in scenario.expect.items():
         outcome = by_key.get(key)
         for name, (expected, loc) in fields.items():
-            actual = getattr(outcome, name) if outcome else None
+            actual = getattr(outcome, ATTRIBUTE.get(name, name)) if outcome else None
+            if name in PARTY_SETS and outcome is not None:
+                actual = tuple(sorted(actual or ()))
             if outcome is None or actual != expected:
                 out.append(Mismatch(key, name, expected, actual if outcome else "(no such email)", str(loc)))
     return out
@@ -98,11 +100,15 @@ def to_text(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
         detail = f" as {o.status}, {o.direction}" if o.stored else ""
         extra = []
         for label, value in (("Regarding", o.regarding), ("accepted by", o.accepted_by),
+                             ("tracked by", o.tracked_by),
                              ("correlated to", o.correlated_to)):
             if value:
                 extra.append(f"{label} {value}")
         tail = f" ({'; '.join(extra)})" if extra else ""
         lines.append(f"{o.key} ({o.side} side): {verdict}{detail}{tail}. Confidence {o.confidence}.")
+        recorded = activity_fields(o)
+        if recorded:
+            lines.append(f"  Activity: {recorded}.")
         n = 0
         for step in o.steps:
             if step.rule is None and not step.sentence:
@@ -140,7 +146,10 @@ def to_json(model: Model, scenario: Scenario, outcomes: list[Outcome], mismatche
     for o in outcomes:
         emails[o.key] = {
             "stored": o.stored, "status": o.status, "direction": o.direction, "regarding": o.regarding,
-            "accepted_by": o.accepted_by, "correlated_to": o.correlated_to, "reason": o.reason,
+            "accepted_by": o.accepted_by, "tracked_by": o.tracked_by, "correlated_to": o.correlated_to,
+            "parent_activity": o.parent_activity,
+            "from": o.from_, "to": list(o.to), "cc": list(o.cc), "unresolved": list(o.unresolved),
+            "queue_items": list(o.queue_items), "categories": dict(sorted(o.categories.items())), "reason": o.reason,
             "rules": list(o.rules), "message": o.message, "side": o.side, "confidence": o.confidence,
             "assumptions": list(o.assumptions), "readings": readings_json(model, scenario, o.readings),
             "why_not": [{"event": o.why_not_event, "rule": r, "false": why} for r, why in o.why_not],

@@ -14,6 +14,11 @@ from .mail import Message, Party
 if TYPE_CHECKING:
     from .hooks import Hooks
 
+#: The email facts that are recipients, with the lines of the message they come from (0 To, 1 Cc).
+RECIPIENT_LINES = {"recipients": (0, 1), "to_recipients": (0,), "cc_recipients": (1,)}
+#: The email facts the address book answers (AddressBook.address_fact).
+ADDRESS_FACTS = (*RECIPIENT_LINES, "picked", "sender_disabled", "sender_shared")
+
 
 class AddressBook:
     """The address lookups of a world (World inherits them): its parties, by address, and the prover's hooks."""
@@ -86,28 +91,51 @@ class AddressBook:
 
         return sorted((self.parties[q] for q in matches), key=rank)[0].id
 
-    def recipient_candidates(self, msg: Message) -> tuple[tuple[str, str | None], ...]:
+    def address_fact(self, msg: Message, name: str) -> Any:
+        """One of ADDRESS_FACTS of `msg`: its recipients (all, To, Cc), the To and Cc as written before unresolved
+        addresses were removed (R76), whether only a disabled user has the From address (R74, R120), whether
+        several records have it."""
+        if name in RECIPIENT_LINES:
+            return self.recipients(msg, lines=RECIPIENT_LINES[name])
+        if name == "picked":
+            return (*msg.written[0], *msg.written[1]) if msg.written else (*msg.to, *msg.cc)
+        if name == "sender_disabled":
+            return self.parties[msg.author].disabled
+        return self.sender_shared(msg.author)
+
+    def sender_shared(self, pid: str) -> bool:
+        """Whether the From address `pid` wrote from matches several records (R74, R130: From may then stay
+        unresolved). The matches are told apart by kind only where they are records at all (told to the hooks)."""
+        matches = self.matches(pid)
+        if len(matches) < 2:
+            return False
+        for q in matches:
+            self.read_kind(q)
+        skip = (*self.model.vocabulary.kind_roles["unresolved"], *self.model.vocabulary.kind_roles["expands"])
+        return sum(1 for q in matches if self.parties[q].kind not in skip) > 1
+
+    def recipient_candidates(self, msg: Message, lines: tuple[int, ...] = (0, 1)) -> tuple[tuple[str, str | None], ...]:
         """The To and Cc recipients as written, resolved to every matching record, each with the address whose
         kind decides whether it was removed before sending (None: it was not subject to removal). With the kinds of
         the written addresses, they give `recipients` (the prover builds its terms from these, so that a rule path
         need not fix the kind of every address: prove/terms.py)."""
         if msg.written is None:
-            return tuple((q, None) for q in self.recipients(msg))
+            return tuple((q, None) for q in self.recipients(msg, lines=lines))
         seen: dict[str, str | None] = {}
-        for pid in (*msg.written[0], *msg.written[1]):
+        for pid in (a for line in lines for a in msg.written[line]):
             for q in self.matches(pid):
                 seen.setdefault(q, pid if pid in msg.removed else None)
         return tuple(seen.items())
 
-    def recipients(self, msg: Message, observed: bool = False) -> tuple[str, ...]:
+    def recipients(self, msg: Message, observed: bool = False, lines: tuple[int, ...] = (0, 1)) -> tuple[str, ...]:
         """The To and Cc recipients, resolved to every matching record (R75). `observed`: read by the mail
         mechanics themselves (not through an expression, whose terms the prover builds from the candidates), so
-        which addresses were removed is told to the hooks."""
+        which addresses were removed is told to the hooks. `lines`: 0 To, 1 Cc (both by default)."""
         if observed and self.hooks is not None:
             for pid in msg.by_kind:
                 self.hooks.read(pid, "kind")
         seen: dict[str, None] = {}
-        for pid in (*msg.to, *msg.cc):
+        for pid in (a for line in lines for a in (msg.to, msg.cc)[line]):
             for q in self.matches(pid):
                 seen.setdefault(q, None)
         return tuple(seen)

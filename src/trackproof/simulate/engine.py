@@ -23,6 +23,7 @@ from .explain import Explainer
 from .hooks import Hooks
 from .mail import SIDES, Copy, Message, Side, Step
 from .outcomes import Outcome, outcome_of
+from .records import entered, record_fields, store, tell
 from .world import World
 
 
@@ -36,7 +37,11 @@ class Engine:
         self.explainer = Explainer(model, self.compiler)
         self.sim: Simulator | None = None
         self.decisions: dict[str, Expr] = {}  # definitions the engine evaluates itself, as call expressions
-        self.shared = {n for n, a in model.vocabulary.groups["email"].items() if a.shared}
+        email = model.vocabulary.groups["email"]
+        self.shared = frozenset(n for n, a in email.items() if a.shared)
+        self.emails = frozenset(n for n, a in email.items() if a.field and a.type == "email")
+        self.records = {when: [(e, self.compiler.compile(e.value)) for e in effects]
+                        for when, effects in model.records.items()}
         self.machine = Machine(model=[], states=list(model.states), initial=model.initial, auto_transitions=False,
                                send_event=True, ignore_invalid_triggers=True)
         for t in model.transitions:
@@ -84,17 +89,12 @@ class Engine:
             env = sim._env(side, ev.kwargs)
             values = {target: fn(env) for target, fn in sets}
             if sim.hooks is not None:
-                message = side.message.id
+                parties = tuple(sim.world.parties)
                 for effect in t.effects:  # an effect's value matters once something reads the field
-                    sim.hooks.record(effect.value, env, values[effect.target], effect.target, (message, effect.target))
+                    tell(sim.hooks, effect, env, values[effect.target], side.message.id, parties)
             sim._effect_used = tuple(env["__used"])
             for target, value in values.items():
-                if target == "correlated_to" and value is not None:
-                    value = value[0]
-                if target in self.shared:
-                    side.message.shared[target] = value
-                else:
-                    side.fields[target] = value
+                store(side, target, value, self.shared, self.emails)
             sim.world.touch(("msg", side.message.id))
 
         return apply
@@ -108,11 +108,14 @@ class Engine:
             assert fired is not None
             actor = ev.kwargs.get("actor")
             names = {"sender": side.message.sender, "actor": actor, "accepted_by": side.fields.get("accepted_by"),
+                     "tracked_by": side.fields.get("tracked_by"),
                      "regarding": side.fields.get("regarding")}
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
+            states = self.model.states
+            records = entered(states[fired.source].stored, side.state, states[side.state].stored, fired.source)
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
                                    fired.used, sim._effect_used, assumed=fired.assumed))
-            side.was_stored = side.was_stored or self.model.states[side.state].stored
+            side.was_stored = side.was_stored or states[side.state].stored
             for (name, when), action in zip(acts, t.actions, strict=True):
                 if not sim.acts(name, side):
                     continue  # nothing to do: whether it would have acted changes nothing
@@ -129,6 +132,9 @@ class Engine:
                     sim.create_records(side)
                 elif name == "drop_unresolved":
                     sim.drop_unresolved(side.message)
+            if records is not None:
+                record_fields(sim.world, side, self.records.get(records, []), sim._env(side, ev.kwargs),
+                              self.shared, self.emails)
 
         return run
 

@@ -87,6 +87,8 @@ class Compiler:
             return self._quantifier(e)
         if kind == "first":
             return self._first(e)
+        if kind == "select":
+            return self._select(e)
         if kind == "call":
             return self._call(e)
         raise AssertionError(kind)  # pragma: no cover - the checker admits no other kinds
@@ -125,6 +127,12 @@ class Compiler:
             return None
 
         return pick
+
+    def _select(self, e: Expr) -> Fn:
+        coll = self.compile(e.args[0])
+        cond = self.compile(e.args[1]) if len(e.args) > 1 else (lambda env: True)
+        var = e.var
+        return lambda env: tuple(m for m in env["__world"].members(coll(env)) if cond({**env, var: m}))
 
     def _call(self, e: Expr) -> Fn:
         name = str(e.value)

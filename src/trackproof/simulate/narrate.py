@@ -1,5 +1,6 @@
-"""Each scenario event as the sentence a consultant would say ("C sends E1 from outside the organisation, to X."):
-the events of `run`, of counterexamples and of swimlanes read the same everywhere."""
+"""Each scenario event as the sentence a consultant would say ("C sends E1 from outside the organisation, to X."),
+and what an activity records in words ("From C; To X; ..."): the events and fields of `run`, of counterexamples and
+of swimlanes read the same everywhere."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Any
 
 from ..spec.scenario import Event
+from .outcomes import Outcome
 
 VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook", "outside": "from outside the organisation"}
 
@@ -114,3 +116,31 @@ def _describe(e: Event) -> str:
     if simple is not None:
         return simple.format(**{k: v for k, v in e.params.items() if isinstance(v, str)})
     return _describe_other(e)
+
+
+_CATEGORY = {"tracked": "Tracked to Dynamics 365", "undeliverable": "Undeliverable"}
+
+
+def activity_fields(o: Outcome) -> str:
+    """What a support engineer reads on the activity (From, To, Cc, Parent Activity Id, queue items) and on each
+    mailbox's Outlook item (its category), in words; '' when there is neither."""
+    parts: list[str] = []
+    if o.stored:
+        # the From address comes first among the unresolved ones when From is unresolved (outcomes._unresolved)
+        red = list(o.unresolved[1:] if o.from_ is None else o.unresolved)
+        parts.append(f"From {o.from_ or 'unresolved (' + o.unresolved[0] + ')'}")
+        parts.append(f"To {', '.join(o.to) or 'no record'}")
+        if o.cc:
+            parts.append(f"Cc {', '.join(o.cc)}")
+        if red:
+            parts.append(f"unresolved (red) {', '.join(red)}")
+        if o.parent_activity:
+            parts.append(f"Parent Activity Id {o.parent_activity}")
+        elif o.correlated_to:
+            parts.append("Parent Activity Id empty")
+        if o.queue_items:
+            parts.append(f"queue items in {', '.join(o.queue_items)}")
+    for category, holders in (("tracked", o.categorized), ("undeliverable", o.undeliverable)):
+        if holders:
+            parts.append(f"{_CATEGORY[category]} category on the Outlook item of {', '.join(sorted(holders))}")
+    return "; ".join(parts)

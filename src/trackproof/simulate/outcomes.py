@@ -1,8 +1,9 @@
 """Field lookups over the outcome of each email, for conclusions (`check`) and watched expressions (`run --watch`).
 
-Email ids name outcomes (stored, status, direction, regarding, accepted_by, correlated_to, incoming, state,
-was_stored) and the facts of the message (origin, author, ...); everything else is looked up in the run's world.
-No solver here: `run` uses it too.
+Email ids name outcomes (stored, status, direction, regarding, accepted_by, tracked_by, correlated_to,
+parent_activity, from, to, cc, queue_items, categorized, undeliverable, incoming, state, was_stored) and the facts of
+the message (origin, author, ...); everything else is looked up in the run's world. No solver here: `run` uses it
+too.
 """
 
 from __future__ import annotations
@@ -40,6 +41,30 @@ class Outcome:
     assumed: tuple[tuple[str, str], ...] = ()  # ("owner.setting", confidence) of each assumption, as data
     state: str = ""  # its lifecycle state (model/lifecycle.yaml)
     was_stored: bool = False  # an email activity existed for it at some point
+    # what Dynamics 365 records on the activity beyond the fields above (docs/scenarios.md#fields-of-an-activity)
+    parent_activity: str | None = None  # Parent Activity Id (In-Reply-To and ConversationIndex correlation only)
+    from_: str | None = None  # From: the record the sender's address resolved to; None: unresolved (or not stored)
+    to: tuple[str, ...] = ()  # To and Cc: the records their addresses resolved to
+    cc: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()  # the From, To and Cc addresses that resolved to no record (shown in red)
+    queue_items: tuple[str, ...] = ()  # the queues with a queue item for the activity
+    categorized: tuple[str, ...] = ()  # mailboxes whose Outlook item carries Tracked to Dynamics 365
+    undeliverable: tuple[str, ...] = ()  # mailboxes whose Outlook item carries Undeliverable
+    tracked_by: str | None = None  # who tracked it by hand (Accepting Entity then stays empty: R136)
+
+    @property
+    def categories(self) -> dict[str, str]:
+        """Each mailbox's category on its Outlook item of this email: "tracked" or "undeliverable"."""
+        return {**{m: "undeliverable" for m in self.undeliverable}, **{m: "tracked" for m in self.categorized}}
+
+
+#: Outcome fields whose name is not a Python name (a claim writes `E1.from`).
+ATTRIBUTE = {"from": "from_"}
+#: What the activity records beyond its state, Regarding, accepting entity and correlated email: the behaviour
+#: classes of gaps and diff (which compare and name only those) do not tell them apart.
+DETAIL = frozenset({"parent_activity", "from", "to", "cc", "queue_items", "categorized", "undeliverable"})
+#: The outcome fields that are sets of parties (an expectation lists them in any order).
+PARTY_SETS = ("to", "cc", "queue_items", "categorized", "undeliverable")
 
 
 #: What an expression may read of the message itself (universe claims quantify over the messages that exist).
@@ -74,7 +99,7 @@ class OutcomeResolver:
         if name == "incoming":  # the recipients' activity: E1.incoming, or E1 itself when it is the only side
             key = f"{obj}.incoming"
             return key if key in self.outcomes else (obj if outcome.side == "incoming" else None)
-        value = getattr(outcome, name)
+        value = getattr(outcome, ATTRIBUTE.get(name, name))
         return "none" if value is None and name in ("status", "direction") else value
 
     def members(self, coll: Any) -> tuple[Any, ...]:
@@ -130,11 +155,32 @@ def outcome_of(model: Model, world: World, side: Side) -> Outcome:
     readings = tuple((k[len(prefix):], world.readings[k[len(prefix):]]) for k in sorted(assumed)
                      if k.startswith(prefix))
     settings = tuple((k, v) for k, v in sorted(assumed.items()) if not k.startswith(prefix))
-    return Outcome(side.key, side.message.id, side.side, state.stored, state.status, state.direction,
-                   f.get("regarding") if state.stored else None, f.get("accepted_by") if state.stored else None,
-                   f.get("correlated_to") if state.stored else None, reason, tuple(rules), confidence,
+    stored = state.stored
+    kept = {name: tuple(f.get(name) or ()) if stored else () for name in ("to", "cc", "queue_items", "categorized")}
+    return Outcome(side.key, side.message.id, side.side, stored, state.status, state.direction,
+                   f.get("regarding") if stored else None, f.get("accepted_by") if stored else None,
+                   f.get("correlated_to") if stored else None, reason, tuple(rules), confidence,
                    tuple(side.steps), tuple(_describe_assumption(world, k, v) for k, v in settings),
-                   why_not, why_not_event, readings, settings, side.state, side.was_stored)
+                   why_not, why_not_event, readings, settings, side.state, side.was_stored,
+                   f.get("parent_activity") if stored else None, f.get("from") if stored else None,
+                   unresolved=_unresolved(world, side, f) if stored else (),
+                   undeliverable=tuple(f.get("undeliverable") or ()) if side.state == "undeliverable" else (),
+                   tracked_by=f.get("tracked_by") if stored else None,
+                   **kept)
+
+
+def _unresolved(world: World, side: Side, fields: dict[str, Any]) -> tuple[str, ...]:
+    """The addresses on the From, To and Cc lines that resolved to no record when the activity was created."""
+    msg = side.message
+    found: dict[str, None] = {}
+    if fields.get("from") is None and "from" in fields:
+        found[world.parties[msg.on_behalf_of or msg.author].address] = None
+    for line, name in ((msg.to, "to"), (msg.cc, "cc")):
+        records = set(fields.get(name) or ())
+        for pid in line:
+            if not records.intersection(world.matches(pid)):
+                found[world.parties[pid].address] = None
+    return tuple(found)
 
 
 def _describe_assumption(world: World, key: str, level: str) -> str:

@@ -71,7 +71,8 @@ def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: M
             fields = [f"stored: {yaml_scalar(o.stored)}", f"status: {o.status if o.status else 'null'}"]
             # the fields a claim may be about, where the run set them: replaying checks them too
             fields += [f"{name}: {yaml_scalar(value)}" for name, value in
-                       (("regarding", o.regarding), ("accepted_by", o.accepted_by), ("correlated_to", o.correlated_to))
+                       (("regarding", o.regarding), ("accepted_by", o.accepted_by), ("tracked_by", o.tracked_by),
+                        ("correlated_to", o.correlated_to))
                        if value is not None]
             lines.append(f"  {yaml_scalar(key)}: {{{', '.join(fields)}}}")
     return "\n".join(lines) + "\n"

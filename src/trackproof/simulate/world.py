@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..spec.ir import Model
 from ..spec.readings import READING
 from ..spec.scenario import Participant, Scenario
-from .addresses import AddressBook
+from .addresses import ADDRESS_FACTS, AddressBook
 from .mail import Copy, Message, Party, Side
 from .subjects import smart_match
 
@@ -363,8 +363,8 @@ class World(AddressBook):
             return msg.received_from if (ref[1] or msg.main.side) == "incoming" else msg.sender
         if name == "parent":
             return (msg.parent, None) if msg.parent else None
-        if name == "recipients":
-            return self.recipients(msg)
+        if name in ADDRESS_FACTS:
+            return self.address_fact(msg, name)
         if name == "holders":
             return self.holders(msg, ref[1])
         raise KeyError(name)  # pragma: no cover - the checker admits only declared fields

@@ -55,6 +55,9 @@ def outcome_vocabulary(vocab: Vocabulary, states: tuple[str, ...] = ()) -> Vocab
     outcome = {a.name: a for a in (
         attr("stored", "bool"), attr("status", "activity_status"), attr("direction", "activity_direction"),
         attr("regarding", "party"), attr("accepted_by", "party"), attr("correlated_to", OUTCOME),
+        attr("tracked_by", "party"),
+        attr("parent_activity", OUTCOME), attr("from", "party"), attr("to", "set[party]"), attr("cc", "set[party]"),
+        attr("queue_items", "set[party]"), attr("categorized", "set[party]"), attr("undeliverable", "set[party]"),
         attr("incoming", OUTCOME), attr("state", "activity_state"),
         # whether an email activity existed for it at some point (a history fact: "once created, it stays")
         attr("was_stored", "bool"),

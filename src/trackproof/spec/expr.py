@@ -2,9 +2,9 @@
 
 A Python-like subset, parsed with `ast` and checked against an allow-list of node types: boolean logic, comparison,
 membership in a set of values, `any(... for r in coll)`, `all(...)`, `first(r for r in coll if ...)`,
-`coalesce(a, b)`, `a if c else b`, and calls of the model's named definitions. Nothing is ever `eval`ed: the checked
-tree is compiled by simulate/evaluate.py (Python closures) and by prove/terms.py (Z3 terms). Every node keeps its
-location.
+`select(r for r in coll if ...)` (the members of a set of parties that satisfy a condition), `coalesce(a, b)`,
+`a if c else b`, and calls of the model's named definitions. Nothing is ever `eval`ed: the checked tree is compiled
+by simulate/evaluate.py (Python closures) and by prove/terms.py (Z3 terms). Every node keeps its location.
 
 Expressions are bounded before anything recursive reads them (E208): at most MAX_LENGTH characters (checked before
 Python's parser sees the text, which a 10,000-deep one makes raise MemoryError), at most MAX_DEPTH levels of syntax,
@@ -18,6 +18,7 @@ the definitions they call.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ from .ir import BOOL, EMAIL, NULL, PARTY, PARTY_SET, REF_TYPES, STR, Expr, Vocab
 if TYPE_CHECKING:
     from .yamlsrc import Origin
 
-BUILTINS = ("any", "all", "first", "coalesce")
+BUILTINS = ("any", "all", "first", "select", "coalesce")
 MAX_LENGTH = 2_000
 MAX_DEPTH = 40
 MAX_REACH = 96
@@ -82,7 +83,7 @@ def parse(source: str, vocab: Vocabulary, signatures: dict[str, tuple[tuple[str,
                               "name its parts as definitions (model/definitions.yaml)")
     ctx = _Ctx(vocab, signatures, names, source, origin, fallback)
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = ast.parse(_keyword_fields(source), mode="eval")
     except (SyntaxError, MemoryError, RecursionError) as exc:  # the last two: not within MAX_LENGTH, kept safe
         line, col = (exc.lineno or 1, (exc.offset or 1) - 1) if isinstance(exc, SyntaxError) else (1, 0)
         fake = ast.Constant(value=None, lineno=line, col_offset=col)
@@ -97,6 +98,18 @@ def parse(source: str, vocab: Vocabulary, signatures: dict[str, tuple[tuple[str,
         raise TrackproofError("E208", f"expression nested more than {MAX_REACH} levels deep with the definitions "
                               "it calls", checked.loc, "call fewer definitions within one another")
     return checked
+
+
+#: A field named by a Python keyword (an email's `from`): written `E1.from`, parsed as another name of the same
+#: length (so that every location stays right), and read back under its own name.
+_KEYWORD_FIELDS = {"from": "From"}
+_SPELLED = {v: k for k, v in _KEYWORD_FIELDS.items()}
+_KEYWORD_ATTR = re.compile(r"""('[^']*'|"[^"]*")|\.(from)\b""")
+
+
+def _keyword_fields(source: str) -> str:
+    """`source` with each `.from` (outside quotes) spelled so that Python's parser takes it for a field."""
+    return _KEYWORD_ATTR.sub(lambda m: m.group(1) or "." + _KEYWORD_FIELDS[m.group(2)], source)
 
 
 def _too_deep(tree: ast.AST) -> ast.AST | None:
@@ -123,7 +136,7 @@ def reach(e: Expr, reach_of: Mapping[str, int]) -> int:
 
 def _forbidden(node: ast.AST, ctx: _Ctx, what: str) -> TrackproofError:
     return ctx.err("E202", f"forbidden construct in expression: {what}", node,
-                   "expressions allow and/or/not, ==, !=, in, not in, value sets, any/all/first/coalesce, "
+                   "expressions allow and/or/not, ==, !=, in, not in, value sets, any/all/first/select/coalesce, "
                    "'a if c else b' and the model's definitions")
 
 
@@ -180,16 +193,17 @@ def _check(node: ast.expr, ctx: _Ctx, names: dict[str, str]) -> Expr:
 def _attribute(node: ast.Attribute, ctx: _Ctx, names: dict[str, str], loc: Loc, text: str) -> Expr:
     if node.attr.startswith("_"):
         raise _forbidden(node, ctx, f"the attribute '{node.attr}'")
+    attr = _SPELLED.get(node.attr, node.attr)
     if not isinstance(node.value, (ast.Name, ast.Attribute, ast.Call)):
         raise _forbidden(node, ctx, "attribute access on a literal")
     obj = _check(node.value, ctx, names)
     attrs = ctx.vocab.attributes.get(obj.type)
     if attrs is None:
         raise ctx.err("E204", f"'{obj.text}' is a {obj.type}, which has no fields", node)
-    if node.attr not in attrs:
-        raise ctx.err("E203", f"unknown field '{node.attr}' of {obj.type} '{obj.text}'", node,
+    if attr not in attrs:
+        raise ctx.err("E203", f"unknown field '{attr}' of {obj.type} '{obj.text}'", node,
                       "known fields: " + ", ".join(sorted(attrs)))
-    return Expr("attr", attrs[node.attr].type, loc, text, node.attr, (obj,), owner=obj.type)
+    return Expr("attr", attrs[attr].type, loc, text, attr, (obj,), owner=obj.type)
 
 
 def _unify(a: str, b: str) -> str | None:
@@ -290,6 +304,13 @@ def _call(node: ast.Call, ctx: _Ctx, names: dict[str, str], loc: Loc, text: str)
             raise ctx.err("E204", "first() picks a party: it ranges over a set of parties", node)
         picked: tuple[Expr, ...] = (coll,) if cond is None else (coll, cond)
         return Expr("first", PARTY, loc, text, "first", picked, var=var)
+    if name == "select":
+        var, coll, cond, body = _generator(node, ctx, names, want_if=True)
+        if body.kind != "var" or body.value != var or coll.type != PARTY_SET:
+            raise ctx.err("E202", f"select() keeps members of a set of parties: select({var} for {var} in ... if ...)",
+                          node)
+        kept: tuple[Expr, ...] = (coll,) if cond is None else (coll, cond)
+        return Expr("select", PARTY_SET, loc, text, "select", kept, var=var)
     if name == "coalesce":
         if len(node.args) < 2 or node.keywords:
             raise ctx.err("E206", "coalesce() takes two or more arguments", node)
@@ -303,7 +324,7 @@ def _call(node: ast.Call, ctx: _Ctx, names: dict[str, str], loc: Loc, text: str)
     signature = ctx.signatures.get(name)
     if signature is None:
         raise ctx.err("E205", f"unknown function or definition '{name}'", node,
-                      "functions: any, all, first, coalesce; definitions: " + ", ".join(sorted(ctx.signatures)))
+                      "functions: any, all, first, select, coalesce; definitions: " + ", ".join(sorted(ctx.signatures)))
     params, result = signature
     if node.keywords or len(node.args) != len(params):
         raise ctx.err("E206", f"{name}() takes {len(params)} argument(s), {len(node.args)} given", node)

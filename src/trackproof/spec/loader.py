@@ -91,7 +91,7 @@ def _expr(spec: Mapping, key: str, vocab: Vocabulary, sigs: dict[str, tuple[tupl
 
 def _states(path: Path, vocab: Vocabulary) -> tuple[dict[str, State], str, dict[str, dict[str, str]]]:
     doc = load_document(path, "lifecycle")
-    check_keys(doc, {"initial", "states", "side_destinations"}, {"initial", "states"}, "the lifecycle")
+    check_keys(doc, {"initial", "states", "side_destinations", "records"}, {"initial", "states"}, "the lifecycle")
     raw = expect_mapping(doc["states"], doc.locs["states"], "states")
     states: dict[str, State] = {}
     for name, spec in raw.items():
@@ -177,10 +177,16 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
         return (), ()
     eff = expect_mapping(spec["effects"], spec.locs["effects"], "effects")
     check_keys(eff, {"set", "do"}, set(), "effects")
+    sets = _assignments(eff.get("set") or Mapping(), vocab, sigs, names, reach)
+    return sets, _actions(eff, vocab, sigs, names, reach)
+
+
+def _assignments(assigns: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, ...], str]],
+                 names: dict[str, str], reach: Reach) -> tuple[Effect, ...]:
+    """Fields set, each to an expression of its type (an effect's `set`, the lifecycle's `records`)."""
     sets: list[Effect] = []
     fields = vocab.groups["email"]
-    for target, _ in (eff.get("set") or Mapping()).items():
-        assigns: Mapping = eff["set"]
+    for target, _ in assigns.items():
         attr = fields.get(target)
         if attr is None or not attr.field:
             raise TrackproofError("E203", f"'{target}' is not a field an effect may set", assigns.key_locs[target],
@@ -190,6 +196,11 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
             raise TrackproofError("E204", f"'{target}' is a {attr.type}, but '{value.text}' is a {value.type}",
                                   assigns.locs[target])
         sets.append(Effect(target, value, assigns.locs[target]))
+    return tuple(sets)
+
+
+def _actions(eff: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, ...], str]],
+             names: dict[str, str], reach: Reach) -> tuple[Action, ...]:
     actions: list[Action] = []
     if "do" in eff:
         items = expect_sequence(eff["do"], eff.locs["do"], "do")
@@ -207,7 +218,18 @@ def _effects(spec: Mapping, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, 
             if name not in vocab.actions:
                 raise TrackproofError("E203", f"unknown action '{name}'", loc, "actions: " + ", ".join(vocab.actions))
             actions.append(Action(str(name), when, loc))
-    return tuple(sets), tuple(actions)
+    return tuple(actions)
+
+
+def _records(path: Path, vocab: Vocabulary, sigs: dict[str, tuple[tuple[str, ...], str]],
+             reach: Reach) -> dict[str, tuple[Effect, ...]]:
+    """The lifecycle's `records`: fields set when a side becomes an email activity, or Undeliverable."""
+    doc = load_document(path, "lifecycle")
+    raw = expect_mapping(doc.get("records", Mapping()), doc.locs.get("records", doc.loc), "records")
+    check_keys(raw, {"created", "undeliverable"}, set(), "records")
+    names = {k: v for k, v in vocab.scope.items() if k not in ("actor", "event")}
+    return {str(when): _assignments(expect_mapping(raw[when], raw.locs[when], str(when)), vocab, sigs, names, reach)
+            for when in raw}
 
 
 def _machine(path: Path, vocab: Vocabulary, defs: dict[str, Definition], reach: Reach, states: dict[str, State],
@@ -299,7 +321,8 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     situations = root / "situations.yaml"  # a model file too: its shape is checked with the rest
     digest = read_document(situations, "situations")[1] if situations.exists() else ""
     model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook,
-                  readings=readings, situations_digest=digest)
+                  readings=readings, situations_digest=digest,
+                  records=_records(root / "lifecycle.yaml", vocab, sigs, reach))
     return replace(model, notes=tuple(check_machines(model)))
 
 

@@ -17,7 +17,11 @@ from .readings import parse_choices
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
 
-EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "correlated_to")
+EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "tracked_by", "correlated_to",
+                 "parent_activity", "from", "to", "cc", "queue_items", "categorized", "undeliverable")
+#: Expected fields that are lists of participants (compared in any order); the other ones take one value.
+EXPECT_LISTS = ("to", "cc", "queue_items", "categorized", "undeliverable")
+_EMAIL_FIELDS = ("correlated_to", "parent_activity")
 #: Each event kind with its allowed and required parameters (an event is a one-key mapping).
 EVENTS: dict[str, tuple[set[str], set[str]]] = {
     "send": ({"id", "from", "to", "cc", "bcc", "via", "reply_to", "forward_of", "subject", "subject_changed",
@@ -222,15 +226,18 @@ def _expectations(model: Model, raw_expect: Mapping, participants: dict[str, Par
                 raise TrackproofError("E406", f"'{key}' is not an outcome field", fields.key_locs[key],
                                       "fields: " + ", ".join(EXPECT_FIELDS))
             allowed = {"stored": "true or false", "status": "empty or one of " + ", ".join(statuses),
-                       "direction": "empty or one of " + ", ".join(directions),
-                       "correlated_to": "empty or an email id"}.get(key, "empty or a participant")
+                       "direction": "empty or one of " + ", ".join(directions)}.get(
+                key, "empty or an email id" if key in _EMAIL_FIELDS else
+                "a list of participants" if key in EXPECT_LISTS else "empty or a participant")
             ok = {"stored": isinstance(value, bool), "status": value is None or value in statuses,
-                  "direction": value is None or value in directions,
-                  "correlated_to": value is None or isinstance(value, str)}.get(
-                      key, value is None or (isinstance(value, str) and value in participants))
+                  "direction": value is None or value in directions}.get(
+                      key, (value is None or isinstance(value, str)) if key in _EMAIL_FIELDS else
+                      (isinstance(value, list) and all(isinstance(v, str) and v in participants for v in value))
+                      if key in EXPECT_LISTS else value is None or (isinstance(value, str) and value in participants))
             if not ok:
                 raise TrackproofError("E407", f"'{key}' cannot be {value!r}: it is {allowed}", fields.locs[key])
-        expect[str(eid)] = {k: (v, fields.locs[k]) for k, v in fields.items()}
+        expect[str(eid)] = {k: (tuple(sorted(v)) if k in EXPECT_LISTS else v, fields.locs[k])
+                            for k, v in fields.items()}
         expect_locs[str(eid)] = raw_expect.key_locs[eid]
     return expect, expect_locs
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .ir import Attribute, Model
-from .scenario import EVENTS, EXPECT_FIELDS, SHORT_FORM
+from .scenario import EVENTS, EXPECT_FIELDS, EXPECT_LISTS, SHORT_FORM
 from .universe import MAX_MESSAGES, PROPERTY_KINDS, TEMPLATES
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -125,7 +125,9 @@ def _events(model: Model) -> dict[str, Any]:
 
 def _expect() -> dict[str, Any]:
     nullable = {"type": ["string", "null"]}
-    fields = {f: ({"type": "boolean"} if f == "stored" else nullable) for f in EXPECT_FIELDS}
+    listed = {"type": "array", "items": {"type": "string"}}
+    fields = {f: ({"type": "boolean"} if f == "stored" else listed if f in EXPECT_LISTS else nullable)
+              for f in EXPECT_FIELDS}
     return {"type": "object", "description": "the outcome expected for each email (E1, E1.incoming, ...)",
             "additionalProperties": {"type": "object", "properties": fields, "additionalProperties": False}}
 
