@@ -17,7 +17,7 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .classes import Lesson, StoryClasses, classes_of
+from .classes import Lesson, StoryClasses, classes_of, setup_of
 from .stories import DEPTH, cast_of, stories
 from .words import outcome_text, setting_words, situation_text, why
 
@@ -49,12 +49,6 @@ class Gaps:
     setups: list[dict[str, Any]]
 
 
-def setup_of(claim: Claim) -> dict[Setting, Any]:
-    """The setup a claim describes: its fixed settings of the organisation and of its users."""
-    return {k: v for k, v in claim.fixed.items() if k[0] == "org" or (k[0] in claim.scenario.participants and
-            claim.scenario.participants[k[0]].kind in ("user", "queue"))}
-
-
 def setups_of(claims: list[Claim]) -> list[dict[Setting, Any]]:
     seen: list[dict[Setting, Any]] = []
     for c in claims:
@@ -77,17 +71,52 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
     results = list(parallel_map(explore_one, list(range(len(told))), jobs))
     lessons = [(n, lesson) for n, r in enumerate(results) for lesson in r.lessons]
     lessons.sort(key=lambda item: (len(item[1].changed), len(item[1].situation), len(item[1].events), item[0],
-                                   repr(item[1].situation), repr(item[1].outcome), item[1].rules))
+                                   repr(item[1].situation), repr(item[1].outcome)))
     missed: list[Missed] = []
-    said: set[str] = set()
-    for n, lesson in lessons:  # classes told in the same words teach the same lesson: the first (closest) stays
+    said: set[Any] = set()
+    shown: list[Lesson] = []
+    for n, lesson in lessons:
+        if any(_told_before(lesson, earlier) for earlier in shown):
+            continue
         entry = _missed(model, told[n], lesson, len(missed) + 1)
-        if entry.sentence not in said:
-            said.add(entry.sentence)
+        # a lesson once: classes told in the same words, or needing the same changes from the setup (the owner
+        # without a licence, an unknown address: whatever the email), are shown by the first (closest, shortest)
+        taught = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
+        # and the same rule deciding the same outcomes (and more) under more changes than an earlier entry teaches nothing more
+        more = any(m.why == entry.why and m.settings and m.settings.items() <= entry.settings.items() and
+                   _within(_ends(earlier), _ends(lesson)) for m, earlier in zip(missed, shown, strict=True))
+        if entry.sentence not in said and taught not in said and not more:
+            said |= {entry.sentence, taught}
             missed.append(entry)
+            shown.append(lesson)
     shown = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
     return Gaps(sum(r.classes for r in results), sum(r.covered for r in results),
                 sum(r.no_effect for r in results), len(told), DEPTH, missed, shown)
+
+
+def _ends(lesson: Lesson) -> list[tuple[Any, ...]]:
+    """How the messages end, whichever they are."""
+    return sorted((value for _, value in lesson.outcome), key=repr)
+
+
+def _within(some: list[tuple[Any, ...]], every: list[tuple[Any, ...]]) -> bool:
+    rest = list(every)
+    for end in some:
+        if end not in rest:
+            return False
+        rest.remove(end)
+    return True
+
+
+def _told_before(lesson: Lesson, earlier: Lesson) -> bool:
+    """Whether an earlier entry already teaches this one: the same first message, its situation the beginning of
+    this one's, the first message ending the same way, and its settings all among this one's (a reply after an
+    email the owner's missing licence left untracked says nothing new of the licence)."""
+    if len(earlier.situation) >= len(lesson.situation) or lesson.situation[:len(earlier.situation)] != \
+            earlier.situation:
+        return False
+    first = dict(earlier.outcome).get("E1")
+    return first == dict(lesson.outcome).get("E1") and earlier.changed.items() <= lesson.changed.items()
 
 
 def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[Setting, Any]]) -> StoryClasses:
@@ -102,7 +131,7 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
         from ..errors import TrackproofError
 
         raise TrackproofError("E408", f"the universe is too large to explore: {found.reason}", story.loc)
-    return classes_of(model, story, setup, found, claims, setups)
+    return classes_of(model, story, setup, found, DEPTH, claims, setups)
 
 
 def _missed(model: Model, story: Claim, lesson: Lesson, number: int) -> Missed:

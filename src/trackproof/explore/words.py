@@ -75,6 +75,8 @@ def outcome_text(key: str, o: Outcome, events: tuple[Event, ...]) -> str:
     details = [_STATUS.get(str(o.status), str(o.status))]
     if o.direction == "incoming" and o.accepted_by:
         details.append(f"accepted by {o.accepted_by}'s mailbox")
+    if o.tracked_by:
+        details.append(f"tracked by hand by {o.tracked_by}, no accepting mailbox")
     if o.correlated_to:
         details.append(f"tied to {_message(o.correlated_to, events)}")
     if o.regarding:
@@ -93,7 +95,7 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any])
     changed from the setup, else the reason of the last rule that fired."""
     names = {n for _, n in changed}
     for o in outcomes.values():
-        for rule in o.rules:
+        for rule in (*o.rules, *(r for r, _ in o.why_not)):
             r = model.rule(rule)
             text = getattr(r, "body", None) or getattr(r, "guard", None)
             source = getattr(text, "text", "") or ""
