@@ -236,11 +236,11 @@ def _outside(setup: Setup, claim: Claim, region: z3.BoolRef, same: z3.BoolRef) -
     inside = {s: space.equals(s, v) for s, v in fixed.items()}
     inside.update({s: any_of([space.equals(s, k) for k in ks]) for s, ks in kinds.items()})
     out: list[z3.BoolRef] = []
-    for s in inside:
+    for s, within in inside.items():
         values = [fixed[s]] if s in fixed else list(kinds[s])
         var = space.vars[s]
         back = any_of([z3.substitute(same, (var, space.const(v, space.attrs[s].type))) for v in values])
-        out.append(all_of([region, neg(inside[s]), *(f for t, f in inside.items() if t != s), neg(back)]))
+        out.append(all_of([region, neg(within), *(f for t, f in inside.items() if t != s), neg(back)]))
     return out
 
 
@@ -291,10 +291,14 @@ def _lesson(model: Model, story: Claim, setup: Setup, setups: list[dict[Setting,
             outcome: Whole, members: list[Member], region: z3.BoolRef, offset: int = 0) -> Lesson:
     index, settings, changed = _closest(model, setup, region, setups)
     index += offset
-    chains = [_chain(setup, m.arrival, settings) for m in members if _contains(setup, m.region, settings)]
+    chains: list[list[Event]] = [_chain(setup, m.arrival, settings) for m in members
+                                 if _contains(setup, m.region, settings)]
     chains = [c for c in chains if situation_of(c) == situation]
     assert chains, "the closest settings of a class reach one of its worlds"
-    events = tuple(min(chains, key=lambda c: (len(c), repr([(e.kind, sorted(e.params.items())) for e in c]))))
+    def order(chain: list[Event]) -> tuple[int, str]:
+        return len(chain), repr([(e.kind, sorted(e.params.items())) for e in chain])
+
+    events = tuple(min(chains, key=order))
     outcomes = replay(model, story, settings, events)
     if whole(outcomes) != outcome:  # pragma: no cover - the exploration and the simulator disagree: a bug
         raise AssertionError(f"the scenario of a class does not replay to its outcome: {events}")

@@ -74,21 +74,22 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
                                    repr(item[1].situation), repr(item[1].outcome)))
     missed: list[Missed] = []
     said: set[Any] = set()
-    shown: list[Lesson] = []
+    kept: list[Lesson] = []
     for n, lesson in lessons:
-        if any(_told_before(lesson, earlier) for earlier in shown):
+        if any(_told_before(lesson, earlier) for earlier in kept):
             continue
         entry = _missed(model, told[n], lesson, len(missed) + 1)
         # a lesson once: classes told in the same words, or needing the same changes from the setup (the owner
         # without a licence, an unknown address: whatever the email), are shown by the first (closest, shortest)
         taught = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
-        # and the same rule deciding the same outcomes (and more) under more changes than an earlier entry teaches nothing more
+        # and the same rule deciding the same outcomes (and more) under more changes than an earlier entry teaches
+        # nothing more
         more = any(m.why == entry.why and m.settings and m.settings.items() <= entry.settings.items() and
-                   _within(_ends(earlier), _ends(lesson)) for m, earlier in zip(missed, shown, strict=True))
+                   _within(_ends(earlier), _ends(lesson)) for m, earlier in zip(missed, kept, strict=True))
         if entry.sentence not in said and taught not in said and not more:
             said |= {entry.sentence, taught}
             missed.append(entry)
-            shown.append(lesson)
+            kept.append(lesson)
     shown = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
     return Gaps(sum(r.classes for r in results), sum(r.covered for r in results),
                 sum(r.no_effect for r in results), len(told), DEPTH, missed, shown)
