@@ -298,7 +298,8 @@ def _lesson(model: Model, story: Claim, setup: Setup, setups: list[dict[Setting,
     def order(chain: list[Event]) -> tuple[int, str]:
         return len(chain), repr([(e.kind, sorted(e.params.items())) for e in chain])
 
-    events = tuple(min(chains, key=order))
+    shortest = min(chains, key=order)
+    events = tuple(shortest)
     outcomes = replay(model, story, settings, events)
     if whole(outcomes) != outcome:  # pragma: no cover - the exploration and the simulator disagree: a bug
         raise AssertionError(f"the scenario of a class does not replay to its outcome: {events}")
