@@ -17,9 +17,9 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .classes import Lesson, StoryClasses, classes_of, setup_of
-from .stories import DEPTH, cast_of, stories
-from .words import outcome_text, setting_words, situation_text, why
+from .classes import Lesson, StoryClasses, classes_of, setup_of, whole
+from .stories import AFTER, cast_of, depth_of, stories
+from .words import action_why, outcome_text, setting_words, situation_text, why
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Missed:
     scenario: str
     events: int
     group: str  # what the first message is: received, sent from Dynamics 365, sent from Outlook
+    kept: bool = False  # the lesson is that its last action leaves the outcome as it was
 
 
 @dataclass(frozen=True)
@@ -76,28 +77,46 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
     said: set[Any] = set()
     kept: list[Lesson] = []
     for n, lesson in lessons:
+        if lesson.moved is not None and lesson.usual and whole(lesson.usual) == lesson.outcome:
+            continue  # its events end the same with the setting put back: not what the lesson is about
         if any(_told_before(lesson, earlier) for earlier in kept):
             continue
-        entry = _missed(model, told[n], lesson, len(missed) + 1)
+        entry = _missed(model, told[n], lesson, len(missed) + 1, len(setups))
         # a lesson once: classes told in the same words, or needing the same changes from the setup (the owner
         # without a licence, an unknown address: whatever the email), are shown by the first (closest, shortest)
-        taught = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
+        taught: Any = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
+        if lesson.kept:  # that an action keeps the activity is one lesson, whatever the email
+            taught = ("kept", lesson.situation[-1])
+        elif lesson.moved is not None:  # one setting moved outside a claim's scope: once per way a message ends
+            taught = ("moved", lesson.moved, repr(_changed_ends(lesson)))
         # and the same rule deciding the same outcomes (and more) under more changes than an earlier entry teaches
         # nothing more
         more = any(m.why == entry.why and m.settings and m.settings.items() <= entry.settings.items() and
                    _within(_ends(earlier), _ends(lesson)) for m, earlier in zip(missed, kept, strict=True))
-        if entry.sentence not in said and taught not in said and not more:
-            said |= {entry.sentence, taught}
+        # and the same last action ending the messages the same way, whatever came before (for a message sent,
+        # under the same changes: a reply lost to the incoming method and one lost to the owner's licence are two)
+        action = lesson.situation[-1]
+        changes = tuple(sorted(entry.settings.items(), key=repr)) if action[0] == "send" else ()
+        last = ("last", action, repr(_ends(lesson)), changes)
+        if entry.sentence not in said and taught not in said and last not in said and not more:
+            said |= {entry.sentence, taught, last}
             missed.append(entry)
             kept.append(lesson)
     shown = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
     return Gaps(sum(r.classes for r in results), sum(r.covered for r in results),
-                sum(r.no_effect for r in results), len(told), DEPTH, missed, shown)
+                sum(r.no_effect for r in results), len(told), AFTER, missed, shown)
 
 
 def _ends(lesson: Lesson) -> list[tuple[Any, ...]]:
     """How the messages end, whichever they are."""
     return sorted((value for _, value in lesson.outcome), key=repr)
+
+
+def _changed_ends(lesson: Lesson) -> list[tuple[Any, ...]]:
+    """How the messages the lesson's changes changed end, stored, status and direction (all of them, when the
+    setup cannot play its events)."""
+    usual = whole(lesson.usual) if lesson.usual else ()
+    return sorted((item[1][:3] for item in lesson.outcome if item not in usual), key=repr)  # stored, status, way
 
 
 def _within(some: list[tuple[Any, ...]], every: list[tuple[Any, ...]]) -> bool:
@@ -110,11 +129,12 @@ def _within(some: list[tuple[Any, ...]], every: list[tuple[Any, ...]]) -> bool:
 
 
 def _told_before(lesson: Lesson, earlier: Lesson) -> bool:
-    """Whether an earlier entry already teaches this one: the same first message, its situation the beginning of
+    """Whether an earlier entry already teaches this one (never one about what an action keeps): the same first
+    message, its situation the beginning of
     this one's, the first message ending the same way, and its settings all among this one's (a reply after an
     email the owner's missing licence left untracked says nothing new of the licence)."""
-    if len(earlier.situation) >= len(lesson.situation) or lesson.situation[:len(earlier.situation)] != \
-            earlier.situation:
+    if lesson.kept or len(earlier.situation) >= len(lesson.situation) or \
+            lesson.situation[:len(earlier.situation)] != earlier.situation:
         return False
     first = dict(earlier.outcome).get("E1")
     return first == dict(lesson.outcome).get("E1") and earlier.changed.items() <= lesson.changed.items()
@@ -127,21 +147,22 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
 
     setup = prepare(model, story)
     setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
-    found = explore(model, story, setup, max_depth=DEPTH)
+    found = explore(model, story, setup, max_depth=depth_of(story))
     if found.reason:
         from ..errors import TrackproofError
 
         raise TrackproofError("E408", f"the universe is too large to explore: {found.reason}", story.loc)
-    return classes_of(model, story, setup, found, DEPTH, claims, setups)
+    return classes_of(model, story, setup, found, depth_of(story), claims, setups)
 
 
-def _missed(model: Model, story: Claim, lesson: Lesson, number: int) -> Missed:
+def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int) -> Missed:
     from ..simulate.scenario_file import scenario_text
 
     events = lesson.events
     situation = situation_text(events)
-    outcome = "; ".join(outcome_text(k, o, events) for k, o in sorted(lesson.outcomes.items()))
-    when = f" when {setting_words(lesson.changed)}" if lesson.changed else ""
+    outcome = "; ".join(outcome_text(k, o, events, lesson.kept) for k, o in sorted(lesson.outcomes.items()))
+    when = f" when {setting_words(lesson.changed)}" if lesson.changed else f" under setup {lesson.setup + 1}" \
+        if setups > 1 else ""
     sentence = f"{situation}: {outcome}{when}."
     levels = [model.rule(r).provenance.confidence for o in lesson.outcomes.values() for r in o.rules]
     confidence = min(levels, key="LMH".index) if levels else "H"
@@ -150,9 +171,12 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int) -> Missed:
     scenario = scenario_text(replace(story, text=situation), baseline, lesson.settings, lesson.outcomes,
                              title=situation, events=events)
     shown = {k: ("not stored" if not o.stored else str(o.status)) for k, o in sorted(lesson.outcomes.items())}
+    said = (action_why(model, lesson.outcomes, events) if lesson.kept else None) or \
+        why(model, lesson.outcomes, lesson.changed, lesson.usual)
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
-                  lesson.setup + 1, why(model, lesson.outcomes, lesson.changed), confidence, fired, scenario,
-                  sum(1 for e in events if e.kind not in ("sync", "outlook_start", "outlook_stop")), _group(events))
+                  lesson.setup + 1, said, confidence, fired, scenario,
+                  sum(1 for e in events if e.kind not in ("sync", "outlook_start", "outlook_stop")), _group(events),
+                  lesson.kept)
 
 
 def _group(events: tuple[Any, ...]) -> str:
@@ -173,10 +197,11 @@ def gaps_text(source: str, g: Gaps) -> str:
     lines = [f"Missed scenarios for {source}", ""]
     for i, setup in enumerate(g.setups, 1):
         lines.append(f"Setup {i}: {_setup_name(setup)}")
-    lines += ["", f"Explored: {g.stories} first messages, every sequence of up to {g.depth} events after each "
-              "(replies, tracking, the category, untracking, deletion, sync cycles, Outlook starting), every mailbox "
-              f"and org setting free. {g.classes} behaviour classes: {g.covered} covered by a claim, {g.no_effect} "
-              f"where the last action changes nothing, {len(g.missed)} missed:"]
+    lines += ["", f"Explored: {g.stories} stories (each first message, and emails tracked by hand), every sequence "
+              f"of up to {g.depth} events after each start (replies, tracking, the category, untracking, deletion, "
+              f"sync cycles, Outlook starting), every mailbox and org setting free. {g.classes} behaviour classes: "
+              f"{g.covered} covered by a claim, {g.no_effect} where the last action changes nothing, "
+              f"{len(g.missed)} missed:"]
     for m in g.missed:
         lines += ["", f"{m.id}. {m.sentence}",
                   f"    Settings that matter: {_values(m.settings) or 'none'} "
@@ -191,4 +216,5 @@ def gaps_json(g: Gaps) -> dict[str, Any]:
             "depth": g.depth, "setups": g.setups,
             "missed": [{"id": m.id, "sentence": m.sentence, "situation": m.situation, "outcome": m.outcome,
                         "settings": m.settings, "setup": m.setup, "why": m.why, "confidence": m.confidence,
-                        "rules": list(m.rules), "group": m.group, "scenario": m.scenario} for m in g.missed]}
+                        "rules": list(m.rules), "group": m.group, "kept": m.kept, "scenario": m.scenario}
+                       for m in g.missed]}

@@ -4,8 +4,9 @@ adds, every first message they can send, then every sequence of the actions that
 A story is a universe claim (spec/universe.py) whose prefix is one first message (a contact emails X, X sends from
 Dynamics 365, X sends from Outlook, ...) and whose alphabet is what may happen next: sync cycles, X's legacy Outlook
 starting, replies by anyone who received it, a forward, manual tracking with App for Outlook or the legacy client,
-the category set and removed, untracking, deletion in Outlook or in Dynamics 365. At most two messages exist, and
-sequences are at most `DEPTH` events long (the first message included): enough for "send, sync, reply, sync" and
+the category set and removed, untracking, deletion in Outlook or in Dynamics 365. A few stories start further on,
+with an email X tracked by hand (the category, App for Outlook) and a sync, and try what may undo it (`UNDO`). At
+most two messages exist, and at most `AFTER` events follow a story's start: enough for "send, sync, reply, sync" and
 "send, sync, track, sync"; a longer story is outside the bound, which the output states. Every mailbox and org
 setting ranges freely (the disputed readings at their defaults); the claims' setups only say which settings are
 "the usual ones" when the closest scenario is chosen (classes.py).
@@ -24,8 +25,13 @@ from typing import Any
 from ..spec.claims import Claim, claims_from_text
 from ..spec.ir import Model
 
-#: The longest sequence explored, first message included.
-DEPTH = 4
+#: The most events explored after a story's start (its first message, or a tracked email and a sync).
+AFTER = 3
+#: What may undo tracking in Outlook, tried on an email tracked by hand: whether the activity is kept is the lesson.
+UNDO = ("uncategorize", "untrack", "delete")
+#: What tracks by hand: where it leaves an email untracked (App for Outlook without server-side sync, the category
+#: under the legacy client), that it does nothing is the lesson.
+DO = ("track", "categorize")
 #: The participants the consultant may add (`--with user`, `--with queue`).
 EXTRAS = {"user": ("Y", {"kind": "user"}), "queue": ("Q", {"kind": "queue"})}
 _OUTSIDE = ("lead", "contact", "account", "unknown")
@@ -101,15 +107,40 @@ def _alphabet(cast: Cast) -> list[Any]:
             {"delete": {"by": users, "in": ["outlook", "crm"], "email": "E1"}}]
 
 
+def tracked_starts(cast: Cast) -> list[list[Any]]:
+    """Stories that start with an email the first user tracked by hand and a sync (the category, App for
+    Outlook): what undoing it in Outlook does needs three own events, beyond a first message's story."""
+    x = cast.users[0]
+    out: list[list[Any]] = []
+    for c in cast.outside:
+        received = {"send": {"id": "E1", "from": c, "to": [x]}}
+        out.append([received, {"categorize": {"email": "E1", "by": x}}, "sync"])
+        out.append([received, {"track": {"email": "E1", "by": x, "via": "app_for_outlook"}}, "sync"])
+    return out
+
+
+def _undo(cast: Cast) -> list[Any]:
+    users = list(cast.users)
+    return ["sync", {"uncategorize": {"by": users, "email": "E1"}}, {"untrack": {"by": users, "email": "E1"}},
+            {"delete": {"by": users, "in": ["outlook", "crm"], "email": "E1"}}]
+
+
 def stories_text(cast: Cast) -> str:
     """The stories as a claim file (YAML's flow style is JSON)."""
+    starts = [([{"send": first}], _alphabet(cast)) for first in first_messages(cast)]
+    starts += [(prefix, _undo(cast)) for prefix in tracked_starts(cast)]
     claims = []
-    for n, first in enumerate(first_messages(cast), 1):
-        claims.append({"id": f"story-{n}", "text": "every sequence after one first message",
-                       "universe": {"participants": cast.participants(), "messages": 2,
-                                    "prefix": [{"send": first}]},
-                       "alphabet": _alphabet(cast), "reachable": "any(e.exists for e in emails)"})
+    for n, (prefix, alphabet) in enumerate(starts, 1):
+        claims.append({"id": f"story-{n}", "text": "every sequence after one start",
+                       "universe": {"participants": cast.participants(), "messages": 2, "prefix": prefix},
+                       "alphabet": alphabet, "reachable": "any(e.exists for e in emails)"})
     return json.dumps({"title": "the universe gaps explores", "claims": claims}, indent=1) + "\n"
+
+
+def depth_of(story: Claim) -> int:
+    """How deep a story is explored: its start, then `AFTER` events."""
+    assert story.universe is not None
+    return len(story.universe.prefix) + AFTER
 
 
 def stories(model: Model, cast: Cast) -> list[Claim]:

@@ -5,6 +5,7 @@ is said of received email only."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..simulate.outcomes import Outcome
@@ -68,10 +69,18 @@ def _message(key: str, events: tuple[Event, ...]) -> str:
     return f"the recipient's activity for {name}" if side == "incoming" else name
 
 
-def outcome_text(key: str, o: Outcome, events: tuple[Event, ...]) -> str:
+def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = False) -> str:
+    """`kept`: the last event left it as it was ("is still stored", "is still not stored")."""
     name = _message(key, events)
     if not o.stored:
-        return f"{name} is not stored" + (" (its activity was deleted)" if o.was_stored else "")
+        deleted = " (its activity was deleted)" if o.was_stored else ""
+        return f"{name} is {'still ' if kept else ''}not stored{deleted}"
+    if kept:
+        return f"{name} is still stored ({', '.join(_details(o, events))})"
+    return f"{name} is stored ({', '.join(_details(o, events))})"
+
+
+def _details(o: Outcome, events: tuple[Event, ...]) -> list[str]:
     details = [_STATUS.get(str(o.status), str(o.status))]
     if o.direction == "incoming" and o.accepted_by:
         details.append(f"accepted by {o.accepted_by}'s mailbox")
@@ -81,7 +90,7 @@ def outcome_text(key: str, o: Outcome, events: tuple[Event, ...]) -> str:
         details.append(f"tied to {_message(o.correlated_to, events)}")
     if o.regarding:
         details.append(f"Regarding {o.regarding}")
-    return f"{name} is stored ({', '.join(details)})"
+    return details
 
 
 def setting_words(settings: dict[Setting, Any]) -> str:
@@ -90,17 +99,80 @@ def setting_words(settings: dict[Setting, Any]) -> str:
     return ", ".join(f"{o}.{n} = {value(v)}" for (o, n), v in sorted(settings.items()))
 
 
-def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any]) -> str:
-    """The deciding rule in words: the reason of the rule or definition on the outcome's path that reads a setting
-    changed from the setup, else the reason of the last rule that fired."""
+def _reads(model: Model, expr: Any, seen: set[str] | None = None) -> set[str]:
+    """The attribute names an expression reads, through the definitions it calls."""
+    seen = set() if seen is None else seen
+    out: set[str] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e is None:
+            continue
+        if e.kind == "attr":
+            out.add(str(e.value))
+        if e.kind == "call" and e.value in model.definitions and e.value not in seen:
+            seen.add(str(e.value))
+            out |= _reads(model, model.definitions[str(e.value)].body, seen)
+        stack.extend(e.args)
+    return out
+
+
+def _rule_reads(model: Model, rule_id: str) -> set[str]:
+    r = model.rule(rule_id)
+    if hasattr(r, "body"):
+        return _reads(model, r.body)
+    return _reads(model, getattr(r, "guard", None)) | {n for e in getattr(r, "effects", ()) for n in
+                                                        _reads(model, e.value)}
+
+
+def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, ...]) -> str | None:
+    """Why the last own action did what it did, from the steps it made: the reason of the rule it fired, else of the
+    first rule it tried that the action's own shape did not rule out, with the part of its guard that was false
+    (its variable named after the one who acted)."""
+    own = [e for e in events if e.kind not in SETTLE]
+    if not own:
+        return None
+    last = own[-1]
+    actor = str(last.params.get("by", ""))
+    for o in sorted(outcomes.values(), key=lambda o: o.key):
+        for st in o.steps:
+            if st.event != last.number:
+                continue
+            if st.rule:
+                return " ".join(model.rule(st.rule).provenance.reason.split())
+            for rule, part in st.missed:
+                if "`event." in part:
+                    continue
+                false = part.rsplit(": ", 1)[-1]
+                false = re.sub(r"\b[am]\.", f"{actor}." if actor else "", false)
+                return " ".join(model.rule(rule).provenance.reason.split()) + f" Here it could not: {false}."
+    return None
+
+
+def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
+        usual: dict[str, Outcome] | None = None) -> str:
+    """The deciding rule in words. With `usual` (the same events under the setup): the first rule that fired here
+    and not there, else the first that fired there and not here, message by message: what the changed settings
+    changed. Otherwise (or if no rule differs), the reason of a rule that could have moved a message on and did
+    not, or of a rule on its path, that reads a changed setting (through the definitions it uses); else the
+    reason of the last rule that fired."""
     names = {n for _, n in changed}
-    for o in outcomes.values():
-        for rule in (*o.rules, *(r for r, _ in o.why_not)):
-            r = model.rule(rule)
-            text = getattr(r, "body", None) or getattr(r, "guard", None)
-            source = getattr(text, "text", "") or ""
-            if any(f".{n}" in source for n in names):
-                return " ".join(r.provenance.reason.split())
+
+    def ends(o: Outcome | None) -> Any:
+        return None if o is None else (o.stored, o.status, o.accepted_by, o.tracked_by, o.correlated_to)
+
+    # the messages that end otherwise there first: what the lesson is about
+    for key in sorted(outcomes, key=lambda k: (usual is not None and ends(outcomes[k]) == ends(usual.get(k)), k)):
+        here = [s.rule for s in outcomes[key].steps if s.rule]
+        there = [s.rule for s in usual[key].steps if s.rule] if usual and key in usual else []
+        differs = [r for r in here if r not in there] + [r for r in there if r not in here] if usual else []
+        reading = [r for r in differs if names & _rule_reads(model, r)]  # those that read a changed setting first
+        if differs:
+            return " ".join(model.rule((reading or differs)[0]).provenance.reason.split())
+    for o in sorted(outcomes.values(), key=lambda o: o.key):
+        for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
+            if names & _rule_reads(model, rule):
+                return " ".join(model.rule(rule).provenance.reason.split())
     for o in outcomes.values():
         fired = [s.rule for s in o.steps if s.rule]
         if fired:

@@ -100,6 +100,8 @@ class Node:
     # nothing to do): where a sequence can rest, which the first arrivals alone do not say
     # (with the rules the event tried and found could not fire)
     stays: dict[str, list[tuple[z3.BoolRef, frozenset[str]]]] = field(default_factory=dict)
+    # per event kind, where it changes this world, and the world it leads to
+    moves: dict[str, list[tuple[z3.BoolRef, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -294,12 +296,15 @@ class Explorer:
                     node.stays.setdefault(event.kind, []).append((all_of([part, step.condition]), missed))
                     continue
                 leaving.append(step.condition)
+                moving = all_of([part, step.condition])
                 reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
                 if found is None:
                     child = self._node(step.state(), played, reached, step.outcomes())
+                    node.moves.setdefault(event.kind, []).append((moving, child.index))
                 else:
                     child = self.nodes[found]
+                    node.moves.setdefault(event.kind, []).append((moving, child.index))
                     reached = all_of([reached, neg(child.condition)])
                     answer = check(self.solver, reached)
                     if answer == UNKNOWN:
