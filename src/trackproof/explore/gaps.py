@@ -172,7 +172,7 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
                              title=situation, events=events)
     shown = {k: ("not stored" if not o.stored else str(o.status)) for k, o in sorted(lesson.outcomes.items())}
     said = (action_why(model, lesson.outcomes, events) if lesson.kept else None) or \
-        why(model, lesson.outcomes, lesson.changed, lesson.usual)
+        why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
                   lesson.setup + 1, said, confidence, fired, scenario,
                   sum(1 for e in events if e.kind not in ("sync", "outlook_start", "outlook_stop")), _group(events),

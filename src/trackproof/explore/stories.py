@@ -3,7 +3,7 @@ adds, every first message they can send, then every sequence of the actions that
 
 A story is a universe claim (spec/universe.py) whose prefix is one first message (a contact emails X, X sends from
 Dynamics 365, X sends from Outlook, ...) and whose alphabet is what may happen next: sync cycles, X's legacy Outlook
-starting, replies by anyone who received it, a forward, manual tracking with App for Outlook or the legacy client,
+starting, replies by anyone who received it, manual tracking with App for Outlook or the legacy client,
 the category set and removed, untracking, deletion in Outlook or in Dynamics 365. A few stories start further on,
 with an email X tracked by hand (the category, App for Outlook) and a sync, and try what may undo it (`UNDO`). At
 most two messages exist, and at most `AFTER` events follow a story's start: enough for "send, sync, reply, sync" and

@@ -117,6 +117,45 @@ def _reads(model: Model, expr: Any, seen: set[str] | None = None) -> set[str]:
     return out
 
 
+def _direct(expr: Any) -> tuple[set[str], list[str]]:
+    """The attribute names an expression reads itself, and the definitions it calls."""
+    names: set[str] = set()
+    calls: list[str] = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e is None:
+            continue
+        if e.kind == "attr":
+            names.add(str(e.value))
+        if e.kind == "call":
+            calls.append(str(e.value))
+        stack.extend(e.args)
+    return names, calls
+
+
+def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
+    """The reason of what reads one of `names` in a rule: the rule itself when its guard or effects name one, else
+    the definition (through those it calls) that does; else the rule's."""
+    r = model.rule(rule_id)
+    exprs = [r.body] if hasattr(r, "body") else [getattr(r, "guard", None), *(e.value for e in getattr(r, "effects", ()))]
+    seen: set[str] = set()
+    queue: list[tuple[str, list[Any]]] = [(rule_id, exprs)]
+    while queue:
+        name, found = queue.pop(0)
+        calls: list[str] = []
+        for expr in found:
+            read, called = _direct(expr)
+            if read & names:
+                return " ".join(model.rule(name).provenance.reason.split())
+            calls += called
+        for call in calls:
+            if call in model.definitions and call not in seen:
+                seen.add(call)
+                queue.append((call, [model.definitions[call].body]))
+    return " ".join(r.provenance.reason.split())
+
+
 def _rule_reads(model: Model, rule_id: str) -> set[str]:
     r = model.rule(rule_id)
     if hasattr(r, "body"):
@@ -168,7 +207,7 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
         differs = [r for r in here if r not in there] + [r for r in there if r not in here] if usual else []
         reading = [r for r in differs if names & _rule_reads(model, r)]  # those that read a changed setting first
         if differs:
-            return " ".join(model.rule((reading or differs)[0]).provenance.reason.split())
+            return _deciding_text(model, (reading or differs)[0], names)
     for o in sorted(outcomes.values(), key=lambda o: o.key):
         for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
             if names & _rule_reads(model, rule):
