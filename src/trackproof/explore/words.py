@@ -138,7 +138,8 @@ def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
     """The reason of what reads one of `names` in a rule: the rule itself when its guard or effects name one, else
     the definition (through those it calls) that does; else the rule's."""
     r = model.rule(rule_id)
-    exprs = [r.body] if hasattr(r, "body") else [getattr(r, "guard", None), *(e.value for e in getattr(r, "effects", ()))]
+    exprs = [r.body] if hasattr(r, "body") else [getattr(r, "guard", None),
+                                                  *(e.value for e in getattr(r, "effects", ()))]
     seen: set[str] = set()
     queue: list[tuple[str, list[Any]]] = [(rule_id, exprs)]
     while queue:
