@@ -1,6 +1,6 @@
 """Benchmark `trackproof gaps proofs/forum-claims.yaml` (and `diff` of the defaults with AutoTrackSentFolderItems
 on) next to the import floor `python -c "import z3, transitions, yaml"`, in one run.
-Target (issue #5): gaps within 20x the floor.
+Target (issue 14): gaps within 30x the floor, explored afresh (--no-cache); the cached answer is shown too.
 Usage: python bench/bench_gaps.py [--repeat N]
 """
 
@@ -23,15 +23,17 @@ def main() -> int:
     ensure_bytecode()
     command = trackproof_command()
     floor = best_of([sys.executable, "-c", "import z3, transitions, yaml"], args.repeat)
-    gaps = best_of([*command, "gaps", str(ROOT / "proofs" / "forum-claims.yaml")], args.repeat)
+    gaps = best_of([*command, "gaps", "--no-cache", str(ROOT / "proofs" / "forum-claims.yaml")], args.repeat)
+    warm = best_of([*command, "gaps", str(ROOT / "proofs" / "forum-claims.yaml")], args.repeat)
     settings = ROOT / "examples" / "settings"
     diff = best_of([*command, "diff", str(settings / "defaults.yaml"), str(settings / "auto-track-sent-items.yaml")],
                    args.repeat)
     print(f"floor (import z3, transitions, yaml): {floor * 1000:.0f} ms")
     print(f"trackproof gaps proofs/forum-claims.yaml: {gaps * 1000:.0f} ms = {gaps / floor:.1f}x the floor "
-          "(target: within 20x)")
+          "(target: within 30x)")
+    print(f"trackproof gaps proofs/forum-claims.yaml, cached: {warm * 1000:.0f} ms = {warm / floor:.1f}x the floor")
     print(f"trackproof diff defaults auto-track-sent-items: {diff * 1000:.0f} ms = {diff / floor:.1f}x the floor")
-    return 0 if gaps <= 20 * floor else 1
+    return 0 if gaps <= 30 * floor else 1
 
 
 if __name__ == "__main__":

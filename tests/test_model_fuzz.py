@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from trackproof.errors import TrackproofError
-from trackproof.explore.gaps import load_situations
+from trackproof.explore.situations import load_situations
 from trackproof.simulate.engine import simulate
 from trackproof.spec.loader import load_model
 from trackproof.spec.scenario import load_scenario

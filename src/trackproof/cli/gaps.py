@@ -18,6 +18,12 @@ EXITS = {0: "the missed scenarios were found (listing them is the answer, not a 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="CLAIMS", help="claim files (YAML)")
     p.add_argument("--scenarios", metavar="DIR", help="also write each missed scenario as a scenario file")
+    p.add_argument("--with", dest="extras", action="append", choices=("user", "queue"), default=[],
+                   help="add a participant to the universe explored: a colleague Y, a queue Q (repeatable)")
+    p.add_argument("--universe", metavar="FILE",
+                   help="explore the universe claims of FILE (their participants, prefix and alphabet) instead")
+    p.add_argument("--no-cache", action="store_true",
+                   help="explore afresh, neither reading nor writing the results cache (see docs/gaps.md)")
     add_jobs(p, "explore")
     add_output(p, ("text", "json"), "json: the documented contract")
 
@@ -25,28 +31,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from ..cache import load_model_cached
     from ..explore.gaps import find_gaps, gaps_json, gaps_text
-    from ..explore.situations import load_situations
     from ..parallel import default_jobs
     from ..spec.claims import load_claims
 
     model = load_model_cached(args.model_dir)
     claims = [c for f in args.files for c in load_claims(f, model)]
-    found = find_gaps(model, claims, jobs=args.jobs or default_jobs())
+    universe = None
+    if args.universe:
+        universe = [c for c in load_claims(args.universe, model) if c.universe is not None]
+        if not universe:
+            from ..errors import Loc, TrackproofError
+
+            raise TrackproofError("E105", "the universe file has no universe claim", Loc(args.universe, 1, 1))
+    from ..cache import cached
+    from .check import cache_key
+    from .report import digest
+
+    extras = tuple(dict.fromkeys(args.extras))
+    key = cache_key(args.model_dir, args.no_cache)
+    if key is not None:  # the answer depends on the model, trackproof's code, the files and the options only
+        inputs = [*args.files, *([args.universe] if args.universe else [])]
+        key = "\n".join([key, *(digest(f) for f in inputs), f"with {','.join(extras)}",
+                         f"universe {args.universe or ''}"])
+    found = cached("gaps-explored", key, lambda: find_gaps(model, claims, extras, universe,
+                                                           jobs=args.jobs or default_jobs()))
     if args.scenarios:
-        write_scenarios(args.scenarios, {f"{m.id.replace('@', '-setup')}.yaml": m.scenario for m in found.missed},
-                        [s.id for s in load_situations(model)])
+        write_scenarios(args.scenarios, {f"gap-{m.id}.yaml": m.scenario for m in found.missed})
     text = (json.dumps(gaps_json(found), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
             else gaps_text(", ".join(args.files), found))
     emit(text, args.output)
     return EXIT_OK
 
 
-def write_scenarios(folder: str, files: dict[str, str], situations: list[str]) -> None:
+def write_scenarios(folder: str, files: dict[str, str]) -> None:
     """Write each missed scenario file (name -> text) into `folder`, and remove the files of earlier runs that this
-    run did not write: only those whose names gaps gives (a situation of the catalogue, a number, a setup) and the
-    temporary files a killed run left beside them (files.py); nothing else in the folder is touched."""
+    run did not write: only those whose names gaps gives (gap-G<number>.yaml) and the temporary files a killed run
+    left beside them (files.py); nothing else in the folder is touched."""
     os.makedirs(folder, exist_ok=True)
-    owned = re.compile("(?:" + "|".join(re.escape(s) for s in situations) + r")-\d+-setup\d+\.yaml")
+    owned = re.compile(r"gap-G\d+\.yaml")
     for name in sorted(os.listdir(folder)):
         temporary = name.startswith(".")
         base = name[1:].rsplit(".", 1)[0] if temporary else name

@@ -61,7 +61,7 @@ def build(model: Model, files: list[str], jobs: int, cache_key: str | None, rend
     chosen = choose(renderer)  # a renderer asked for by name and missing: said before any work
     verdicts, joint, findings = prove_claims(model, claims, sys.stderr, True, jobs, cache_key)
     check = check_json(model, verdicts, joint, findings)
-    claims_key = None if cache_key is None else cache_key + "\n" + "\n".join(_digest(f) for f in files)
+    claims_key = None if cache_key is None else cache_key + "\n" + "\n".join(digest(f) for f in files)
     gaps = cached("gaps", claims_key, lambda: gaps_json(find_gaps(model, claims, jobs=jobs)))
     first = load_file(files[0])
     title = str(first.get("title", "")) if isinstance(first, dict) and len(files) == 1 else ""
@@ -89,7 +89,7 @@ def build(model: Model, files: list[str], jobs: int, cache_key: str | None, rend
     return draw(pack, drawn)
 
 
-def _digest(path: str) -> str:
+def digest(path: str) -> str:
     import hashlib
 
     from ..inputs import MAX_YAML_BYTES, read_bytes

@@ -1,55 +1,56 @@
-"""`trackproof gaps`: the behaviours a set of claims does not cover, each in one sentence with a scenario.
+"""`trackproof gaps`: the behaviours a set of claims does not cover, found by exploring the model (DESIGN.md,
+"Missed scenarios from exploration"), each in one sentence with the settings that matter, why, how sure the
+documentation is, and a scenario `run` replays.
 
-Behaviour classes (DESIGN.md): settings and events that the same rules decide. Here the events come from the
-catalogue of everyday situations (model/situations.yaml), each played under every configuration in the claim file's
-scope (its setups: the distinct `scope.fixed` of its claims), and its classes enumerated with Z3 exactly as claims are
-proved (prove.enumerate_paths): every rule path, none sampled. A class is *covered* when a claim's premise is the same
-situation (the same emails and actions, whoever the participants, sync cycles aside) in the same setup; the others are
-*missed*. Classes of one situation with the same outcome are folded into one entry with a count, and entries are ranked
-closest to the defaults first, then fewest events.
+The universe is the claims' participants plus what the consultant adds (`--with user`, `--with queue`) or a
+universe file (its universe claims are the stories): stories.py writes it; prove/reach.py explores every event
+sequence of each story with every mailbox and org setting free; classes.py reads the classes and the scenario of
+each; this module ranks them (closest to the claims' setups first, then shortest) and numbers them. Stories are
+explored on up to `jobs` processes, each alone: every answer is chosen canonically, so the output does not depend
+on `jobs`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .situations import SETTLE, Situation, load_situations, matches, outcome_text, signature, situation_claim
+from .classes import Lesson, StoryClasses, classes_of, setup_of, whole
+from .stories import AFTER, cast_of, depth_of, stories
+from .words import action_why, outcome_text, setting_words, situation_text, why
 
 
 @dataclass(frozen=True)
 class Missed:
     id: str
     sentence: str
+    situation: str
     outcome: dict[str, str]
-    settings: dict[str, Any]
-    scenario: str
+    settings: dict[str, Any]  # changed from the setup
+    setup: int  # 1-based
+    why: str
+    confidence: str
     rules: tuple[str, ...]
-    group: str
-    classes: int  # rule paths folded into this entry
-    changes: int  # settings changed from the defaults in the scenario
-    events: float  # emails and actions (the fraction keeps the catalogue's order among equals)
+    scenario: str
+    events: int
+    group: str  # what the first message is: received, sent from Dynamics 365, sent from Outlook
+    kept: bool = False  # the lesson is that its last action leaves the outcome as it was
 
 
 @dataclass(frozen=True)
 class Gaps:
     classes: int
     covered: int
+    no_effect: int
+    stories: int
+    depth: int
     missed: list[Missed]
-    rules_touched: tuple[str, ...]
-    rules_untouched: tuple[str, ...]
     setups: list[dict[str, Any]]
 
 
-def setup_of(claim: Claim) -> dict[Setting, Any]:
-    """The setup a claim describes: its fixed settings of the organisation and of X, the user the catalogue's
-    situations are about (other participants' settings belong to its premise)."""
-    return {k: v for k, v in claim.fixed.items() if k[0] in ("org", "X")}
-
-
-def _setups(claims: list[Claim]) -> list[dict[Setting, Any]]:
+def setups_of(claims: list[Claim]) -> list[dict[Setting, Any]]:
     seen: list[dict[Setting, Any]] = []
     for c in claims:
         if setup_of(c) not in seen:
@@ -57,122 +58,163 @@ def _setups(claims: list[Claim]) -> list[dict[Setting, Any]]:
     return seen or [{}]
 
 
-def find_gaps(model: Model, claims: list[Claim], situations: list[Situation] | None = None, jobs: int = 1) -> Gaps:
-    """Every behaviour class of every catalogue situation in each setup of the claims; those no claim covers,
-    folded and ranked. Each (setup, situation) is explored on its own, on up to `jobs` processes: every answer is
-    chosen canonically (ADR 003), so the result does not depend on `jobs`."""
+def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), universe: list[Claim] | None = None,
+              jobs: int = 1) -> Gaps:
+    """The classes of every story no claim covers, ranked and worded (module docstring)."""
     from ..parallel import parallel_map
-    from ..prove.rulepaths import enumerate_paths
-    from ..prove.setup import prepare
 
-    situations = situations if situations is not None else load_situations(model)
-    transitions = {t.id for t in model.transitions}
-    touched: set[str] = set()
-    for claim in claims:
-        paths, _ = enumerate_paths(model, claim, prepare(model, claim))
-        touched |= {r for p in paths for o in p.outcomes.values() for r in o.rules if r in transitions}
-    claim_sigs = [(signature(c.scenario, c.kinds), setup_of(c)) for c in claims]
-    setups = _setups(claims)
+    told = universe if universe is not None else stories(model, cast_of(claims, extras))
+    setups = setups_of(claims)
 
-    def explore(unit: tuple[int, int]) -> tuple[int, int, set[str], list[Missed]]:
-        index, order = unit
-        return _explore(model, situations[order], order, setups, index, claim_sigs, transitions)
+    def explore_one(index: int) -> StoryClasses:
+        return _explore(model, told[index], claims, setups)
 
-    units = [(index, order) for index in range(len(setups)) for order in range(len(situations))]
-    total = covered = 0
+    results = list(parallel_map(explore_one, list(range(len(told))), jobs))
+    lessons = [(n, lesson) for n, r in enumerate(results) for lesson in r.lessons]
+    lessons.sort(key=lambda item: (len(item[1].changed), len(item[1].situation), len(item[1].events), item[0],
+                                   repr(item[1].situation), repr(item[1].outcome)))
     missed: list[Missed] = []
-    for classes, in_claims, rules, found in parallel_map(explore, units, jobs):
-        total += classes
-        covered += in_claims
-        touched |= rules
-        missed += found
-    missed.sort(key=lambda m: (m.changes, m.events, m.id))
-    untouched = tuple(r for r in dict.fromkeys(t.id for t in model.transitions) if r not in touched)
-    shown_setups = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
-    return Gaps(total, covered, missed, tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
-                                              if r in touched), untouched, shown_setups)
+    said: set[Any] = set()
+    kept: list[Lesson] = []
+    for n, lesson in lessons:
+        if lesson.moved is not None and lesson.usual and whole(lesson.usual) == lesson.outcome:
+            continue  # its events end the same with the setting put back: not what the lesson is about
+        if any(_told_before(lesson, earlier) for earlier in kept):
+            continue
+        entry = _missed(model, told[n], lesson, len(missed) + 1, len(setups))
+        # a lesson once: classes told in the same words, or needing the same changes from the setup (the owner
+        # without a licence, an unknown address: whatever the email), are shown by the first (closest, shortest)
+        taught: Any = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
+        if lesson.kept:  # that an action keeps the activity is one lesson, whatever the email
+            taught = ("kept", lesson.situation[-1])
+        elif lesson.moved is not None:  # one setting moved outside a claim's scope: once per way a message ends
+            taught = ("moved", lesson.moved, repr(_changed_ends(lesson)))
+        # and the same rule deciding the same outcomes (and more) under more changes than an earlier entry teaches
+        # nothing more
+        more = any(m.why == entry.why and m.settings and m.settings.items() <= entry.settings.items() and
+                   _within(_ends(earlier), _ends(lesson)) for m, earlier in zip(missed, kept, strict=True))
+        # and the same last action ending the messages the same way, whatever came before (for a message sent,
+        # under the same changes: a reply lost to the incoming method and one lost to the owner's licence are two)
+        action = lesson.situation[-1]
+        changes = tuple(sorted(entry.settings.items(), key=repr)) if action[0] == "send" else ()
+        last = ("last", action, repr(_ends(lesson)), changes)
+        if entry.sentence not in said and taught not in said and last not in said and not more:
+            said |= {entry.sentence, taught, last}
+            missed.append(entry)
+            kept.append(lesson)
+    shown = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
+    return Gaps(sum(r.classes for r in results), sum(r.covered for r in results),
+                sum(r.no_effect for r in results), len(told), AFTER, missed, shown)
 
 
-def _explore(model: Model, situation: Situation, order: int, setups: list[dict[Setting, Any]], index: int,
-             claim_sigs: list[tuple[Any, dict[Setting, Any]]],
-             transitions: set[str]) -> tuple[int, int, set[str], list[Missed]]:
-    """One situation in one setup: (behaviour classes, how many a claim covers, the rules they exercise when
-    covered, the missed scenarios)."""
-    from ..prove.rulepaths import closest_run, enumerate_paths
+def _ends(lesson: Lesson) -> list[tuple[Any, ...]]:
+    """How the messages end, whichever they are."""
+    return sorted((value for _, value in lesson.outcome), key=repr)
+
+
+def _changed_ends(lesson: Lesson) -> list[tuple[Any, ...]]:
+    """How the messages the lesson's changes changed end, stored, status and direction (all of them, when the
+    setup cannot play its events)."""
+    usual = whole(lesson.usual) if lesson.usual else ()
+    return sorted((item[1][:3] for item in lesson.outcome if item not in usual), key=repr)  # stored, status, way
+
+
+def _within(some: list[tuple[Any, ...]], every: list[tuple[Any, ...]]) -> bool:
+    rest = list(every)
+    for end in some:
+        if end not in rest:
+            return False
+        rest.remove(end)
+    return True
+
+
+def _told_before(lesson: Lesson, earlier: Lesson) -> bool:
+    """Whether an earlier entry already teaches this one (never one about what an action keeps): the same first
+    message, its situation the beginning of
+    this one's, the first message ending the same way, and its settings all among this one's (a reply after an
+    email the owner's missing licence left untracked says nothing new of the licence)."""
+    if lesson.kept or len(earlier.situation) >= len(lesson.situation) or \
+            lesson.situation[:len(earlier.situation)] != earlier.situation:
+        return False
+    first = dict(earlier.outcome).get("E1")
+    return first == dict(lesson.outcome).get("E1") and earlier.changed.items() <= lesson.changed.items()
+
+
+def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[Setting, Any]]) -> StoryClasses:
+    from ..prove.reach import explore
+    from ..prove.sensitivity import default_readings
     from ..prove.setup import prepare
-    from ..prove.z3api import any_of
-    from ..simulate.scenario_file import scenario_text, setting_text
 
-    fixed = setups[index]
-    claim = situation_claim(model, situation, fixed, f"@{index}")
-    prepared = prepare(model, claim)
-    space = prepared.space
-    paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
-    feasible = [p for p in paths if p.feasible]
-    rules_of = [{r for o in p.outcomes.values() for r in o.rules if r in transitions} for p in feasible]
-    sig = signature(claim.scenario, {})
-    if any(theirs == fixed and matches(sig, csig) for csig, theirs in claim_sigs):
-        return len(feasible), len(feasible), set().union(*rules_of), []
-    missed = []
-    folded: dict[tuple[Any, ...], list[int]] = {}
-    for i, p in enumerate(feasible):
-        key = tuple((k, o.stored, o.status, o.accepted_by is not None or o.tracked_by is not None,
-                     o.regarding is not None)
-                    for k, o in sorted(p.outcomes.items()))
-        folded.setdefault(key, []).append(i)
-    # Numbered in a canonical order (by outcome), not in the order the solver happened to find them.
-    for number, members in enumerate((folded[k] for k in sorted(folded, key=repr)), 1):
-        # A run at the defaults is already the closest scenario; otherwise ask Z3 for one.
-        at_defaults = [feasible[i] for i in members if feasible[i].settings == space.defaults]
-        run = at_defaults[0] if at_defaults else closest_run(model, claim, prepared,
-                                                             [any_of([feasible[i].condition for i in members])])
-        changed = {space.label(s): v for s, v in run.settings.items() if space.defaults.get(s) != v}
-        when = (" when " + ", ".join(setting_text(k, v) for k, v in changed.items())) if changed else \
-            " under the default settings"
-        outcome = "; ".join(outcome_text(k, o) for k, o in run.outcomes.items())
-        rules = tuple(r for r in dict.fromkeys(t.id for t in model.transitions)
-                      if any(r in rules_of[i] for i in members))
-        n_events = sum(1 for e in claim.scenario.events if e.kind not in SETTLE)
-        missed.append(Missed(
-            f"{situation.id}-{number}" + (f"@{index + 1}" if len(setups) > 1 else ""),
-            f"{situation.says[0].upper()}{situation.says[1:]}: {outcome}{when}.",
-            {k: (f"{o.status}" if o.stored else "not stored") for k, o in run.outcomes.items()},
-            changed, scenario_text(claim, space.defaults, run.settings, run.outcomes), rules, situation.group,
-            len(members), len(changed), n_events + order / 1000))
-    return len(feasible), 0, set(), missed
+    setup = prepare(model, story)
+    setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
+    found = explore(model, story, setup, max_depth=depth_of(story))
+    if found.reason:
+        from ..errors import TrackproofError
+
+        raise TrackproofError("E408", f"the universe is too large to explore: {found.reason}", story.loc)
+    return classes_of(model, story, setup, found, depth_of(story), claims, setups)
+
+
+def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int) -> Missed:
+    from ..simulate.scenario_file import scenario_text
+
+    events = lesson.events
+    situation = situation_text(events)
+    outcome = "; ".join(outcome_text(k, o, events, lesson.kept) for k, o in sorted(lesson.outcomes.items()))
+    when = f" when {setting_words(lesson.changed)}" if lesson.changed else f" under setup {lesson.setup + 1}" \
+        if setups > 1 else ""
+    sentence = f"{situation}: {outcome}{when}."
+    levels = [model.rule(r).provenance.confidence for o in lesson.outcomes.values() for r in o.rules]
+    confidence = min(levels, key="LMH".index) if levels else "H"
+    fired = tuple(dict.fromkeys(s.rule for o in lesson.outcomes.values() for s in o.steps if s.rule))
+    baseline = {**story.fixed}
+    scenario = scenario_text(replace(story, text=situation), baseline, lesson.settings, lesson.outcomes,
+                             title=situation, events=events)
+    shown = {k: ("not stored" if not o.stored else str(o.status)) for k, o in sorted(lesson.outcomes.items())}
+    said = (action_why(model, lesson.outcomes, events) if lesson.kept else None) or \
+        why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
+    return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
+                  lesson.setup + 1, said, confidence, fired, scenario,
+                  sum(1 for e in events if e.kind not in ("sync", "outlook_start", "outlook_stop")), _group(events),
+                  lesson.kept)
+
+
+def _group(events: tuple[Any, ...]) -> str:
+    via = events[0].params.get("via", "outside") if events else "outside"
+    return {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
 
 
 def _setup_name(setup: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in setup.items()) or \
-        "no fixed settings"
+        "the documented defaults"
+
+
+def _values(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items())
 
 
 def gaps_text(source: str, g: Gaps) -> str:
     lines = [f"Missed scenarios for {source}", ""]
     for i, setup in enumerate(g.setups, 1):
         lines.append(f"Setup {i}: {_setup_name(setup)}")
-    lines += ["", f"Coverage: {g.classes} behaviour classes in scope (every rule path of the catalogue's situations); "
-              f"{g.covered} covered by a claim, {g.classes - g.covered} missed, shown as {len(g.missed)} scenarios "
-              "(classes of one situation with the same outcome folded)."]
-    by_group: dict[str, list[Missed]] = {}
+    lines += ["", f"Explored: {g.stories} stories (each first message, and emails tracked by hand), every sequence "
+              f"of up to {g.depth} events after each start (replies, tracking, the category, untracking, deletion, "
+              f"sync cycles, Outlook starting), every mailbox and org setting free. {g.classes} behaviour classes: "
+              f"{g.covered} covered by a claim, {g.no_effect} where the last action changes nothing, "
+              f"{len(g.missed)} missed:"]
     for m in g.missed:
-        by_group.setdefault(m.group, []).append(m)
-    number = 0
-    for group in sorted(by_group, key=lambda k: min(g.missed.index(m) for m in by_group[k])):
-        lines += ["", group[0].upper() + group[1:]]
-        for m in by_group[group]:
-            number += 1
-            which = f" [setup {m.id.rsplit('@', 1)[1]}]" if "@" in m.id else ""
-            folded = f" ({m.classes} rule paths)" if m.classes > 1 else ""
-            lines.append(f"  {number}. {m.sentence}{which}{folded}")
-            lines.append(f"     id {m.id}; rules: {', '.join(m.rules) or '(none)'}")
-    lines += ["", "Rules no claim exercises: " + (", ".join(g.rules_untouched) or "none"), ""]
+        lines += ["", f"{m.id}. {m.sentence}",
+                  f"    Settings that matter: {_values(m.settings) or 'none'} "
+                  f"(on top of setup {m.setup}); confidence {m.confidence}.",
+                  f"    Why: {m.why}"]
+    lines.append("")
     return "\n".join(lines)
 
 
 def gaps_json(g: Gaps) -> dict[str, Any]:
-    return {"classes": g.classes, "covered": g.covered,
-            "missed": [{"id": m.id, "sentence": m.sentence, "outcome": m.outcome, "settings": m.settings,
-                        "scenario": m.scenario, "rules": list(m.rules), "group": m.group, "classes": m.classes}
-                       for m in g.missed],
-            "rules_untouched": list(g.rules_untouched), "rules_touched": list(g.rules_touched), "setups": g.setups}
+    return {"classes": g.classes, "covered": g.covered, "no_effect": g.no_effect, "stories": g.stories,
+            "depth": g.depth, "setups": g.setups,
+            "missed": [{"id": m.id, "sentence": m.sentence, "situation": m.situation, "outcome": m.outcome,
+                        "settings": m.settings, "setup": m.setup, "why": m.why, "confidence": m.confidence,
+                        "rules": list(m.rules), "group": m.group, "kept": m.kept, "scenario": m.scenario}
+                       for m in g.missed]}

@@ -71,6 +71,7 @@ class Arrival:
     part: z3.BoolRef  # the settings that arrive this way (disjoint from the node's other arrivals)
     depth: int  # events from the start
     known: frozenset[int] = frozenset()  # ids of pins that hold for every setting of `part` (a speed-up)
+    missed: frozenset[str] = frozenset()  # the rules the event tried and found could not fire here
 
 
 @dataclass
@@ -97,6 +98,12 @@ class Node:
     outcomes: dict[str, Outcome]
     arrivals: list[Arrival] = field(default_factory=list)
     terminal: list[z3.BoolRef] = field(default_factory=list)  # settings under which no event changes it any more
+    # per event kind, the settings under which an event of that kind leaves this world as it is (a sync that finds
+    # nothing to do): where a sequence can rest, which the first arrivals alone do not say
+    # (with the rules the event tried and found could not fire)
+    stays: dict[str, list[tuple[z3.BoolRef, frozenset[str]]]] = field(default_factory=dict)
+    # per event kind, where it changes this world, and the world it leads to
+    moves: dict[str, list[tuple[z3.BoolRef, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -139,11 +146,13 @@ class StepRun:
 class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
-    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None) -> None:
+    def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
+                 max_depth: int | None = None) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
         self.max_worlds = MAX_WORLDS if max_worlds is None else max_worlds
+        self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
         self.solver = new_solver()
         self.solver.set("rlimit", RLIMIT)
         add(self.solver, list(setup.base))
@@ -269,6 +278,8 @@ class Explorer:
     def _expand(self, expansion: Expansion) -> list[Arrival]:
         """Every event from the expansion's world, under its arrivals' settings: the children reached anew."""
         node = self.nodes[expansion.node]
+        if self.max_depth is not None and expansion.depth >= self.max_depth:
+            return []  # a bounded exploration: these worlds are reached, not expanded (and not known to be ends)
         part = any_of([a.part for a in expansion.arrivals])
         self.solver.push()
         try:
@@ -286,18 +297,22 @@ class Explorer:
             for step in self._step(node, event, known):
                 if not step.feasible or step.key is None:
                     continue
-                self._used(step, event.number)
+                missed = self._used(step, event.number)
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
                 child_key = (played, step.key)
                 if child_key == node.key:
+                    node.stays.setdefault(event.kind, []).append((all_of([part, step.condition]), missed))
                     continue
                 leaving.append(step.condition)
+                moving = all_of([part, step.condition])
                 reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
                 if found is None:
                     child = self._node(step.state(), played, reached, step.outcomes())
+                    node.moves.setdefault(event.kind, []).append((moving, child.index))
                 else:
                     child = self.nodes[found]
+                    node.moves.setdefault(event.kind, []).append((moving, child.index))
                     reached = all_of([reached, neg(child.condition)])
                     answer = check(self.solver, reached)
                     if answer == UNKNOWN:
@@ -306,23 +321,28 @@ class Explorer:
                         continue
                     child.condition = any_of([child.condition, reached])
                 new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
-                              known | {p.get_id() for p in step.pins})
+                              known | {p.get_id() for p in step.pins}, missed)
                 child.arrivals.append(new)
                 out.append(new)
         if node.played >= len(self.universe.prefix):
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
 
-    def _used(self, step: StepRun, number: int) -> None:
+    def _used(self, step: StepRun, number: int) -> frozenset[str]:
         """What event `number` rested on in `step`: the rules it fired or found could not fire (its own steps, not
-        the world's history) and the definitions its decisions were built from (as verdict.py counts them)."""
+        the world's history) and the definitions its decisions were built from (as verdict.py counts them).
+        Returns the rules it found could not fire."""
         assert step.sim is not None
+        missed: set[str] = set()
         for msg in step.sim.world.messages.values():
             for side in msg.sides.values():
                 for s in side.steps:
                     if s.event == number:
-                        self.rules.update((*((s.rule,) if s.rule else ()), *(rid for rid, _ in s.missed)))
+                        self.rules.update((s.rule,) if s.rule else ())
+                        missed.update(rid for rid, _ in s.missed)
+        self.rules.update(missed)
         self.rules.update(step.definitions)
+        return frozenset(missed)
 
     def _step(self, node: Node, event: Event, known: frozenset[int] = frozenset()) -> list[StepRun]:
         """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
@@ -393,6 +413,8 @@ class _GaveUp(Exception):
     pass
 
 
-def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None) -> Exploration:
-    """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring)."""
-    return Explorer(model, claim, setup, max_worlds).run()
+def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
+            max_depth: int | None = None) -> Exploration:
+    """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
+    with `max_depth`, only by sequences of at most that many events (a bound, not a fixpoint: `gaps` says so)."""
+    return Explorer(model, claim, setup, max_worlds, max_depth).run()

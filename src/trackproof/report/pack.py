@@ -210,10 +210,9 @@ def _missed(model: Model, gaps: dict[str, Any]) -> tuple[MissedGroup, ...]:
     groups: dict[str, list[Missed]] = {}
     several = len(gaps.get("setups", [])) > 1
     for number, m in enumerate(gaps["missed"], 1):
-        setup = m["id"].rsplit("@", 1)[1] if several and "@" in m["id"] else ""
+        setup = str(m["setup"]) if several else ""
         entry = Missed(number, m["sentence"], tuple(words.assignment(model, k, v) for k, v in m["settings"].items()),
-                       setup, int(m.get("classes", 1)), f"{SCENARIOS}/missed/{stem(m['id'].replace('@', '-setup'))}"
-                       ".yaml", m["scenario"])
+                       setup, 1, f"{SCENARIOS}/missed/{stem(m['id'])}.yaml", m["scenario"])
         groups.setdefault(m["group"], []).append(entry)
     return tuple(MissedGroup(g[0].upper() + g[1:], tuple(items)) for g, items in groups.items())
 
@@ -350,10 +349,10 @@ def compose(model: Model, claim_files: list[str], check: dict[str, Any], gaps: d
     faults, nothing = _findings(check)
     settings = _named_settings(model, check, gaps)
     rules, sources = _rules_and_sources(model, check, settings)
-    coverage = (f"{gaps['classes']} behaviour classes in scope (every rule path of the catalogue's situations, in "
-                f"the claims' setups); {gaps['covered']} covered by a claim, {gaps['classes'] - gaps['covered']} "
-                f"missed, shown as {len(gaps['missed'])} scenarios (classes of one situation with the same outcome "
-                "folded).")
+    coverage = (f"{gaps['classes']} behaviour classes over every sequence of up to {gaps['depth']} events after "
+                f"each of {gaps['stories']} first messages, every mailbox and org setting free; {gaps['covered']} "
+                f"covered by a claim, {gaps['no_effect']} where the last action changes nothing, "
+                f"{len(gaps['missed'])} missed.")
     setups = tuple(f"Setup {i}: {_setup_words(model, s)}" for i, s in enumerate(gaps.get("setups", []), 1))
     return Pack(title or "Review pack", tuple(claim_files), _summary(answers), answers, cexs, coverage, setups,
                 _missed(model, gaps), tuple(gaps.get("rules_untouched", [])), _joint(model, check), faults, nothing,

@@ -19,7 +19,7 @@ from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
 from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key, universe_emails
 from .vocab import check_setting_value
-from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file
+from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file, load_text
 
 OUTCOME = "outcome"
 EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's property
@@ -226,7 +226,17 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
 
 def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
     name = os.fspath(path)
-    doc = expect_mapping(load_file(name), Loc(name, 1, 1), "a claim file")
+    return _claims(load_file(name), name, model)
+
+
+def claims_from_text(text: str, name: str, model: Model) -> list[Claim]:
+    """The claims of a claim file's text (one a command builds, such as the universe `gaps` explores); `name`
+    stands for its path in messages."""
+    return _claims(load_text(text, name), name, model)
+
+
+def _claims(raw: Any, name: str, model: Model) -> list[Claim]:
+    doc = expect_mapping(raw, Loc(name, 1, 1), "a claim file")
     check_keys(doc, {"claims", "title", "description"}, {"claims"}, "a claim file")
     items = expect_sequence(doc["claims"], doc.locs["claims"], "claims")
     if not items:

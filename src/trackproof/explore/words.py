@@ -1,0 +1,220 @@
+"""The words of a `gaps` entry: a situation and its outcome as a consultant writes them, the settings that matter,
+and why (the deciding rule's own reason, from the model). No internal notation: messages are "the email", "the
+reply", "the forward"; the second activity of an email between users is "the recipient's activity"; who accepted
+is said of received email only."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..simulate.outcomes import Outcome
+from ..spec.claims import Setting
+from ..spec.ir import Model
+from ..spec.scenario import Event
+from .classes import SETTLE
+
+_VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook"}
+_TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client",
+          "copilot_for_sales": "Copilot for Sales"}
+_STATUS = {"sent": "Sent", "received": "Received", "pending_send": "Pending Send", "failed": "Failed",
+           "draft": "Draft", "completed": "Completed", "canceled": "Canceled"}
+
+
+def _names(value: Any) -> str:
+    items = value if isinstance(value, list) else [value]
+    return " and ".join(str(v) for v in items)
+
+
+def _event(e: Event, first: dict[str, Any]) -> str:
+    p = e.params
+    if e.kind == "send" and "reply_to" in p:
+        return f"{p['from']} replies" + (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "")
+    if e.kind == "send" and "forward_of" in p:
+        return f"{p['from']} forwards it to {_names(p.get('to', []))}" + \
+            (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "")
+    if e.kind == "send":
+        via = p.get("via", "outside")
+        text = f"{p['from']} emails {_names(p.get('to', []))}" + (f" {_VIA[via]}" if via in _VIA else "")
+        text += f" with {_names(p['cc'])} on Cc" if p.get("cc") else ""
+        return text + (f" with {_names(p['bcc'])} on Bcc" if p.get("bcc") else "")
+    if e.kind == "track":
+        return f"{p['by']} tracks it with {_TOOLS.get(p.get('via', 'app_for_outlook'), p.get('via'))}"
+    if e.kind == "categorize":
+        return f"{p['by']} gives it the Tracked to Dynamics 365 category"
+    if e.kind == "uncategorize":
+        return f"{p['by']} removes the category"
+    if e.kind == "untrack":
+        return f"{p['by']} untracks it"
+    if e.kind == "delete":
+        return "its activity is deleted in Dynamics 365" if p.get("in") == "crm" else f"{p['by']} deletes it in Outlook"
+    return e.kind.replace("_", " ")
+
+
+def situation_text(events: tuple[Event, ...]) -> str:
+    own = [e for e in events if e.kind not in SETTLE]
+    first = own[0].params if own else {}
+    text = "; ".join(_event(e, first) for e in own)
+    return text[:1].upper() + text[1:]
+
+
+def _message(key: str, events: tuple[Event, ...]) -> str:
+    mid, _, side = key.partition(".")
+    sent = next((e for e in events if e.kind == "send" and e.params.get("id") == mid), None)
+    name = "the email"
+    if sent is not None and "reply_to" in sent.params:
+        name = "the reply"
+    elif sent is not None and "forward_of" in sent.params:
+        name = "the forward"
+    return f"the recipient's activity for {name}" if side == "incoming" else name
+
+
+def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = False) -> str:
+    """`kept`: the last event left it as it was ("is still stored", "is still not stored")."""
+    name = _message(key, events)
+    if not o.stored:
+        deleted = " (its activity was deleted)" if o.was_stored else ""
+        return f"{name} is {'still ' if kept else ''}not stored{deleted}"
+    if kept:
+        return f"{name} is still stored ({', '.join(_details(o, events))})"
+    return f"{name} is stored ({', '.join(_details(o, events))})"
+
+
+def _details(o: Outcome, events: tuple[Event, ...]) -> list[str]:
+    details = [_STATUS.get(str(o.status), str(o.status))]
+    if o.direction == "incoming" and o.accepted_by:
+        details.append(f"accepted by {o.accepted_by}'s mailbox")
+    if o.tracked_by:
+        details.append(f"tracked by hand by {o.tracked_by}, no accepting mailbox")
+    if o.correlated_to:
+        details.append(f"tied to {_message(o.correlated_to, events)}")
+    if o.regarding:
+        details.append(f"Regarding {o.regarding}")
+    return details
+
+
+def setting_words(settings: dict[Setting, Any]) -> str:
+    def value(v: Any) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+    return ", ".join(f"{o}.{n} = {value(v)}" for (o, n), v in sorted(settings.items()))
+
+
+def _reads(model: Model, expr: Any, seen: set[str] | None = None) -> set[str]:
+    """The attribute names an expression reads, through the definitions it calls."""
+    seen = set() if seen is None else seen
+    out: set[str] = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e is None:
+            continue
+        if e.kind == "attr":
+            out.add(str(e.value))
+        if e.kind == "call" and e.value in model.definitions and e.value not in seen:
+            seen.add(str(e.value))
+            out |= _reads(model, model.definitions[str(e.value)].body, seen)
+        stack.extend(e.args)
+    return out
+
+
+def _direct(expr: Any) -> tuple[set[str], list[str]]:
+    """The attribute names an expression reads itself, and the definitions it calls."""
+    names: set[str] = set()
+    calls: list[str] = []
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e is None:
+            continue
+        if e.kind == "attr":
+            names.add(str(e.value))
+        if e.kind == "call":
+            calls.append(str(e.value))
+        stack.extend(e.args)
+    return names, calls
+
+
+def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
+    """The reason of what reads one of `names` in a rule: the rule itself when its guard or effects name one, else
+    the definition (through those it calls) that does; else the rule's."""
+    r = model.rule(rule_id)
+    exprs = [r.body] if hasattr(r, "body") else [getattr(r, "guard", None),
+                                                  *(e.value for e in getattr(r, "effects", ()))]
+    seen: set[str] = set()
+    queue: list[tuple[str, list[Any]]] = [(rule_id, exprs)]
+    while queue:
+        name, found = queue.pop(0)
+        calls: list[str] = []
+        for expr in found:
+            read, called = _direct(expr)
+            if read & names:
+                return " ".join(model.rule(name).provenance.reason.split())
+            calls += called
+        for call in calls:
+            if call in model.definitions and call not in seen:
+                seen.add(call)
+                queue.append((call, [model.definitions[call].body]))
+    return " ".join(r.provenance.reason.split())
+
+
+def _rule_reads(model: Model, rule_id: str) -> set[str]:
+    r = model.rule(rule_id)
+    if hasattr(r, "body"):
+        return _reads(model, r.body)
+    return _reads(model, getattr(r, "guard", None)) | {n for e in getattr(r, "effects", ()) for n in
+                                                        _reads(model, e.value)}
+
+
+def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, ...]) -> str | None:
+    """Why the last own action did what it did, from the steps it made: the reason of the rule it fired, else of the
+    first rule it tried that the action's own shape did not rule out, with the part of its guard that was false
+    (its variable named after the one who acted)."""
+    own = [e for e in events if e.kind not in SETTLE]
+    if not own:
+        return None
+    last = own[-1]
+    actor = str(last.params.get("by", ""))
+    for o in sorted(outcomes.values(), key=lambda o: o.key):
+        for st in o.steps:
+            if st.event != last.number:
+                continue
+            if st.rule:
+                return " ".join(model.rule(st.rule).provenance.reason.split())
+            for rule, part in st.missed:
+                if "`event." in part:
+                    continue
+                false = part.rsplit(": ", 1)[-1]
+                false = re.sub(r"\b[am]\.", f"{actor}." if actor else "", false)
+                return " ".join(model.rule(rule).provenance.reason.split()) + f" Here it could not: {false}."
+    return None
+
+
+def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
+        usual: dict[str, Outcome] | None = None) -> str:
+    """The deciding rule in words. With `usual` (the same events under the setup): the first rule that fired here
+    and not there, else the first that fired there and not here, message by message: what the changed settings
+    changed. Otherwise (or if no rule differs), the reason of a rule that could have moved a message on and did
+    not, or of a rule on its path, that reads a changed setting (through the definitions it uses); else the
+    reason of the last rule that fired."""
+    names = {n for _, n in changed}
+
+    def ends(o: Outcome | None) -> Any:
+        return None if o is None else (o.stored, o.status, o.accepted_by, o.tracked_by, o.correlated_to)
+
+    # the messages that end otherwise there first: what the lesson is about
+    for key in sorted(outcomes, key=lambda k: (usual is not None and ends(outcomes[k]) == ends(usual.get(k)), k)):
+        here = [s.rule for s in outcomes[key].steps if s.rule]
+        there = [s.rule for s in usual[key].steps if s.rule] if usual and key in usual else []
+        differs = [r for r in here if r not in there] + [r for r in there if r not in here] if usual else []
+        reading = [r for r in differs if names & _rule_reads(model, r)]  # those that read a changed setting first
+        if differs:
+            return _deciding_text(model, (reading or differs)[0], names)
+    for o in sorted(outcomes.values(), key=lambda o: o.key):
+        for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
+            if names & _rule_reads(model, rule):
+                return " ".join(model.rule(rule).provenance.reason.split())
+    for o in outcomes.values():
+        fired = [s.rule for s in o.steps if s.rule]
+        if fired:
+            return " ".join(model.rule(fired[-1]).provenance.reason.split())
+    return "No rule tracks it: " + next(iter(outcomes.values())).reason.split(":")[0] if outcomes else ""
