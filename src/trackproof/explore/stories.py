@@ -19,7 +19,7 @@ This module only writes the stories; prove/reach.py explores them and classes.py
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..spec.claims import Claim, claims_from_text
@@ -44,12 +44,39 @@ class Cast:
     users: tuple[str, ...]
     queues: tuple[str, ...]
     outside: dict[str, tuple[str, ...]]
+    added: tuple[str, ...] = ()  # the participants the consultant added (their filter alone ranges)
+    like: dict[str, Any] = field(default_factory=dict)  # the mailbox settings the first claim's setup gives its user
 
-    def participants(self) -> dict[str, dict[str, Any]]:
+    def participants(self, model: Model | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {u: {"kind": "user"} for u in self.users}
         out.update({q: {"kind": "queue"} for q in self.queues})
         out.update({p: {"kind": list(k) if len(k) > 1 else k[0]} for p, k in self.outside.items()})
+        if model is not None:
+            for pid in self.added:
+                out[pid].update({**_usual(model, out[pid]["kind"]), **self._alike(model, out[pid]["kind"])})
         return out
+
+
+    def _alike(self, model: Model, kind: str) -> dict[str, Any]:
+        mailbox = model.vocabulary.groups["mailbox"]
+        return {n: v for n, v in self.like.items() if n in mailbox and n != "filter" and
+                not (mailbox[n].users_only and kind == "queue")}
+
+
+def _usual(model: Model, kind: str) -> dict[str, Any]:
+    """An added colleague's or queue's settings at their documented defaults (and its mailbox set up as the first
+    claim's user's is, `Cast.like`) but its filter: what its mailbox accepts is the lesson ("a colleague with All
+    accepts it for everyone"); every setting of it free would multiply the worlds past what an exploration may
+    take."""
+    groups = model.vocabulary.groups
+    out: dict[str, Any] = {}
+    for name, attr in [*groups["mailbox"].items(), *groups["party"].items()]:
+        if name in ("kind", "filter") or attr.field or (attr.users_only and kind == "queue"):
+            continue
+        value = attr.default_for_queue if kind == "queue" and attr.default_for_queue is not None else attr.default
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
@@ -68,10 +95,12 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
             elif all(k in _OUTSIDE for k in kinds):
                 seen = outside.setdefault(pid, [])
                 seen += [k for k in kinds if k not in seen]
+    added: list[str] = []
     for extra in extras:
         pid, spec = EXTRAS[extra]
         if pid not in users + queues:
             (users if spec["kind"] == "user" else queues).append(pid)
+            added.append(pid)
     if not users:
         users.append("X")
     if not outside:
@@ -79,7 +108,9 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
     for found in outside.values():
         if "unknown" not in found:
             found.append("unknown")
-    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()})
+    like = next(({n: v for (pid, n), v in c.fixed.items() if pid == users[0]} for c in claims
+                 if any(pid == users[0] for pid, _ in c.fixed)), {})
+    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()}, tuple(added), like)
 
 
 def first_messages(cast: Cast) -> list[dict[str, Any]]:
@@ -125,14 +156,14 @@ def _undo(cast: Cast) -> list[Any]:
             {"delete": {"by": users, "in": ["outlook", "crm"], "email": "E1"}}]
 
 
-def stories_text(cast: Cast) -> str:
+def stories_text(cast: Cast, model: Model | None = None) -> str:
     """The stories as a claim file (YAML's flow style is JSON)."""
     starts = [([{"send": first}], _alphabet(cast)) for first in first_messages(cast)]
     starts += [(prefix, _undo(cast)) for prefix in tracked_starts(cast)]
     claims = []
     for n, (prefix, alphabet) in enumerate(starts, 1):
         claims.append({"id": f"story-{n}", "text": "every sequence after one start",
-                       "universe": {"participants": cast.participants(), "messages": 2, "prefix": prefix},
+                       "universe": {"participants": cast.participants(model), "messages": 2, "prefix": prefix},
                        "alphabet": alphabet, "reachable": "any(e.exists for e in emails)"})
     return json.dumps({"title": "the universe gaps explores", "claims": claims}, indent=1) + "\n"
 
@@ -144,4 +175,4 @@ def depth_of(story: Claim) -> int:
 
 
 def stories(model: Model, cast: Cast) -> list[Claim]:
-    return claims_from_text(stories_text(cast), "<gaps universe>", model)
+    return claims_from_text(stories_text(cast, model), "<gaps universe>", model)
