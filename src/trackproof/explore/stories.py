@@ -44,8 +44,9 @@ class Cast:
     users: tuple[str, ...]
     queues: tuple[str, ...]
     outside: dict[str, tuple[str, ...]]
-    added: tuple[str, ...] = ()  # the participants the consultant added (their filter alone ranges)
-    like: dict[str, Any] = field(default_factory=dict)  # the mailbox settings the first claim's setup gives its user
+    # the mailboxes beside the first user's (a colleague, a queue; the claims' or added): their filter alone ranges
+    added: tuple[str, ...] = ()
+    like: dict[str, dict[str, Any]] = field(default_factory=dict)  # their settings as the claims' setups give them
 
     def participants(self, model: Model | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {u: {"kind": "user"} for u in self.users}
@@ -53,21 +54,21 @@ class Cast:
         out.update({p: {"kind": list(k) if len(k) > 1 else k[0]} for p, k in self.outside.items()})
         if model is not None:
             for pid in self.added:
-                out[pid].update({**_usual(model, out[pid]["kind"]), **self._alike(model, out[pid]["kind"])})
+                out[pid].update({**_usual(model, out[pid]["kind"]), **self._alike(model, pid, out[pid]["kind"])})
         return out
 
 
-    def _alike(self, model: Model, kind: str) -> dict[str, Any]:
+    def _alike(self, model: Model, pid: str, kind: str) -> dict[str, Any]:
         mailbox = model.vocabulary.groups["mailbox"]
-        return {n: v for n, v in self.like.items() if n in mailbox and n != "filter" and
+        return {n: v for n, v in self.like.get(pid, {}).items() if n in mailbox and n != "filter" and
                 not (mailbox[n].users_only and kind == "queue")}
 
 
 def _usual(model: Model, kind: str) -> dict[str, Any]:
-    """An added colleague's or queue's settings at their documented defaults (and its mailbox set up as the first
-    claim's user's is, `Cast.like`) but its filter: what its mailbox accepts is the lesson ("a colleague with All
-    accepts it for everyone"); every setting of it free would multiply the worlds past what an exploration may
-    take."""
+    """A colleague's or queue's settings (the claims' or added) at their documented defaults, its mailbox set up as
+    the claims set it up (`Cast.like`; an added colleague as the first user), but its filter: what its mailbox
+    accepts is the lesson ("a colleague with All accepts it for everyone"); every setting of it free would multiply
+    the worlds past what an exploration may take."""
     groups = model.vocabulary.groups
     out: dict[str, Any] = {}
     for name, attr in [*groups["mailbox"].items(), *groups["party"].items()]:
@@ -95,12 +96,10 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
             elif all(k in _OUTSIDE for k in kinds):
                 seen = outside.setdefault(pid, [])
                 seen += [k for k in kinds if k not in seen]
-    added: list[str] = []
     for extra in extras:
         pid, spec = EXTRAS[extra]
         if pid not in users + queues:
             (users if spec["kind"] == "user" else queues).append(pid)
-            added.append(pid)
     if not users:
         users.append("X")
     if not outside:
@@ -108,9 +107,13 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
     for found in outside.values():
         if "unknown" not in found:
             found.append("unknown")
-    like = next(({n: v for (pid, n), v in c.fixed.items() if pid == users[0]} for c in claims
-                 if any(pid == users[0] for pid, _ in c.fixed)), {})
-    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()}, tuple(added), like)
+    def setup(pid: str) -> dict[str, Any]:  # the first claim's that sets up this mailbox
+        return next(({n: v for (owner, n), v in c.fixed.items() if owner == pid} for c in claims
+                     if any(owner == pid for owner, _ in c.fixed)), {})
+
+    others = [*users[1:], *queues]
+    like = {pid: setup(pid) or (setup(users[0]) if pid in users else {}) for pid in others}
+    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()}, tuple(others), like)
 
 
 def first_messages(cast: Cast) -> list[dict[str, Any]]:
