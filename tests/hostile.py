@@ -18,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "examples" / "sss-contact-emails-filter-all.yaml"
 CLAIMS = ROOT / "tests" / "claims" / "small.yaml"
+#: `gaps` explores every sequence of a universe: tests that only need it to write something explore this small
+#: one (seconds) rather than the claims' own (a minute)
+GAPS_UNIVERSE = ["--universe", str(ROOT / "tests" / "universes" / "gaps-small.yaml")]
 SETTINGS = ROOT / "examples" / "settings" / "defaults.yaml"
 TIME_BOUND = 2.0  # seconds a refusal may take (issue 11), the interpreter's start included
 HANG = 30.0  # a run still going after this long is a hang

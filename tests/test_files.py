@@ -17,13 +17,13 @@ import pytest
 from trackproof import files
 
 from .conftest import cli
-from .hostile import CLAIMS, SCENARIO, SETTINGS
+from .hostile import CLAIMS, GAPS_UNIVERSE, SCENARIO, SETTINGS
 
 #: Each option that writes one file, as (arguments before the path, arguments after it).
 WRITERS = {
     "run -o": (["run", str(SCENARIO), "-o"], []),
     "check -o": (["check", "--jobs", "1", "--exit-zero", str(CLAIMS), "-o"], []),
-    "gaps -o": (["gaps", "--jobs", "1", str(CLAIMS), "-o"], []),
+    "gaps -o": (["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "-o"], []),
     "diff -o": (["diff", str(SETTINGS), "server_side_sync", "-o"], []),
 }
 
@@ -123,15 +123,16 @@ def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path, monkeypat
 def test_gaps_scenarios_removes_its_stale_files_and_nothing_else(capsys: pytest.CaptureFixture[str],
                                                                  tmp_path: Path) -> None:
     folder = tmp_path / "missed"
-    status, _, err = cli(capsys, "gaps", "--jobs", "1", str(CLAIMS), "--scenarios", str(folder))
+    status, _, err = cli(capsys, "gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "--scenarios", str(folder))
     assert status == 0, err
     written = sorted(os.listdir(folder))
     assert written and all(n.endswith(".yaml") for n in written)
-    stale = ["contact-emails-x-99-setup1.yaml", f".{written[0]}.k1ll3d9x"]  # an earlier run's, a killed run's
-    mine = ["notes.yaml", "contact-emails-x.yaml", ".hidden", f".{written[0]}.kept"]  # the user's: not gaps' names
+    stale = ["gap-G99.yaml", f".{written[0]}.k1ll3d9x"]  # an earlier run's, a killed run's
+    mine = ["notes.yaml", "contact-emails-x-99-setup1.yaml", "gap-G1-old.yaml", ".hidden",
+            f".{written[0]}.kept"]  # the user's: not gaps' names (the first an older trackproof's)
     for name in stale + mine:
         (folder / name).write_text("x\n", encoding="utf-8")
-    status, _, err = cli(capsys, "gaps", "--jobs", "1", str(CLAIMS), "--scenarios", str(folder))
+    status, _, err = cli(capsys, "gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "--scenarios", str(folder))
     assert status == 0, err
     assert sorted(os.listdir(folder)) == sorted(written + mine)
 

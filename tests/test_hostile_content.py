@@ -27,7 +27,7 @@ from trackproof.spec.ir import Model
 from trackproof.spec.scenario import load_scenario
 
 from .conftest import cli
-from .hostile import CLAIMS, ROOT, SCENARIO, SETTINGS, assert_refused, snapshot, trackproof
+from .hostile import CLAIMS, GAPS_UNIVERSE, ROOT, SCENARIO, SETTINGS, assert_refused, snapshot, trackproof
 
 SEND = """\
 participants:
@@ -184,11 +184,11 @@ def test_every_output_option_given_a_folder_or_a_file_names_the_path_given(capsy
     afile.write_text("kept\n", encoding="utf-8")
     cases = [(["run", str(SCENARIO), "-o", str(folder)], folder),
              (["check", "--no-cache", "--jobs", "1", "--exit-zero", str(CLAIMS), "-o", str(folder)], folder),
-             (["gaps", "--jobs", "1", str(CLAIMS), "-o", str(folder)], folder),
+             (["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "-o", str(folder)], folder),
              (["diff", str(SETTINGS), "server_side_sync", "-o", str(folder)], folder),
              (["check", "--no-cache", "--jobs", "1", "--exit-zero", str(CLAIMS), "--counterexamples", str(afile)],
               afile),
-             (["gaps", "--jobs", "1", str(CLAIMS), "--scenarios", str(afile)], afile),
+             (["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "--scenarios", str(afile)], afile),
              (["diagrams", "--format", "dot", "--out", str(afile)], afile)]
     before = snapshot(tmp_path)
     for argv, path in cases:
@@ -308,16 +308,20 @@ def test_a_claim_file_with_any_value_anywhere_loads_or_is_refused(model: Model, 
         load_claims(path, model)
 
 
-def test_gaps_and_diff_read_the_situations_of_the_model_folder_given(tmp_path: Path) -> None:
+def test_gaps_and_diff_read_the_model_folder_given(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(ROOT / "model", model)
     situations = model / "situations.yaml"
     text = situations.read_text(encoding="utf-8")
     situations.write_text(text.replace('says: "C emails X"', 'says: "a contact writes to X (this model\'s words)"'),
                           encoding="utf-8")
-    gaps = trackproof(["gaps", "--jobs", "1", str(CLAIMS), "--model-dir", str(model)], tmp_path, timeout=120)
+    machine = model / "machines" / "server_side_sync.yaml"  # gaps explores the model: its rules' words show
+    machine.write_text(machine.read_text(encoding="utf-8").replace(
+        "is tracked at the next sync, whatever the filter.", "is tracked (this model's words)."), encoding="utf-8")
+    gaps = trackproof(["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "--model-dir", str(model)], tmp_path,
+                      timeout=120)
     assert gaps.status == 0 and "this model's words" in gaps.out, gaps.err
-    shipped = trackproof(["gaps", "--jobs", "1", str(CLAIMS)], tmp_path, timeout=120)
+    shipped = trackproof(["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE], tmp_path, timeout=120)
     assert shipped.status == 0 and "this model's words" not in shipped.out
     diff = trackproof(["diff", "--format", "json", "server_side_sync", "none", "--model-dir", str(model)], tmp_path,
                       timeout=120)
@@ -335,7 +339,7 @@ def test_sigterm_at_any_moment_leaves_no_temporary_file_and_no_worker(tmp_path: 
     traceback (Z3's ctypes calls once turned the signal's exception into an internal error), no file half-written,
     no worker left."""
     folder = tmp_path / "out"
-    command = (["gaps", "--jobs", "1", str(CLAIMS)] if writes == "--scenarios" else
+    command = (["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE] if writes == "--scenarios" else
                ["check", "--no-cache", "--jobs", "2", "--exit-zero", str(CLAIMS)])
     run = subprocess.Popen([sys.executable, "-m", "trackproof", *command, writes, str(folder)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,

@@ -122,14 +122,14 @@ def prove_claims(model: Model, claims: list[Claim], progress: TextIO | None = No
     def model_check() -> list[Finding]:
         return cached("modelcheck", cache_key, lambda: check_model(model))
 
-    from ..prove import reach
+    from ..prove.limits import report_progress_to
 
-    reach.report_progress_to(progress if progress is not None and progress.isatty() else None)
+    report_progress_to(progress if progress is not None and progress.isatty() else None)
     try:
         verdicts, joint, findings = prove_all(model, claims, jobs, model_check if with_model else None, on_done,
                                               cache_key, examples)
     finally:
-        reach.report_progress_to(None)
+        report_progress_to(None)
     if progress is not None and progress.isatty():
         progress.write("\r\033[K")
     return verdicts, joint, findings

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
-from typing import Any, TextIO
+from dataclasses import dataclass, field
+from typing import Any
 
 import z3
 
@@ -33,6 +33,7 @@ from ..simulate.state import MailState, capture, key, restore, world_key
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from .limits import PROGRESS_EVERY, least_worlds, progress_stream, show_progress
 from .recorder import PathRecorder
 from .regions import mentioned
 from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, settings_of
@@ -42,25 +43,6 @@ from .unread import unread_detail
 from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
 
 MAX_WORLDS = 20_000
-PROGRESS_EVERY = 2.0  # seconds between progress lines
-
-
-@dataclass
-class _Progress:
-    """Where explorations report their progress: a terminal (cli/check.py sets it before workers are forked, so
-    that they inherit it), or None."""
-
-    stream: TextIO | None = None
-
-
-_progress = _Progress()
-
-
-def report_progress_to(stream: TextIO | None) -> None:
-    """Progress lines of long explorations go to `stream` (None: nowhere)."""
-    _progress.stream = stream
-
-
 @dataclass
 class Arrival:
     """How some settings first reach a node: from which expansion of its parent, by which event."""
@@ -173,7 +155,7 @@ class Explorer:
         shown = time.monotonic()
         try:
             while queue:
-                if _progress.stream is not None and time.monotonic() - shown > PROGRESS_EVERY:
+                if progress_stream() is not None and time.monotonic() - shown > PROGRESS_EVERY:
                     shown = time.monotonic()
                     self._show_progress(queue)
                 expansion = queue.popleft()
@@ -194,45 +176,20 @@ class Explorer:
         return Exploration(self.nodes, self.transitions, reason, self.rules, self.omit)
 
     def _show_progress(self, queue: deque[Expansion]) -> None:
-        progress = _progress.stream
-        assert progress is not None
         depth = max((e.depth for e in queue), default=0)
-        progress.write(f"\r{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "
-                       f"{self.transitions:,} transitions, {len(queue):,} expansions left at depth {depth}\033[K")
-        progress.flush()
+        show_progress(f"{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "
+                      f"{self.transitions:,} transitions, {len(queue):,} expansions left at depth {depth}")
 
     def refuse_if_too_large(self) -> None:
-        """E408 before any work, for a universe that certainly has more worlds than the exploration may take: under
-        the defaults alone, S different first messages can be sent from the start, and the messages are made in
-        order (E1, E2, ...), so there are at least S**k worlds with k messages the universe lets the alphabet make
-        (the real number is far larger: syncs, replies and actions multiply it)."""
-        u = self.universe
-        free = u.messages - sum(1 for e in u.prefix if e.kind == "send")
-        if free < 2:
-            return
-        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
-        start = capture(sim.world)
-        sent: set[tuple[Any, ...]] = set()
-        for event in instances(replace(u, prefix=()), sim.world, 1):
-            if event.kind != "send" or "reply_to" in event.params or "forward_of" in event.params:
-                continue
-            probe = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
-            restore(probe.world, start)
-            probe.world.kinds = self.claim.kinds
-            try:
-                probe.play_event(event)
-            except TrackproofError as err:
-                if err.code != "E404":
-                    raise
-                continue
-            sent.add(world_key(probe.world, self.omit))
-        least = sum(len(sent) ** k for k in range(free + 1))
+        """E408 before any work, for a universe that certainly has more worlds than the exploration may take
+        (limits.least_worlds)."""
+        least, sent, free = least_worlds(self.model, self.claim, dict(self.space.defaults), self.omit)
         if least > self.max_worlds:
             raise TrackproofError(
-                "E408", f"this universe has at least {least:,} worlds ({len(sent)} different first messages, up to "
+                "E408", f"this universe has at least {least:,} worlds ({sent} different first messages, up to "
                 f"{free} messages made in order), more than the {self.max_worlds:,} an exploration may take",
-                u.loc, "narrow it: fewer messages, fewer alternatives in the alphabet's send entries (from, to, "
-                "via), or fewer participants")
+                self.universe.loc, "narrow it: fewer messages, fewer alternatives in the alphabet's send entries "
+                "(from, to, via), or fewer participants")
 
     def one_more(self) -> list[Arrival]:
         """After `run`: one more expansion of every world, under every setting that reaches it. At a fixpoint it
