@@ -2,14 +2,14 @@
 exploration").
 
 A *situation* is the sequence of a story's own events (messages and manual actions; sync cycles and Outlook starting
-are time passing, not part of it). A situation *rests* in a world where a sync then finds nothing to do
-(App for Outlook tracks at once; an email sent from Dynamics 365 by a mailbox that is not approved stays Pending
-Send; an email received waits for no one); a world at the exploration's last depth is not expanded, and one reached
-there by a sync is taken to rest. A **class** is a situation with the whole outcome of every
-message where it rests (stored, status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`)
-and what decided it (`deciding`: the transitions taken, and for a message that stopped short the rules that could
-have moved it on; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are two
-lessons). Its settings are those under which some sequence of the situation rests there: a world's first
+are time passing, not part of it). A situation *rests* in a world where a sync then finds nothing to do (App for
+Outlook tracks at once; an email sent from Dynamics 365 by a mailbox that is not approved stays Pending Send; an
+email received waits for no one); a world at the exploration's last depth is not expanded, and one reached there by
+a sync is taken to rest. A **class** is a situation with the whole outcome of every message where it rests (stored,
+status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`), and nothing else (`deciding`:
+the rules that got there are not part of the world, so keying by them would depend on which sequence reached it
+first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
+coverage, below). Its settings are those under which some sequence of the situation rests there: a world's first
 arrivals are split by the situations of the sequences that led to them (several can join at one world), so that a
 class never borrows another situation's settings and nothing depends on the order worlds were reached in.
 
@@ -101,12 +101,13 @@ def whole(outcomes: dict[str, Outcome]) -> Whole:
     return tuple((k, tuple(getattr(o, f) for f in FIELDS)) for k, o in sorted(outcomes.items()))
 
 
-def deciding(outcomes: dict[str, Outcome], missed: frozenset[str]) -> tuple[str, ...]:
-    """What decided the outcomes where a sequence rests: the lifecycle's transitions each message took, and the
-    rules the last event tried and found could not fire (an email that stays Pending Send because its mailbox is
-    not approved and one that waits for Outlook to run have the same outcome and different lessons)."""
-    fired = {f"{k}:{st.rule}" for k, o in outcomes.items() for st in o.steps if st.rule}
-    return tuple(sorted(fired | {f"not {rule}" for rule in missed}))
+def deciding(outcomes: dict[str, Outcome]) -> tuple[str, ...]:
+    """Nothing beyond the whole outcome tells classes apart: the rules that got a world there are not part of the
+    world (two sequences reach one world by different rules), so a class keyed by them would depend on which
+    sequence reached it first. What stopped a message short (an unapproved mailbox, Outlook not running) is told
+    apart by the settings a claim's scope fixes (`_outside`); the rules of the scenario shown are its "why"."""
+    del outcomes
+    return ()
 
 
 def event_key(e: Event) -> tuple[str, tuple[tuple[str, Any], ...]]:
@@ -197,8 +198,8 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
     for node in found.nodes:
         outcome = whole(node.outcomes)
         for a in node.arrivals:
-            for rests, missed in ([] if a.event is None else _rests(found.nodes, node, a, depth)):
-                rules = deciding(node.outcomes, missed)
+            for rests, _missed in ([] if a.event is None else _rests(found.nodes, node, a, depth)):
+                rules = deciding(node.outcomes)
                 for situation, region in situations.of(a).items():
                     groups.setdefault((situation, outcome, rules), []).append(Member(node, a, all_of([rests, region])))
     solver = new_solver()
