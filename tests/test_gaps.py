@@ -174,3 +174,15 @@ def test_the_classes_do_not_depend_on_what_ran_before(model: Model, forum_claims
     arrival's."""
     again = find_gaps(model, forum_claims, jobs=1)
     assert [(m.sentence, m.scenario) for m in again.missed] == [(m.sentence, m.scenario) for m in forum_gaps.missed]
+
+
+def test_a_universe_claim_never_reaches_a_lesson_about_someone_it_lacks(model: Model,
+                                                                        forum_claims: list[Claim]) -> None:
+    """`gaps --with user` crashed (KeyError 'Y') when it asked whether SSS-2u, whose universe has X and C only,
+    plays a lesson whose settings name the added colleague: such a claim cannot reach it."""
+    from trackproof.explore.classes import Lesson, _plays
+
+    universe = next(c for c in forum_claims if c.universe is not None)
+    lesson = Lesson(situation=(), outcome=(), events=tuple(universe.universe.prefix),  # type: ignore[union-attr]
+                    settings={("Y", "filter"): "all", ("X", "filter"): "all"}, changed={}, setup=0, outcomes={})
+    assert _plays(model, universe, lesson) is False
