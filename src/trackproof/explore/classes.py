@@ -6,8 +6,8 @@ are time passing, not part of it). A situation *rests* in a world where a sync t
 Outlook tracks at once; an email sent from Dynamics 365 by a mailbox that is not approved stays Pending Send; an
 email received waits for no one); a world at the exploration's last depth is not expanded, and one reached there by
 a sync is taken to rest. A **class** is a situation with the whole outcome of every message where it rests (stored,
-status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`), and nothing else (`deciding`:
-the rules that got there are not part of the world, so keying by them would depend on which sequence reached it
+status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`), and nothing else (the rules
+that got there are not part of the world, so keying by them would depend on which sequence reached it
 first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
 coverage, below). Its settings are those under which some sequence of the situation rests there: a world's first
 arrivals are split by the situations of the sequences that led to them (several can join at one world), so that a
@@ -51,9 +51,9 @@ from ..simulate.state import capture
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from .situations import SETTLE
 from .stories import DO, UNDO
 
-SETTLE = ("sync", "outlook_start", "outlook_stop")
 #: The most own events of a situation shown beyond its story's start: one thing done (reply or action).
 MORE_OWN = 1
 #: The outcome fields a class is folded by: the whole outcome.
@@ -61,7 +61,7 @@ FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regardi
 
 Situation = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 Whole = tuple[tuple[str, tuple[Any, ...]], ...]
-Key = tuple[Situation, Whole, tuple[str, ...]]
+Key = tuple[Situation, Whole]
 
 
 @dataclass(frozen=True)
@@ -99,15 +99,6 @@ class Member:
 
 def whole(outcomes: dict[str, Outcome]) -> Whole:
     return tuple((k, tuple(getattr(o, f) for f in FIELDS)) for k, o in sorted(outcomes.items()))
-
-
-def deciding(outcomes: dict[str, Outcome]) -> tuple[str, ...]:
-    """Nothing beyond the whole outcome tells classes apart: the rules that got a world there are not part of the
-    world (two sequences reach one world by different rules), so a class keyed by them would depend on which
-    sequence reached it first. What stopped a message short (an unapproved mailbox, Outlook not running) is told
-    apart by the settings a claim's scope fixes (`_outside`); the rules of the scenario shown are its "why"."""
-    del outcomes
-    return ()
 
 
 def event_key(e: Event) -> tuple[str, tuple[tuple[str, Any], ...]]:
@@ -148,20 +139,20 @@ class _Situations:
         return out
 
 
-def _rests(nodes: list[Node], node: Node, arrival: Arrival,
-           depth: int) -> list[tuple[z3.BoolRef, frozenset[str]]]:
+def _rests(nodes: list[Node], node: Node, arrival: Arrival, depth: int) -> z3.BoolRef | None:
     """The settings of `arrival` under which the sequence rests where it arrives (a sync then finds nothing to do,
-    and Outlook starting would change no outcome), each with the rules that sync found could not fire. A world at
-    the exploration's last depth is not expanded: one reached there by a sync is taken to rest (the bound the
-    output states)."""
+    and Outlook starting would change no outcome); None where it never does. A world at the exploration's last
+    depth is not expanded: one reached there by a sync is taken to rest (the bound the output states)."""
     assert arrival.event is not None
     if arrival.depth >= depth:
-        return [(arrival.part, arrival.missed)] if arrival.event.kind == "sync" else []
+        return arrival.part if arrival.event.kind == "sync" else None
+    quiet = node.stays.get("sync")
+    if not quiet:
+        return None
     # the legacy client would still change an outcome once Outlook runs
     waits = [cond for cond, child in node.moves.get("outlook_start", []) if whole(nodes[child].outcomes) !=
              whole(node.outcomes)]
-    return [(all_of([arrival.part, quiet, *([neg(any_of(waits))] if waits else [])]), missed)
-            for quiet, missed in node.stays.get("sync", [])]
+    return all_of([arrival.part, any_of(quiet), *([neg(any_of(waits))] if waits else [])])
 
 
 def _contains(setup: Setup, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
@@ -198,41 +189,38 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
     for node in found.nodes:
         outcome = whole(node.outcomes)
         for a in node.arrivals:
-            for rests, _missed in ([] if a.event is None else _rests(found.nodes, node, a, depth)):
-                rules = deciding(node.outcomes)
-                for situation, region in situations.of(a).items():
-                    groups.setdefault((situation, outcome, rules), []).append(Member(node, a, all_of([rests, region])))
+            rests = None if a.event is None else _rests(found.nodes, node, a, depth)
+            if rests is None:
+                continue
+            for situation, region in situations.of(a).items():
+                groups.setdefault((situation, outcome), []).append(Member(node, a, all_of([rests, region])))
     solver = new_solver()
     add(solver, list(setup.base))
     regions = {k: any_of([m.region for m in ms]) for k, ms in groups.items()}
-    alive = sorted((k for k, r in regions.items() if check(solver, r) == SAT), key=repr)
-    by_outcome: dict[tuple[Situation, Whole], list[z3.BoolRef]] = {}
-    for situation, outcome, _ in alive:
-        by_outcome.setdefault((situation, outcome), []).append(regions[(situation, outcome, _)])
-    alive = [k for k in alive if len(k[0]) >= shortest]
+    alive = sorted((k for k, r in regions.items() if len(k[0]) >= shortest and check(solver, r) == SAT), key=repr)
     covered = no_effect = 0
     lessons: list[Lesson] = []
-    for situation, outcome, rules in alive:
-        members = groups[(situation, outcome, rules)]
-        region = regions[(situation, outcome, rules)]
+    for situation, outcome in alive:
+        members = groups[(situation, outcome)]
+        region = regions[(situation, outcome)]
         if len(situation) > 1:  # where the last event changes the outcome
-            before = by_outcome.get((situation[:-1], outcome))
-            region = all_of([region, neg(any_of(before))]) if before else region
+            before = regions.get((situation[:-1], outcome))
+            region = all_of([region, neg(before)]) if before is not None else region
             if check(solver, region) != SAT:
                 stored = dict(outcome).get("E1", (False,))[0]
                 if (situation[-1][0] in UNDO and stored) or (situation[-1][0] in DO and not stored):
                     # the activity is kept; tracking by hand did nothing: lessons of what an action does not do
                     lessons.append(replace(_lesson(model, story, setup, setups, situation, outcome, members,
-                                                   regions[(situation, outcome, rules)]), kept=True))
+                                                   regions[(situation, outcome)]), kept=True))
                 else:
                     no_effect += 1
                 continue
         theirs = [c for c in claims if c.universe is None and premise_key(c) == situation]
         if theirs:  # a claim has this situation: what its setup leaves out, one setting at a time
-            same = any_of(by_outcome[(situation, outcome)])
             found_here = [_lesson(model, story, setup, [setup_of(c)], situation, outcome, members, outside,
                                   setups.index(setup_of(c)), (moved, inside))
-                          for c in theirs for moved, inside, outside in _outside(setup, c, region, same)
+                          for c in theirs for moved, inside, outside in
+                          _outside(setup, c, region, regions[(situation, outcome)])
                           if check(solver, outside) == SAT]
             covered += not found_here
             lessons += found_here

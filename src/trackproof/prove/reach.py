@@ -53,7 +53,6 @@ class Arrival:
     part: z3.BoolRef  # the settings that arrive this way (disjoint from the node's other arrivals)
     depth: int  # events from the start
     known: frozenset[int] = frozenset()  # ids of pins that hold for every setting of `part` (a speed-up)
-    missed: frozenset[str] = frozenset()  # the rules the event tried and found could not fire here
 
 
 @dataclass
@@ -82,8 +81,7 @@ class Node:
     terminal: list[z3.BoolRef] = field(default_factory=list)  # settings under which no event changes it any more
     # per event kind, the settings under which an event of that kind leaves this world as it is (a sync that finds
     # nothing to do): where a sequence can rest, which the first arrivals alone do not say
-    # (with the rules the event tried and found could not fire)
-    stays: dict[str, list[tuple[z3.BoolRef, frozenset[str]]]] = field(default_factory=dict)
+    stays: dict[str, list[z3.BoolRef]] = field(default_factory=dict)
     # per event kind, where it changes this world, and the world it leads to
     moves: dict[str, list[tuple[z3.BoolRef, int]]] = field(default_factory=dict)
 
@@ -254,22 +252,19 @@ class Explorer:
             for step in self._step(node, event, known):
                 if not step.feasible or step.key is None:
                     continue
-                missed = self._used(step, event.number)
+                self._used(step, event.number)
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
                 child_key = (played, step.key)
                 if child_key == node.key:
-                    node.stays.setdefault(event.kind, []).append((all_of([part, step.condition]), missed))
+                    node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
                     continue
                 leaving.append(step.condition)
-                moving = all_of([part, step.condition])
-                reached = all_of([part, step.condition])
+                moving = reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
-                if found is None:
-                    child = self._node(step.state(), played, reached, step.outcomes())
-                    node.moves.setdefault(event.kind, []).append((moving, child.index))
-                else:
-                    child = self.nodes[found]
-                    node.moves.setdefault(event.kind, []).append((moving, child.index))
+                child = self._node(step.state(), played, reached, step.outcomes()) if found is None else \
+                    self.nodes[found]
+                node.moves.setdefault(event.kind, []).append((moving, child.index))
+                if found is not None:
                     reached = all_of([reached, neg(child.condition)])
                     answer = check(self.solver, reached)
                     if answer == UNKNOWN:
@@ -278,28 +273,23 @@ class Explorer:
                         continue
                     child.condition = any_of([child.condition, reached])
                 new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
-                              known | {p.get_id() for p in step.pins}, missed)
+                              known | {p.get_id() for p in step.pins})
                 child.arrivals.append(new)
                 out.append(new)
         if node.played >= len(self.universe.prefix):
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
 
-    def _used(self, step: StepRun, number: int) -> frozenset[str]:
+    def _used(self, step: StepRun, number: int) -> None:
         """What event `number` rested on in `step`: the rules it fired or found could not fire (its own steps, not
-        the world's history) and the definitions its decisions were built from (as verdict.py counts them).
-        Returns the rules it found could not fire."""
+        the world's history) and the definitions its decisions were built from (as verdict.py counts them)."""
         assert step.sim is not None
-        missed: set[str] = set()
         for msg in step.sim.world.messages.values():
             for side in msg.sides.values():
                 for s in side.steps:
                     if s.event == number:
-                        self.rules.update((s.rule,) if s.rule else ())
-                        missed.update(rid for rid, _ in s.missed)
-        self.rules.update(missed)
+                        self.rules.update((*((s.rule,) if s.rule else ()), *(rid for rid, _ in s.missed)))
         self.rules.update(step.definitions)
-        return frozenset(missed)
 
     def _step(self, node: Node, event: Event, known: frozenset[int] = frozenset()) -> list[StepRun]:
         """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
