@@ -17,7 +17,7 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .classes import Lesson, StoryClasses, classes_of, setup_of, whole
+from .classes import Lesson, StoryClasses, classes_of, setup_of, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
 from .words import action_why, outcome_text, setting_words, situation_text, why
 
@@ -175,7 +175,7 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
         why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
                   lesson.setup + 1, said, confidence, fired, scenario,
-                  sum(1 for e in events if e.kind not in ("sync", "outlook_start", "outlook_stop")), _group(events),
+                  len(situation_of(events)), _group(events),
                   lesson.kept)
 
 
@@ -184,19 +184,16 @@ def _group(events: tuple[Any, ...]) -> str:
     return {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
 
 
-def _setup_name(setup: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in setup.items()) or \
-        "the documented defaults"
-
-
 def _values(settings: dict[str, Any]) -> str:
-    return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items())
+    from ..simulate.scenario_file import setting_text
+
+    return ", ".join(setting_text(k, v) for k, v in settings.items())
 
 
 def gaps_text(source: str, g: Gaps) -> str:
     lines = [f"Missed scenarios for {source}", ""]
     for i, setup in enumerate(g.setups, 1):
-        lines.append(f"Setup {i}: {_setup_name(setup)}")
+        lines.append(f"Setup {i}: {_values(setup) or 'the documented defaults'}")
     lines += ["", f"Explored: {g.stories} stories (each first message, and emails tracked by hand), every sequence "
               f"of up to {g.depth} events after each start (replies, tracking, the category, untracking, deletion, "
               f"sync cycles, Outlook starting), every mailbox and org setting free. {g.classes} behaviour classes: "

@@ -9,10 +9,11 @@ import re
 from typing import Any
 
 from ..simulate.outcomes import Outcome
+from ..simulate.scenario_file import setting_text
 from ..spec.claims import Setting
-from ..spec.ir import Model
+from ..spec.ir import Expr, Model
 from ..spec.scenario import Event
-from .classes import SETTLE
+from .situations import SETTLE
 
 _VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook"}
 _TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client",
@@ -94,75 +95,61 @@ def _details(o: Outcome, events: tuple[Event, ...]) -> list[str]:
 
 
 def setting_words(settings: dict[Setting, Any]) -> str:
-    def value(v: Any) -> str:
-        return str(v).lower() if isinstance(v, bool) else str(v)
-    return ", ".join(f"{o}.{n} = {value(v)}" for (o, n), v in sorted(settings.items()))
+    return ", ".join(setting_text(f"{o}.{n}", v) for (o, n), v in sorted(settings.items()))
 
 
-def _reads(model: Model, expr: Any, seen: set[str] | None = None) -> set[str]:
+def _reason(model: Model, rule_id: str) -> str:
+    """A rule's or definition's documented reason, on one line."""
+    return " ".join(model.rule(rule_id).provenance.reason.split())
+
+
+def _direct(expr: Expr | None) -> tuple[set[str], list[str]]:
+    """The attribute names an expression reads itself, and the definitions it calls."""
+    nodes = list(expr.walk()) if expr is not None else []
+    return {str(e.value) for e in nodes if e.kind == "attr"}, [str(e.value) for e in nodes if e.kind == "call"]
+
+
+def _reads(model: Model, expr: Expr | None, seen: set[str] | None = None) -> set[str]:
     """The attribute names an expression reads, through the definitions it calls."""
     seen = set() if seen is None else seen
-    out: set[str] = set()
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if e is None:
-            continue
-        if e.kind == "attr":
-            out.add(str(e.value))
-        if e.kind == "call" and e.value in model.definitions and e.value not in seen:
-            seen.add(str(e.value))
-            out |= _reads(model, model.definitions[str(e.value)].body, seen)
-        stack.extend(e.args)
-    return out
+    names, calls = _direct(expr)
+    for call in calls:
+        if call in model.definitions and call not in seen:
+            seen.add(call)
+            names |= _reads(model, model.definitions[call].body, seen)
+    return names
 
 
-def _direct(expr: Any) -> tuple[set[str], list[str]]:
-    """The attribute names an expression reads itself, and the definitions it calls."""
-    names: set[str] = set()
-    calls: list[str] = []
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if e is None:
-            continue
-        if e.kind == "attr":
-            names.add(str(e.value))
-        if e.kind == "call":
-            calls.append(str(e.value))
-        stack.extend(e.args)
-    return names, calls
+def _rule_exprs(model: Model, rule_id: str) -> list[Expr | None]:
+    """The expressions of a rule: a definition's body, or a transition's guard and effects."""
+    r = model.rule(rule_id)
+    if hasattr(r, "body"):
+        return [r.body]
+    return [getattr(r, "guard", None), *(e.value for e in getattr(r, "effects", ()))]
 
 
 def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
     """The reason of what reads one of `names` in a rule: the rule itself when its guard or effects name one, else
     the definition (through those it calls) that does; else the rule's."""
-    r = model.rule(rule_id)
-    exprs = [r.body] if hasattr(r, "body") else [getattr(r, "guard", None),
-                                                  *(e.value for e in getattr(r, "effects", ()))]
     seen: set[str] = set()
-    queue: list[tuple[str, list[Any]]] = [(rule_id, exprs)]
+    queue: list[tuple[str, list[Expr | None]]] = [(rule_id, _rule_exprs(model, rule_id))]
     while queue:
         name, found = queue.pop(0)
         calls: list[str] = []
         for expr in found:
             read, called = _direct(expr)
             if read & names:
-                return " ".join(model.rule(name).provenance.reason.split())
+                return _reason(model, name)
             calls += called
         for call in calls:
             if call in model.definitions and call not in seen:
                 seen.add(call)
                 queue.append((call, [model.definitions[call].body]))
-    return " ".join(r.provenance.reason.split())
+    return _reason(model, rule_id)
 
 
 def _rule_reads(model: Model, rule_id: str) -> set[str]:
-    r = model.rule(rule_id)
-    if hasattr(r, "body"):
-        return _reads(model, r.body)
-    return _reads(model, getattr(r, "guard", None)) | {n for e in getattr(r, "effects", ()) for n in
-                                                        _reads(model, e.value)}
+    return {n for expr in _rule_exprs(model, rule_id) for n in _reads(model, expr)}
 
 
 def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, ...]) -> str | None:
@@ -179,13 +166,13 @@ def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, 
             if st.event != last.number:
                 continue
             if st.rule:
-                return " ".join(model.rule(st.rule).provenance.reason.split())
+                return _reason(model, st.rule)
             for rule, part in st.missed:
                 if "`event." in part:
                     continue
                 false = part.rsplit(": ", 1)[-1]
                 false = re.sub(r"\b[am]\.", f"{actor}." if actor else "", false)
-                return " ".join(model.rule(rule).provenance.reason.split()) + f" Here it could not: {false}."
+                return _reason(model, rule) + f" Here it could not: {false}."
     return None
 
 
@@ -212,9 +199,9 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
     for o in sorted(outcomes.values(), key=lambda o: o.key):
         for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
             if names & _rule_reads(model, rule):
-                return " ".join(model.rule(rule).provenance.reason.split())
+                return _reason(model, rule)
     for o in outcomes.values():
         fired = [s.rule for s in o.steps if s.rule]
         if fired:
-            return " ".join(model.rule(fired[-1]).provenance.reason.split())
+            return _reason(model, fired[-1])
     return "No rule tracks it: " + next(iter(outcomes.values())).reason.split(":")[0] if outcomes else ""

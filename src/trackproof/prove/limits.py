@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-from ..errors import TrackproofError
 from ..simulate.alphabet import instances
 from ..simulate.engine import Simulator
-from ..simulate.state import capture, restore, world_key
+from ..simulate.state import capture, world_key
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
+from .brute import play_each
 from .rulepaths import premise_under
 
 PROGRESS_EVERY = 2.0  # seconds between progress lines
@@ -60,20 +60,10 @@ def least_worlds(model: Model, claim: Claim, defaults: dict[Setting, Any],
     free = u.messages - sum(1 for e in u.prefix if e.kind == "send")
     if free < 2:
         return 0, 0, free
-    sim = Simulator(model, premise_under(claim, defaults), explain=False)
-    start = capture(sim.world)
-    sent: set[tuple[Any, ...]] = set()
-    for event in instances(replace(u, prefix=()), sim.world, 1):
-        if event.kind != "send" or "reply_to" in event.params or "forward_of" in event.params:
-            continue
-        probe = Simulator(model, premise_under(claim, defaults), explain=False)
-        restore(probe.world, start)
-        probe.world.kinds = claim.kinds
-        try:
-            probe.play_event(event)
-        except TrackproofError as err:
-            if err.code != "E404":
-                raise
-            continue
-        sent.add(world_key(probe.world, omit))
+    scenario = premise_under(claim, defaults)
+    sim = Simulator(model, scenario, explain=False)
+    firsts = [e for e in instances(replace(u, prefix=()), sim.world, 1)
+              if e.kind == "send" and "reply_to" not in e.params and "forward_of" not in e.params]
+    played = play_each(model, claim, scenario, capture(sim.world), firsts, 1)
+    sent = {world_key(after.world, omit) for _, after in played if after is not None}
     return sum(len(sent) ** k for k in range(free + 1)), len(sent), free

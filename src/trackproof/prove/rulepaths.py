@@ -190,16 +190,8 @@ def settings_of(space: Space, m: z3.ModelRef) -> dict[Setting, Any]:
 def outcome_reads(claim: Claim) -> tuple[set[str], set[str]]:
     """The emails the conclusion names, and the outcome fields it reads (a rule that only sets another field cannot
     affect the conclusion)."""
-    names: set[str] = set()
-    fields: set[str] = set()
-    stack = [claim.conclusion]
-    while stack:
-        e = stack.pop()
-        if e.kind == "var" and e.type == OUTCOME:
-            names.add(str(e.value))
-        elif e.kind == "attr" and e.owner == OUTCOME:
-            fields.add(str(e.value))
-        stack.extend(e.args)
+    names = {str(e.value) for e in claim.conclusion.walk() if e.kind == "var" and e.type == OUTCOME}
+    fields = {str(e.value) for e in claim.conclusion.walk() if e.kind == "attr" and e.owner == OUTCOME}
     return names, fields
 
 

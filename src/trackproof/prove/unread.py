@@ -47,14 +47,7 @@ def _expressions(value: Any, seen: set[int], out: list[Expr]) -> None:
 
 def read_fields(exprs: list[Expr], owner: str) -> frozenset[str]:
     """The attributes of objects of type `owner` that the expressions (and their subexpressions) read."""
-    found: set[str] = set()
-    stack = list(exprs)
-    while stack:
-        e = stack.pop()
-        if e.kind == "attr" and e.owner == owner:
-            found.add(str(e.value))
-        stack.extend(e.args)
-    return frozenset(found)
+    return frozenset(str(e.value) for expr in exprs for e in expr.walk() if e.kind == "attr" and e.owner == owner)
 
 
 def model_reads(model: Model) -> frozenset[str]:

@@ -8,6 +8,7 @@ checks structure.py's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import Loc
@@ -34,6 +35,14 @@ class Expr:
     args: tuple[Expr, ...] = ()
     var: str = ""  # quant/first: the bound variable
     owner: str = ""  # attr: the object type the attribute belongs to
+
+    def walk(self) -> Iterator[Expr]:
+        """This node and every node under it (without recursion: expressions may nest deep)."""
+        stack = [self]
+        while stack:
+            e = stack.pop()
+            yield e
+            stack.extend(e.args)
 
 
 #: Object types whose attributes expressions may read; `party` is the union of party, mailbox and copy.
