@@ -186,3 +186,40 @@ def test_a_universe_claim_never_reaches_a_lesson_about_someone_it_lacks(model: M
     lesson = Lesson(situation=(), outcome=(), events=tuple(universe.universe.prefix),  # type: ignore[union-attr]
                     settings={("Y", "filter"): "all", ("X", "filter"): "all"}, changed={}, setup=0, outcomes={})
     assert _plays(model, universe, lesson) is False
+
+
+_ONE_ACTION = """title: one action after one email
+claims:
+  - id: one-action
+    text: "every sequence after one email"
+    universe:
+      participants: {{X: {{kind: user}}, C: {{kind: contact}}}}
+      messages: 1
+      prefix: [{{send: {{id: E1, {first}}}}}]
+    alphabet: [sync, {action}]
+    reachable: "any(e.exists for e in emails)"
+"""
+
+
+def _one_action(model: Model, tmp_path: Path, first: str, action: str) -> Gaps:
+    path = tmp_path / "one-action.yaml"
+    path.write_text(_ONE_ACTION.format(first=first, action=action), encoding="utf-8")
+    return find_gaps(model, [], universe=load_claims(path, model), jobs=1)
+
+
+def test_a_situation_keeps_its_settings_where_another_reached_the_same_world_first(model: Model,
+                                                                                   tmp_path: Path) -> None:
+    """X removes the category from an email sent from Dynamics 365 and stored at once: the world is the one the
+    email alone rests in, under the same settings. The exploration kept only the first sequence's settings at a
+    world, so this situation had none and its lesson (the activity is kept) was never found."""
+    found = _one_action(model, tmp_path, "from: X, to: [C], via: crm", "{uncategorize: {by: [X], email: E1}}")
+    assert any(m.kept and "removes the category" in m.sentence and "still stored" in m.sentence
+               for m in found.missed), [m.sentence for m in found.missed]
+
+
+def test_an_action_that_undoes_tracking_teaches_nothing_before_there_is_anything_to_undo(model: Model,
+                                                                                         tmp_path: Path) -> None:
+    """Deleting the activity in Dynamics 365 before any sync has created it leaves the email to be tracked at the
+    next sync: not a lesson that deleting keeps the activity."""
+    found = _one_action(model, tmp_path, "from: C, to: [X]", "{delete: {in: [crm], email: E1}}")
+    assert not any(m.kept for m in found.missed), [m.sentence for m in found.missed]

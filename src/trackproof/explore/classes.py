@@ -40,7 +40,7 @@ import z3
 from ..errors import TrackproofError
 from ..prove.behaviours import replay
 from ..prove.brute import allowed
-from ..prove.reach import Arrival, Exploration, Node
+from ..prove.reach import Arrival, Exploration, Node, Own
 from ..prove.regions import closest
 from ..prove.rulepaths import premise_under
 from ..prove.setup import Setup
@@ -138,6 +138,30 @@ class _Situations:
         return out
 
 
+class _Undone:
+    """The settings under which the last own event of the sequences behind an arrival acted on an email that was
+    stored then: that an action which may undo tracking keeps the activity is a lesson only where there was an
+    activity to keep (deleting in Dynamics 365 before any sync has created one teaches nothing)."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self.memo: dict[int, z3.BoolRef] = {}
+
+    def of(self, arrival: Arrival) -> z3.BoolRef:
+        found = self.memo.get(id(arrival))
+        if found is not None:
+            return found
+        if arrival.parent is None or arrival.event is None:
+            out = z3.BoolVal(False)
+        elif arrival.event.kind not in SETTLE:
+            before = self.nodes[arrival.parent.node].outcomes.get(str(arrival.event.params.get("email", "")))
+            out = arrival.part if before is not None and before.stored else z3.BoolVal(False)
+        else:
+            out = all_of([arrival.part, any_of([self.of(b) for b in arrival.parent.arrivals])])
+        self.memo[id(arrival)] = out
+        return out
+
+
 def _rests(nodes: list[Node], node: Node, arrival: Arrival, depth: int) -> z3.BoolRef | None:
     """The settings of `arrival` under which the sequence rests where it arrives (a sync then finds nothing to do,
     and Outlook starting would change no outcome); None where it never does. A world at the exploration's last
@@ -175,6 +199,13 @@ def premise_key(claim: Claim) -> Situation:
     return situation_of(claim.scenario.events)
 
 
+def own_bound(story: Claim) -> Own:
+    """What a story's classes read of its exploration: sequences of its start and at most MORE_OWN own events more
+    (any number of sync cycles and Outlook starting among them, to the story's depth)."""
+    assert story.universe is not None
+    return Own(len(situation_of(story.universe.prefix)) + MORE_OWN, frozenset(SETTLE))
+
+
 def class_regions(story: Claim, found: Exploration, depth: int
                   ) -> tuple[dict[Key, list[Member]], dict[Key, z3.BoolRef], int]:
     """Every class of one story's exploration (module docstring): its members, its settings, and the fewest own
@@ -201,6 +232,7 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
                setups: list[dict[Setting, Any]]) -> StoryClasses:
     """The classes of one story's exploration, those no claim covers each with its scenario (module docstring)."""
     groups, regions, shortest = class_regions(story, found, depth)
+    acted = _Undone(found.nodes)
     solver = new_solver()
     add(solver, list(setup.base))
     alive = sorted((k for k, r in regions.items() if len(k[0]) >= shortest and check(solver, r) == SAT), key=repr)
@@ -214,10 +246,15 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
             region = all_of([region, neg(before)]) if before is not None else region
             if check(solver, region) != SAT:
                 stored = dict(outcome).get("E1", (False,))[0]
-                if (situation[-1][0] in UNDO and stored) or (situation[-1][0] in DO and not stored):
+                kept = regions[(situation, outcome)]
+                if situation[-1][0] in UNDO and stored:  # undone where there was something to undo
+                    members = [replace(m, region=all_of([m.region, acted.of(m.arrival)])) for m in members]
+                    kept = any_of([m.region for m in members])
+                if ((situation[-1][0] in UNDO and stored) or (situation[-1][0] in DO and not stored)) and \
+                        check(solver, kept) == SAT:
                     # the activity is kept; tracking by hand did nothing: lessons of what an action does not do
-                    lessons.append(replace(_lesson(model, story, setup, setups, situation, outcome, members,
-                                                   regions[(situation, outcome)]), kept=True))
+                    lessons.append(replace(_lesson(model, story, setup, setups, situation, outcome, members, kept),
+                                           kept=True))
                 else:
                     no_effect += 1
                 continue

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .classes import Lesson, StoryClasses, classes_of, setup_of, situation_of, whole
+from .classes import Lesson, StoryClasses, classes_of, own_bound, setup_of, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
 from .words import action_why, outcome_text, setting_words, situation_text, why
 
@@ -147,7 +147,7 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
 
     setup = prepare(model, story)
     setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
-    found = explore(model, story, setup, max_depth=depth_of(story))
+    found = explore(model, story, setup, max_depth=depth_of(story), own=own_bound(story))
     if found.reason:
         from ..errors import TrackproofError
 

@@ -76,6 +76,8 @@ class Node:
     state: MailState
     played: int  # events of the prefix played so far
     condition: z3.BoolRef  # every setting that reaches this world (its arrivals' parts together)
+    # the own events (not time passing) on the way here, for an exploration bounded by them (`Own`; else ())
+    own: tuple[Any, ...]
     outcomes: dict[str, Outcome]
     arrivals: list[Arrival] = field(default_factory=list)
     terminal: list[z3.BoolRef] = field(default_factory=list)  # settings under which no event changes it any more
@@ -103,6 +105,19 @@ class Exploration:
 
 
 @dataclass(frozen=True)
+class Own:
+    """A bound on the events someone does (not time passing: `settle`, such as sync cycles), for an exploration
+    whose reader looks only at sequences of at most `most` of them (gaps: a story's start and one more), and who
+    reads each world by the own events that led to it (its situation). Worlds are told apart by those events, so
+    that the settings of each sequence of own events are all kept where it leads (two sequences reaching one world
+    under the same settings would otherwise leave only the first), and one after `most` of them is expanded only
+    by `settle` events: exactly the sequences of at most `most` own events, each to the exploration's depth."""
+
+    most: int
+    settle: frozenset[str]
+
+
+@dataclass(frozen=True)
 class StepRun:
     """One rule path of one event from a world: its condition and, when the event could happen, the world after
     it (its key; the simulator that holds it, to copy its mail and outcomes from when the world is new)."""
@@ -127,12 +142,13 @@ class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
     def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-                 max_depth: int | None = None) -> None:
+                 max_depth: int | None = None, own: Own | None = None) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
         self.max_worlds = MAX_WORLDS if max_worlds is None else max_worlds
         self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
+        self.own = own
         self.solver = new_solver()
         self.solver.set("rlimit", RLIMIT)
         add(self.solver, list(setup.base))
@@ -208,12 +224,13 @@ class Explorer:
     def _root(self) -> Node:
         sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
         state = capture(sim.world)
-        node = self._node(state, 0, z3.BoolVal(True), {})
+        node = self._node(state, 0, (), z3.BoolVal(True), {})
         node.arrivals.append(Arrival(node.index, None, None, z3.BoolVal(True), 0))
         return node
 
-    def _node(self, state: MailState, played: int, condition: z3.BoolRef, outcomes: dict[str, Outcome]) -> Node:
-        node = Node(len(self.nodes), (played, key(state, self.omit)), state, played, condition, outcomes)
+    def _node(self, state: MailState, played: int, own: tuple[Any, ...], condition: z3.BoolRef,
+              outcomes: dict[str, Outcome]) -> Node:
+        node = Node(len(self.nodes), (played, own, key(state, self.omit)), state, played, condition, own, outcomes)
         self.nodes.append(node)
         self.index[node.key] = node.index
         return node
@@ -225,7 +242,10 @@ class Explorer:
         sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
         restore(sim.world, node.state)
         sim.world.kinds = self.claim.kinds
-        return instances(self.universe, sim.world, self._depth_of(node) + 1)
+        found = instances(self.universe, sim.world, self._depth_of(node) + 1)
+        if self.own is not None and len(node.own) >= self.own.most:
+            return [e for e in found if e.kind in self.own.settle]
+        return found
 
     def _depth_of(self, node: Node) -> int:
         return min(a.depth for a in node.arrivals)
@@ -254,14 +274,16 @@ class Explorer:
                     continue
                 self._used(step, event.number)
                 played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
-                child_key = (played, step.key)
+                own = node.own + ((_label(event),) if self.own is not None and event.kind not in self.own.settle
+                                  else ())
+                child_key = (played, own, step.key)
                 if child_key == node.key:
                     node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
                     continue
                 leaving.append(step.condition)
                 moving = reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
-                child = self._node(step.state(), played, reached, step.outcomes()) if found is None else \
+                child = self._node(step.state(), played, own, reached, step.outcomes()) if found is None else \
                     self.nodes[found]
                 node.moves.setdefault(event.kind, []).append((moving, child.index))
                 if found is not None:
@@ -356,12 +378,18 @@ class Explorer:
         return StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used)
 
 
+def _label(event: Event) -> tuple[Any, ...]:
+    """An own event as the situation of a world names it: its kind and parameters but the new message's id."""
+    return event.kind, tuple(sorted((k, repr(v)) for k, v in event.params.items() if k != "id"))
+
+
 class _GaveUp(Exception):
     pass
 
 
 def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-            max_depth: int | None = None) -> Exploration:
+            max_depth: int | None = None, own: Own | None = None) -> Exploration:
     """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
-    with `max_depth`, only by sequences of at most that many events (a bound, not a fixpoint: `gaps` says so)."""
-    return Explorer(model, claim, setup, max_worlds, max_depth).run()
+    with `max_depth`, only by sequences of at most that many events, and with `own`, of at most that many own
+    events (bounds, not a fixpoint: `gaps` says so)."""
+    return Explorer(model, claim, setup, max_worlds, max_depth, own).run()
