@@ -121,3 +121,37 @@ participants:
 events: []
 """)
     assert exc.value.code == "E403" and "on_premises" in exc.value.message
+
+
+def test_removing_the_category_clears_it_from_that_item_only(play: Play) -> None:
+    # R64: removing Tracked to Dynamics 365 untracks the item, which no longer carries it; the activity stays (R68)
+    outcome = play("""
+participants:
+  X: {kind: user, approved: true, enabled: true}
+  Y: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: C, to: [X, Y]}
+  - categorize: {email: E1, by: X}
+  - sync
+  - uncategorize: {email: E1, by: X}
+""")["E1"]
+    assert outcome.stored and outcome.status == "received" and outcome.tracked_by == "X"
+    assert outcome.categorized == ("Y",)
+    assert outcome.steps[-1].rule == "N-uncategorize-keeps"
+
+
+def test_a_delegate_removing_the_category_clears_it_from_the_managers_item(play: Play) -> None:
+    outcome = play("""
+participants:
+  M: {kind: user, approved: true, enabled: true}
+  D: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: C, to: [M]}
+  - categorize: {email: E1, by: D, mailbox: M}
+  - sync
+  - uncategorize: {email: E1, by: D, mailbox: M}
+""")["E1"]
+    assert outcome.stored and outcome.tracked_by == "M"
+    assert outcome.categorized == ()
