@@ -155,3 +155,31 @@ events:
 """)["E1"]
     assert outcome.stored and outcome.tracked_by == "M"
     assert outcome.categorized == ()
+
+
+SHARED_TO = """
+settings:
+  org: {{unresolve_recipients_multiple: {on}}}
+participants:
+  P: {{kind: user, approved: true, enabled: true, filter: no_email, address: paul@contoso.example}}
+  PQ: {{kind: queue, approved: true, enabled: true, address: paul@contoso.example}}
+  X: {{kind: user, approved: true, enabled: true}}
+  C: {{kind: contact}}
+events:
+  - send: {{id: E1, from: C, to: [P], cc: [X]}}
+  - sync
+"""
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_an_address_several_records_share_stays_unresolved_on_to_when_the_org_says_so(play: Play, on: bool) -> None:
+    # R75, R132: To and Cc list every record with the address, unless "Set To, cc, bcc fields as unresolved values
+    # if multiple matches are found in Incoming Emails" is Yes; an item not resolved on the email is not categorized
+    outcome = play(SHARED_TO.format(on="true" if on else "false"))["E1"]
+    assert outcome.stored and outcome.accepted_by == "PQ" and outcome.cc == ("X",)
+    if on:
+        assert outcome.to == () and outcome.unresolved == ("paul@contoso.example",)
+        assert outcome.categorized == ("PQ", "X")
+    else:
+        assert outcome.to == ("P", "PQ") and outcome.unresolved == ()
+        assert outcome.categorized == ("P", "PQ", "X")
