@@ -15,7 +15,7 @@ from trackproof.prove import verdict as verdict_module
 from trackproof.prove.brute import brute_force, domain, verdict_of
 from trackproof.prove.records import Proof, Verdict
 from trackproof.prove.verdict import prove_claim
-from trackproof.report.check import scenario_yaml
+from trackproof.report.check import scenario_yaml, sentences
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate
 from trackproof.spec.claims import Claim, load_claims
@@ -496,3 +496,13 @@ def test_a_decision_tree_node_is_settled_without_z3_only_where_z3_says_nothing_i
     assert not rulepaths.DecisionTree.settled(tree.root.children[pin.get_id()])
     known = frozenset({(other == z3.BoolVal(True)).get_id()})  # its one child holds wherever it is asked
     assert rulepaths.DecisionTree.settled(tree.root.children[pin.get_id()], known)
+
+
+def test_counterexample_outcome_says_what_the_activity_records(model: Model) -> None:
+    # check's "Outcome:" sentence shows the fields `run` shows on its Activity: line (From, To, categories)
+    claim = next(c for c in load_claims(ROOT / "proofs" / "fields.yaml", model) if c.id == "FLD-from-shared-address")
+    verdict = prove_claim(model, claim).verdict
+    assert verdict.counterexample is not None
+    outcome = next(s for s in sentences(verdict, verdict.counterexample) if "Outcome: E1" in s)
+    assert "Outcome: E1 is stored as received. Activity: From unresolved (" in outcome
+    assert "; To X; Tracked to Dynamics 365 category on the Outlook item of X." in outcome

@@ -121,3 +121,65 @@ participants:
 events: []
 """)
     assert exc.value.code == "E403" and "on_premises" in exc.value.message
+
+
+def test_removing_the_category_clears_it_from_that_item_only(play: Play) -> None:
+    # R64: removing Tracked to Dynamics 365 untracks the item, which no longer carries it; the activity stays (R68)
+    outcome = play("""
+participants:
+  X: {kind: user, approved: true, enabled: true}
+  Y: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: C, to: [X, Y]}
+  - categorize: {email: E1, by: X}
+  - sync
+  - uncategorize: {email: E1, by: X}
+""")["E1"]
+    assert outcome.stored and outcome.status == "received" and outcome.tracked_by == "X"
+    assert outcome.categorized == ("Y",)
+    assert outcome.steps[-1].rule == "N-uncategorize-keeps"
+
+
+def test_a_delegate_removing_the_category_clears_it_from_the_managers_item(play: Play) -> None:
+    outcome = play("""
+participants:
+  M: {kind: user, approved: true, enabled: true}
+  D: {kind: user, approved: true, enabled: true}
+  C: {kind: contact}
+events:
+  - send: {id: E1, from: C, to: [M]}
+  - categorize: {email: E1, by: D, mailbox: M}
+  - sync
+  - uncategorize: {email: E1, by: D, mailbox: M}
+""")["E1"]
+    assert outcome.stored and outcome.tracked_by == "M"
+    assert outcome.categorized == ()
+
+
+SHARED_TO = """
+settings:
+  org: {{unresolve_recipients_multiple: {on}}}
+participants:
+  P: {{kind: user, approved: true, enabled: true, filter: no_email, address: paul@contoso.example}}
+  PQ: {{kind: queue, approved: true, enabled: true, address: paul@contoso.example}}
+  X: {{kind: user, approved: true, enabled: true}}
+  C: {{kind: contact}}
+events:
+  - send: {{id: E1, from: C, to: [P], cc: [X]}}
+  - sync
+"""
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_an_address_several_records_share_stays_unresolved_on_to_when_the_org_says_so(play: Play, on: bool) -> None:
+    # R75, R132: To and Cc list every record with the address, unless "Set To, cc, bcc fields as unresolved values
+    # if multiple matches are found in Incoming Emails" is Yes; an item not resolved on the email is not categorized
+    outcome = play(SHARED_TO.format(on="true" if on else "false"))["E1"]
+    assert outcome.stored and outcome.accepted_by == "PQ" and outcome.cc == ("X",)
+    if on:
+        assert outcome.to == () and outcome.unresolved == ("paul@contoso.example",)
+        assert outcome.categorized == ("PQ", "X")
+    else:
+        assert outcome.to == ("P", "PQ") and outcome.unresolved == ()
+        assert outcome.categorized == ("P", "PQ", "X")

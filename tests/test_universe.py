@@ -305,6 +305,22 @@ def test_a_field_the_model_reads_stays_in_the_key(model: Model, model_copy: Path
     assert unread_detail(load_model(model_copy), claim) == DETAIL - {"queue_items"}
 
 
+def test_an_effect_reading_only_the_field_it_sets_leaves_it_out_of_the_key(model: Model, model_copy: Path) -> None:
+    """Removing the category keeps the other mailboxes of `categorized` (it reads the field to set it): that read
+    decides only the field itself, so it stays out of the keys; read to set another field, it is kept."""
+    self_reads = [e for t in model.transitions for e in t.effects
+                  if e.target == "categorized" and "email.categorized" in e.value.text]
+    assert self_reads  # N-uncategorize-keeps
+    (claim,) = [c for c in load_claims(FIELDS, model) if c.id == "uni-fields-unread"]
+    assert unread_detail(model, claim) == DETAIL
+    path = model_copy / "machines" / "none.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "set: {categorized: \"select("
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, "set: {undeliverable: \"select("), encoding="utf-8")
+    assert unread_detail(load_model(model_copy), claim) == DETAIL - {"categorized"}
+
+
 def test_a_universe_too_large_for_the_limit_is_unknown_with_what_to_narrow(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Never a hang, never "proved": past the limit of worlds the exploration stops, the verdict is unknown (exit

@@ -6,8 +6,10 @@ model reads the same values in both, so every event takes the same rule path in 
 differ only there, and the claim's property has the same value in both. The exploration (prove/reach.py) can then
 keep one of them. What reads a field is decided from the expressions, not guessed:
 - the model: every expression it holds (definitions, guards, effects, action conditions, the lifecycle's
-  `records`) that reads `<email>.<field>`; the simulator's own mechanics read none of these fields (they only
-  store them, and `outcome_of` reports them);
+  `records`) that reads `<email>.<field>`, except an effect reading the field it sets (removing the category
+  keeps the other mailboxes of `categorized`): what it reads there decides only that field again, so two worlds
+  that differ only in it still give worlds that differ only in it; the simulator's own mechanics read none of
+  these fields (they only store them, and `outcome_of` reports them);
 - the claim: its property and its guard (`when`) reading `<email>.<field>` of an outcome.
 A `conclusion` claim keeps every field: it is read where a sequence ends, at the worlds no event changes, and an
 event that changes only such a field does change the world (merged, the change would look like none).
@@ -22,27 +24,30 @@ from typing import Any
 
 from ..simulate.outcomes import DETAIL
 from ..spec.claims import OUTCOME, Claim
-from ..spec.ir import Expr, Model
+from ..spec.ir import Effect, Expr, Model
 
 _EMAIL = "email"
 
 
-def _expressions(value: Any, seen: set[int], out: list[Expr]) -> None:
-    """Every expression `value` holds, however deep (a model's records, definitions, transitions, ...)."""
+def _expressions(value: Any, seen: set[int], out: list[Expr], effects: list[Effect]) -> None:
+    """Every expression `value` holds, however deep (a model's records, definitions, transitions, ...); the
+    effects apart, in `effects`."""
     if isinstance(value, str | int | float | bool) or value is None or id(value) in seen:
         return
     seen.add(id(value))
-    if isinstance(value, Expr):
+    if isinstance(value, Effect):
+        effects.append(value)
+    elif isinstance(value, Expr):
         out.append(value)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            _expressions(getattr(value, f.name), seen, out)
+            _expressions(getattr(value, f.name), seen, out, effects)
     elif isinstance(value, dict):
         for item in value.values():
-            _expressions(item, seen, out)
+            _expressions(item, seen, out, effects)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            _expressions(item, seen, out)
+            _expressions(item, seen, out, effects)
 
 
 def read_fields(exprs: list[Expr], owner: str) -> frozenset[str]:
@@ -53,8 +58,9 @@ def read_fields(exprs: list[Expr], owner: str) -> frozenset[str]:
 def model_reads(model: Model) -> frozenset[str]:
     """The fields of an email that some expression of the model reads."""
     exprs: list[Expr] = []
-    _expressions(model, set(), exprs)
-    return read_fields(exprs, _EMAIL)
+    effects: list[Effect] = []
+    _expressions(model, set(), exprs, effects)
+    return read_fields(exprs, _EMAIL).union(*(read_fields([e.value], _EMAIL) - {e.target} for e in effects))
 
 
 def unread_detail(model: Model, claim: Claim) -> frozenset[str]:

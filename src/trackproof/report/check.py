@@ -13,7 +13,8 @@ from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
 from ..prove.records import Example, Verdict
 from ..prove.sensitivity import Assumption, ReadingVerdict
-from ..simulate.narrate import describe_event
+from ..simulate.narrate import activity_fields, describe_event
+from ..simulate.outcomes import Outcome
 from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.claims import Setting
 from ..spec.ir import Model
@@ -82,8 +83,18 @@ def sentences(verdict: Verdict, run: Example) -> list[str]:
             why += f" At event {o.why_not_event} no rule could fire: " + "; ".join(
                 f"{rules} {'need' if ', ' in rules else 'needs'} {detail.split(': ', 1)[-1]}"
                 for rules, detail in grouped(o.why_not)[:3])
-        out.append(f"Outcome: {key} is {state}. {why}")
+        out.append(f"Outcome: {key} is {state}.{_recorded(o)} {why}")
     return [f"{i}. {s}" for i, s in enumerate(out, 1)]
+
+
+def _recorded(o: Outcome) -> str:
+    """What the activity records and each Outlook item shows, worded as `run`'s `Activity:` line (From, To, Cc,
+    unresolved addresses, Parent Activity Id, queue items, categories), as a sentence after the state; '' when
+    nothing is set."""
+    fields = activity_fields(o)
+    if not fields:
+        return ""
+    return f" Activity: {fields}." if o.stored else f" {fields[0].upper()}{fields[1:]}."
 
 
 def rule_entries(model: Model, rules: tuple[str, ...]) -> list[dict[str, Any]]:

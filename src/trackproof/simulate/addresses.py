@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 #: The email facts that are recipients, with the lines of the message they come from (0 To, 1 Cc).
 RECIPIENT_LINES = {"recipients": (0, 1), "to_recipients": (0,), "cc_recipients": (1,)}
 #: The email facts the address book answers (AddressBook.address_fact).
-ADDRESS_FACTS = (*RECIPIENT_LINES, "picked", "sender_disabled", "sender_shared")
+ADDRESS_FACTS = (*RECIPIENT_LINES, "picked", "sender_disabled", "sender_shared", "recipients_shared")
 
 
 class AddressBook:
@@ -94,18 +94,21 @@ class AddressBook:
     def address_fact(self, msg: Message, name: str) -> Any:
         """One of ADDRESS_FACTS of `msg`: its recipients (all, To, Cc), the To and Cc as written before unresolved
         addresses were removed (R76), whether only a disabled user has the From address (R74, R120), whether
-        several records have it."""
+        several records have it, the To and Cc recipients whose address several records have (R75)."""
         if name in RECIPIENT_LINES:
             return self.recipients(msg, lines=RECIPIENT_LINES[name])
         if name == "picked":
             return (*msg.written[0], *msg.written[1]) if msg.written else (*msg.to, *msg.cc)
         if name == "sender_disabled":
             return self.parties[msg.author].disabled
-        return self.sender_shared(msg.author)
+        if name == "recipients_shared":
+            return tuple(q for q in self.recipients(msg) if self.address_shared(q))
+        return self.address_shared(msg.author)
 
-    def sender_shared(self, pid: str) -> bool:
-        """Whether the From address `pid` wrote from matches several records (R74, R130: From may then stay
-        unresolved). The matches are told apart by kind only where they are records at all (told to the hooks)."""
+    def address_shared(self, pid: str) -> bool:
+        """Whether the address `pid` has matches several records (R74, R130: a From address may then stay
+        unresolved; R75: a To or Cc address too, under the org setting). The matches are told apart by kind only
+        where they are records at all (told to the hooks)."""
         matches = self.matches(pid)
         if len(matches) < 2:
             return False

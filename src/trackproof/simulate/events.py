@@ -244,6 +244,8 @@ def _manual(sim: Simulator, event: Event) -> None:
                               f"({', '.join(sim.model.vocabulary.enums['via'])})", "E402")
         params = {"via": via, "regarding": _party(sim, event, "regarding") if "regarding" in event.params else None,
                   "mailbox": owner if owner != actor else None}
+    elif event.kind == "uncategorize":
+        params = {"mailbox": owner if owner != actor else None}
     sim.world.touch(("msg", msg.id))
     if event.kind in ("track", "categorize") or (event.kind == "move" and event.params.get("to") == "tracked_folder"):
         msg.tracked_by_hand = True  # whatever the rules make of it: a person asked for it (universe claims read it)
