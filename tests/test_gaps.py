@@ -209,12 +209,19 @@ def _one_action(model: Model, tmp_path: Path, first: str, action: str) -> Gaps:
 
 def test_a_situation_keeps_its_settings_where_another_reached_the_same_world_first(model: Model,
                                                                                    tmp_path: Path) -> None:
-    """X removes the category from an email sent from Dynamics 365 and stored at once: the world is the one the
-    email alone rests in, under the same settings. The exploration kept only the first sequence's settings at a
-    world, so this situation had none and its lesson (the activity is kept) was never found."""
-    found = _one_action(model, tmp_path, "from: X, to: [C], via: crm", "{uncategorize: {by: [X], email: E1}}")
-    assert any(m.kept and "removes the category" in m.sentence and "still stored" in m.sentence
+    """X untracks an email sent from Dynamics 365 and stored at once: the world is the one the email alone rests
+    in, under the same settings. The exploration kept only the first sequence's settings at a world, so this
+    situation had none and its lesson (the activity is kept) was never found."""
+    found = _one_action(model, tmp_path, "from: X, to: [C], via: crm", "{untrack: {by: [X], email: E1}}")
+    assert any(m.kept and "untracks it" in m.sentence and "still stored" in m.sentence
                for m in found.missed), [m.sentence for m in found.missed]
+
+
+def test_removing_a_category_that_was_never_there_is_no_lesson(model: Model, tmp_path: Path) -> None:
+    """The Outlook item of an email sent from Dynamics 365 has no Tracked to Dynamics 365 category to remove: that
+    its activity stays says nothing of removing the category (the email tracked by the category says it)."""
+    found = _one_action(model, tmp_path, "from: X, to: [C], via: crm", "{uncategorize: {by: [X], email: E1}}")
+    assert not any(m.kept for m in found.missed), [m.sentence for m in found.missed]
 
 
 def test_an_action_that_undoes_tracking_teaches_nothing_before_there_is_anything_to_undo(model: Model,

@@ -250,11 +250,14 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
                 if situation[-1][0] in UNDO and stored:  # undone where there was something to undo
                     members = [replace(m, region=all_of([m.region, acted.of(m.arrival)])) for m in members]
                     kept = any_of([m.region for m in members])
+                lesson = None
                 if ((situation[-1][0] in UNDO and stored) or (situation[-1][0] in DO and not stored)) and \
                         check(solver, kept) == SAT:
                     # the activity is kept; tracking by hand did nothing: lessons of what an action does not do
-                    lessons.append(replace(_lesson(model, story, setup, setups, situation, outcome, members, kept),
-                                           kept=True))
+                    lesson = replace(_lesson(model, story, setup, setups, situation, outcome, members, kept),
+                                     kept=True)
+                if lesson is not None and _had_category(model, story, lesson):
+                    lessons.append(lesson)
                 else:
                     no_effect += 1
                 continue
@@ -274,6 +277,17 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
             continue
         lessons.append(lesson)
     return StoryClasses(len(alive), covered, no_effect, lessons)
+
+
+def _had_category(model: Model, story: Claim, lesson: Lesson) -> bool:
+    """Whether the category a lesson's last event removes was there (replayed: the category is a field of the
+    activity the exploration may leave out of its worlds); any other lesson: True."""
+    last = [e for e in lesson.events if e.kind not in SETTLE][-1]
+    if last.kind != "uncategorize":
+        return True
+    upto = lesson.events[:lesson.events.index(last)]
+    outcome = replay(model, story, lesson.settings, upto).get(str(last.params.get("email")))
+    return outcome is not None and last.params.get("by") in outcome.categorized
 
 
 def setup_of(claim: Claim) -> dict[Setting, Any]:
