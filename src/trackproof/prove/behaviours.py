@@ -7,8 +7,10 @@
 - `conclusion P`: it holds for s when P holds in every world where a sequence ends under s (no event of the
   alphabet changes it any more).
 The violating region is a disjunction over the worlds; holds_when, holds_under_defaults and the closest settings
-come from the machinery `check` already has (regions.py). The counterexample is the shortest event sequence, then
-the settings closest to the defaults, replayed through the simulator as a scenario `run` replays.
+come from the machinery `check` already has (regions.py). The exploration ranges over the disputed readings like
+settings; the verdict is the default readings', and the same regions split by reading say what each other reading
+gives (sensitivity.py; ADR 014), instead of one exploration per reading. The counterexample is the shortest event
+sequence, then the settings closest to the defaults, replayed through the simulator as a scenario `run` replays.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """What a verdict rests on that the documentation leaves open: the readings of disputed points, and the defaults the
 documentation is unsure of.
 
-A claim is decided under the default reading of every disputed point (model/readings.yaml): its rule paths range
-over the readings like settings, so the same paths answer, for each reading a run read, what the verdict would be
-under that reading (every other at its default): "depends on R91: under gates_filters proved, under header_only
-violated". Likewise "under Dynamics 365's defaults" rests on each uncertain default (confidence M or L) whose change
-alone would change that answer: the verdict says it assumes them. Each answer is one satisfiability query on the
-regions the proof already has; nothing here enumerates rule paths.
+A claim is decided under the default reading of every disputed point (model/readings.yaml): its rule paths (a
+universe claim's exploration, prove/reach.py) range over the readings like settings, so the same regions answer,
+for each reading a run read, what the verdict would be under that reading (every other at its default): "depends on
+R91: under gates_filters proved, under header_only violated". Likewise "under Dynamics 365's defaults" rests on
+each uncertain default (confidence M or L) whose change alone would change that answer: the verdict says it assumes
+them. Each answer is one satisfiability query on the regions the proof already has; nothing here enumerates rule
+paths or explores worlds.
 """
 
 from __future__ import annotations
