@@ -24,7 +24,8 @@ def _output(args: list[str], seed: str) -> bytes:
 @pytest.mark.parametrize("args", [
     ["check", SMALL, "--format", "json"],
     ["gaps", ONE_SETUP, "--format", "json"],
-    ["diff", str(SETTINGS / "defaults.yaml"), str(SETTINGS / "auto-track-sent-items.yaml"), "--format", "json"],
+    ["diff", str(SETTINGS / "defaults.yaml"), str(SETTINGS / "auto-track-sent-items.yaml"), "--format", "json",
+     "--universe", str(ROOT / "tests" / "universes" / "diff-small.yaml")],
     ["run", str(ROOT / "examples" / "sss-queue-on-cc-accepts.yaml"), "--format", "json"],
 ], ids=["check", "gaps", "diff", "run"])
 def test_output_is_the_same_in_every_process(args: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""`diff`: nothing between a configuration and itself; every reported difference replays to different outcomes."""
+"""`diff`: explored over every event sequence of a universe; nothing between a configuration and itself; every
+reported difference replays, under A and under B, to the outcomes it states, which differ."""
 
 from __future__ import annotations
 
@@ -6,45 +7,80 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.explore.diff import diff
+from trackproof.explore.diff import DiffResult, diff, diff_text
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate
+from trackproof.spec.claims import load_claims
 from trackproof.spec.ir import Model
 from trackproof.spec.scenario import load_scenario
 
 from .conftest import ROOT, cli
 
 DEFAULTS = str(ROOT / "examples" / "settings" / "defaults.yaml")
+AUTO_TRACK = str(ROOT / "examples" / "settings" / "auto-track-sent-items.yaml")
+SMALL = str(ROOT / "tests" / "universes" / "diff-small.yaml")
 
 
-def _outcomes(model: Model, path: Path, text: str) -> dict[str, bool]:
+def _small(model: Model, a: str, b: str, jobs: int = 1) -> DiffResult:
+    return diff(model, a, b, universe=load_claims(SMALL, model), jobs=jobs, where=SMALL)
+
+
+def _outcomes(model: Model, path: Path, text: str) -> dict[str, tuple[object, ...]]:
+    """Run a difference's scenario file: its expectations (the outcomes diff states) must hold."""
     path.write_text(text, encoding="utf-8")
     scenario = load_scenario(path, model)
     outcomes = simulate(model, scenario)
     assert compare(scenario, outcomes) == []
-    return {o.key: o.stored for o in outcomes}
+    return {o.key: (o.stored, o.status, o.accepted_by, o.tracked_by, o.correlated_to) for o in outcomes}
 
 
-def test_a_configuration_does_not_differ_from_itself(model: Model, capsys: pytest.CaptureFixture[str]) -> None:
-    assert diff(model, DEFAULTS, DEFAULTS).differences == []
-    status, out, _ = cli(capsys, "diff", DEFAULTS, DEFAULTS)
-    assert status == 0 and "Nothing differs" in out and "proved" in out
-
-
-def test_one_switch_differs_and_each_difference_replays(model: Model, tmp_path: Path) -> None:
-    after = str(ROOT / "examples" / "settings" / "auto-track-sent-items.yaml")
-    result = diff(model, DEFAULTS, after)
-    assert result.differences
+def _replays(model: Model, result: DiffResult, tmp_path: Path) -> None:
     for d in result.differences:
         a = _outcomes(model, tmp_path / "a.yaml", d.scenario_a)
         b = _outcomes(model, tmp_path / "b.yaml", d.scenario_b)
         assert a != b, d.id
-    assert any(d.id.startswith("outlook-to-contact") for d in result.differences)
+        assert d.outcome_a != d.outcome_b or a != b
 
 
-def test_two_modes_can_be_compared(model: Model) -> None:
-    result = diff(model, "server_side_sync", "outlook_client")
-    assert any(d.id.startswith("crm-to-contact") for d in result.differences)  # Outlook not running: Pending Send
+def test_a_configuration_does_not_differ_from_itself(model: Model, capsys: pytest.CaptureFixture[str]) -> None:
+    assert diff(model, DEFAULTS, DEFAULTS).differences == []
+    status, out, _ = cli(capsys, "diff", "--no-cache", DEFAULTS, DEFAULTS)
+    assert status == 0 and "nothing can differ" in out
+
+
+def test_one_switch_differs_over_sequences_and_each_difference_replays(model: Model, tmp_path: Path) -> None:
+    """The documented switch: Outlook-sent email and Outlook replies, and, a sequence further, the contact's reply
+    to an email sent from Outlook that is now tied to it."""
+    result = diff(model, DEFAULTS, AUTO_TRACK)
+    _replays(model, result, tmp_path)
+    sentences = [d.sentence for d in result.differences]
+    assert any(s.startswith("X emails C from Outlook, when") for s in sentences), sentences
+    assert any(s.startswith("C emails X; X replies from Outlook") for s in sentences), sentences
+    assert any(s.startswith("X emails C from Outlook; C replies") and "tied to the email" in s for s in sentences)
+    assert result.stories >= 5 and result.depth == 3
+
+
+def test_two_modes_can_be_compared(model: Model, tmp_path: Path) -> None:
+    result = _small(model, "server_side_sync", "outlook_client")
+    _replays(model, result, tmp_path)
+    assert any(s.sentence.startswith("C emails X; X gives it the Tracked to Dynamics 365 category") and
+               "with outlook_client, the email is not stored" in s.sentence for s in result.differences)
+
+
+def test_a_universe_claim_that_fixes_a_compared_setting_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = Path(SMALL).read_text(encoding="utf-8").replace(
+        "    universe:\n", "    scope: {fixed: {org.auto_track_sent_items: true}}\n    universe:\n", 1)
+    path = tmp_path / "fixes.yaml"
+    path.write_text(text, encoding="utf-8")
+    status, _, err = cli(capsys, "diff", "--no-cache", "--universe", str(path), DEFAULTS, AUTO_TRACK)
+    assert status == 2 and "error[E403]" in err and f"{path}:" in err and "auto_track_sent_items" in err
+
+
+def test_the_answer_does_not_depend_on_the_jobs(model: Model) -> None:
+    one = _small(model, DEFAULTS, AUTO_TRACK, jobs=1)
+    two = _small(model, DEFAULTS, AUTO_TRACK, jobs=2)
+    assert one.differences and diff_text(one) == diff_text(two)
 
 
 def _alternatives() -> list[tuple[str, object]]:
@@ -64,14 +100,13 @@ def test_every_org_switch_against_the_defaults(model: Model, tmp_path: Path, swi
     path = tmp_path / f"{switch}.yaml"
     shown = str(value).lower() if isinstance(value, bool) else value
     path.write_text(f"settings:\n  org: {{{switch}: {shown}}}\n", encoding="utf-8")
-    result = diff(model, DEFAULTS, str(path))
-    for d in result.differences:
-        assert d.outcome_a != d.outcome_b
-    if switch in ("auto_track_sent_items", "use_correlation", "allow_unresolved"):
+    result = _small(model, DEFAULTS, str(path))
+    _replays(model, result, tmp_path)
+    if switch in ("auto_track_sent_items", "use_correlation"):
         assert result.differences, f"switching {switch} should change some situation"
 
 
 def test_a_settings_file_and_the_mode_it_implies_do_not_differ(model: Model) -> None:
-    """A settings file leaves X's sync methods at their defaults (server-side sync), so against that mode nothing
-    differs; every difference reported anywhere is one its two runs show."""
+    """A settings file leaves X's sync methods at their defaults (server-side sync): against that mode every
+    setting is the same."""
     assert diff(model, DEFAULTS, "server_side_sync").differences == []

@@ -311,10 +311,6 @@ def test_a_claim_file_with_any_value_anywhere_loads_or_is_refused(model: Model, 
 def test_gaps_and_diff_read_the_model_folder_given(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(ROOT / "model", model)
-    situations = model / "situations.yaml"
-    text = situations.read_text(encoding="utf-8")
-    situations.write_text(text.replace('says: "C emails X"', 'says: "a contact writes to X (this model\'s words)"'),
-                          encoding="utf-8")
     machine = model / "machines" / "server_side_sync.yaml"  # gaps explores the model: its rules' words show
     machine.write_text(machine.read_text(encoding="utf-8").replace(
         "is tracked at the next sync, whatever the filter.", "is tracked (this model's words)."), encoding="utf-8")
@@ -323,12 +319,10 @@ def test_gaps_and_diff_read_the_model_folder_given(tmp_path: Path) -> None:
     assert gaps.status == 0 and "this model's words" in gaps.out, gaps.err
     shipped = trackproof(["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE], tmp_path, timeout=120)
     assert shipped.status == 0 and "this model's words" not in shipped.out
-    diff = trackproof(["diff", "--format", "json", "server_side_sync", "none", "--model-dir", str(model)], tmp_path,
-                      timeout=120)
-    assert diff.status == 0 and "this model's words" in diff.out, diff.err
-    situations.write_text("participants: {X: {kind: user}}\nsituations: 7\n", encoding="utf-8")
-    broken = trackproof(["diff", "server_side_sync", "none", "--model-dir", str(model)], tmp_path)
-    assert_refused(broken, "E104", where=f"{situations}:2:")
+    legacy = model / "machines" / "outlook_client.yaml"  # diff's modes are the model's machines
+    legacy.write_text(legacy.read_text(encoding="utf-8").replace("mode:", "mode: 7\nunused:", 1), encoding="utf-8")
+    broken = trackproof(["diff", "server_side_sync", "outlook_client", "--model-dir", str(model)], tmp_path)
+    assert_refused(broken, "E104", where=f"{legacy}:")
 
 
 @pytest.mark.parametrize(("writes", "delay"), [("--scenarios", 0.4), ("--scenarios", 0.8), ("--scenarios", 1.2),

@@ -7,9 +7,14 @@ import contextlib
 import json
 import os
 import re
+from typing import TYPE_CHECKING
 
 from ..files import is_temporary, write_atomic
 from .common import EXIT_OK, add_jobs, add_output, emit
+
+if TYPE_CHECKING:
+    from ..spec.claims import Claim
+    from ..spec.ir import Model
 
 HELP = "find the scenarios a claim file misses, each in one sentence with a scenario file"
 EXITS = {0: "the missed scenarios were found (listing them is the answer, not a failure)"}
@@ -36,13 +41,7 @@ def execute(args: argparse.Namespace) -> int:
 
     model = load_model_cached(args.model_dir)
     claims = [c for f in args.files for c in load_claims(f, model)]
-    universe = None
-    if args.universe:
-        universe = [c for c in load_claims(args.universe, model) if c.universe is not None]
-        if not universe:
-            from ..errors import Loc, TrackproofError
-
-            raise TrackproofError("E105", "the universe file has no universe claim", Loc(args.universe, 1, 1))
+    universe = universe_claims(model, args.universe) if args.universe else None
     from ..cache import cached
     from .check import cache_key
     from .report import digest
@@ -61,6 +60,18 @@ def execute(args: argparse.Namespace) -> int:
             else gaps_text(", ".join(args.files), found))
     emit(text, args.output)
     return EXIT_OK
+
+
+def universe_claims(model: Model, path: str) -> list[Claim]:
+    """The universe claims of a `--universe` file (E105 if it has none)."""
+    from ..spec.claims import load_claims
+
+    universe = [c for c in load_claims(path, model) if c.universe is not None]
+    if not universe:
+        from ..errors import Loc, TrackproofError
+
+        raise TrackproofError("E105", "the universe file has no universe claim", Loc(path, 1, 1))
+    return universe
 
 
 def write_scenarios(folder: str, files: dict[str, str]) -> None:

@@ -51,8 +51,7 @@ from ..simulate.state import capture
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
-from .situations import SETTLE
-from .stories import DO, UNDO
+from .stories import DO, SETTLE, UNDO
 
 #: The most own events of a situation shown beyond its story's start: one thing done (reply or action).
 MORE_OWN = 1
@@ -176,9 +175,10 @@ def premise_key(claim: Claim) -> Situation:
     return situation_of(claim.scenario.events)
 
 
-def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, depth: int, claims: list[Claim],
-               setups: list[dict[Setting, Any]]) -> StoryClasses:
-    """The classes of one story's exploration, those no claim covers each with its scenario (module docstring)."""
+def class_regions(story: Claim, found: Exploration, depth: int
+                  ) -> tuple[dict[Key, list[Member]], dict[Key, z3.BoolRef], int]:
+    """Every class of one story's exploration (module docstring): its members, its settings, and the fewest own
+    events a situation of this story is told with."""
     assert story.universe is not None
     start = len(situation_of(story.universe.prefix))
     situations = _Situations(start + MORE_OWN)
@@ -194,9 +194,15 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
                 continue
             for situation, region in situations.of(a).items():
                 groups.setdefault((situation, outcome), []).append(Member(node, a, all_of([rests, region])))
+    return groups, {k: any_of([m.region for m in ms]) for k, ms in groups.items()}, shortest
+
+
+def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, depth: int, claims: list[Claim],
+               setups: list[dict[Setting, Any]]) -> StoryClasses:
+    """The classes of one story's exploration, those no claim covers each with its scenario (module docstring)."""
+    groups, regions, shortest = class_regions(story, found, depth)
     solver = new_solver()
     add(solver, list(setup.base))
-    regions = {k: any_of([m.region for m in ms]) for k, ms in groups.items()}
     alive = sorted((k for k, r in regions.items() if len(k[0]) >= shortest and check(solver, r) == SAT), key=repr)
     covered = no_effect = 0
     lessons: list[Lesson] = []
@@ -308,6 +314,25 @@ def _closest(model: Model, setup: Setup, region: z3.BoolRef, setups: list[dict[S
     return best
 
 
+def witness(setup: Setup, members: list[Member], situation: Situation, settings: dict[Setting, Any]
+            ) -> tuple[Event, ...]:
+    """The shortest sequence of `situation` that rests in one of a class's worlds under `settings` (which the
+    class's region holds), ending with the sync that shows it rests."""
+    chains: list[list[Event]] = [_chain(setup, m.arrival, settings) for m in members
+                                 if _contains(setup, m.region, settings)]
+    chains = [c for c in chains if situation_of(c) == situation]
+    assert chains, "the closest settings of a class reach one of its worlds"
+
+    def order(chain: list[Event]) -> tuple[int, str]:
+        return len(chain), repr([(e.kind, sorted(e.params.items())) for e in chain])
+
+    shortest = min(chains, key=order)
+    if shortest[-1].kind != "sync":  # it rests: a sync there does nothing, and the scenario shows it
+        last = shortest[-1]
+        shortest = [*shortest, Event(last.number + 1, "sync", {}, {}, last.loc)]
+    return tuple(shortest)
+
+
 def _lesson(model: Model, story: Claim, setup: Setup, setups: list[dict[Setting, Any]], situation: Situation,
             outcome: Whole, members: list[Member], region: z3.BoolRef, offset: int = 0,
             moved: tuple[Setting, Any] | None = None) -> Lesson:
@@ -316,18 +341,7 @@ def _lesson(model: Model, story: Claim, setup: Setup, setups: list[dict[Setting,
     index += offset
     if moved is not None:  # what the lesson is about: that setting, put back
         instead = {moved[0]: moved[1]}
-    chains: list[list[Event]] = [_chain(setup, m.arrival, settings) for m in members
-                                 if _contains(setup, m.region, settings)]
-    chains = [c for c in chains if situation_of(c) == situation]
-    assert chains, "the closest settings of a class reach one of its worlds"
-    def order(chain: list[Event]) -> tuple[int, str]:
-        return len(chain), repr([(e.kind, sorted(e.params.items())) for e in chain])
-
-    shortest = min(chains, key=order)
-    if shortest[-1].kind != "sync":  # it rests: a sync there does nothing, and the scenario shows it
-        last = shortest[-1]
-        shortest = [*shortest, Event(last.number + 1, "sync", {}, {}, last.loc)]
-    events = tuple(shortest)
+    events = witness(setup, members, situation, settings)
     outcomes = replay(model, story, settings, events)
     if whole(outcomes) != outcome:  # pragma: no cover - the exploration and the simulator disagree: a bug
         raise AssertionError(f"the scenario of a class does not replay to its outcome: {events}")

@@ -1,28 +1,44 @@
-"""`trackproof diff A B`: what changes between two configurations, as concrete scenarios, proved not sampled.
+"""`trackproof diff A B`: what changes between two configurations, over every event sequence of a universe, proved
+not sampled (DESIGN.md, "Telling settings apart").
 
 A and B are settings files (a YAML file whose `settings: {org: {...}}` gives organisation settings; what it leaves out
 is at the documented default) or names of synchronization modes for user X (server_side_sync, outlook_client,
-forward_mailbox, none). Every situation of the catalogue (model/situations.yaml) is played under A and under B with
-X's other settings free; Z3 enumerates each side's rule paths and then asks, for every pair of paths with different
-outcomes, whether some setting of X takes both: each such pair is a difference, shown with the scenario closest to
-the defaults that exhibits it, replayable under A and under B.
+forward_mailbox, none). The universe is `gaps`' (stories.py): user X and an outside party C (a contact, or an
+address no record has), plus what `--with` adds or a universe file, every sequence of up to AFTER events after each
+story's start. X's mailbox is approved and enabled and X's other settings range freely.
+
+Each story is explored once, not once per side: the settings A and B agree on are fixed, and those they disagree on
+range over exactly A's values and B's (the "side"). A situation (a story's own events; sync cycles and Outlook
+starting are time passing: classes.py) under X's settings s ends, with side A, in the classes whose settings hold
+for s and A. It differs between A and B where it can end in one outcome only with A and in another only with B: the
+class regions with the side put to A's values and to B's, asked of Z3 together, for every pair of outcomes of one
+situation. Each difference is shown with the settings of X closest to the defaults, and the shortest sequence of the
+situation under A and under B, replayed through the simulator to the outcomes the exploration found.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import z3
+
 from ..errors import Loc, TrackproofError
+from ..prove.behaviours import replay
 from ..prove.regions import closest
-from ..prove.rulepaths import PathRun, enumerate_paths, run_path
+from ..prove.rulepaths import premise_under
+from ..prove.sensitivity import default_readings
 from ..prove.setup import Setup, prepare
-from ..prove.z3api import SAT, add, check, new_solver
+from ..prove.z3api import SAT, add, all_of, check, neg, new_solver
+from ..simulate.outcomes import Outcome
 from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .situations import SETTLE, Situation, load_situations, outcome_text, situation_claim
+from .classes import Key, Member, Situation, class_regions, whole, witness
+from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
+from .words import outcome_text, setting_words, situation_text
 
 
 def modes(model: Model) -> dict[str, dict[Setting, Any]]:
@@ -40,14 +56,17 @@ class Difference:
     outcome_b: dict[str, str]
     scenario_a: str
     scenario_b: str
-    group: str
+    group: str  # what the first message is: received, sent from Dynamics 365, sent from Outlook
 
 
 @dataclass(frozen=True)
 class DiffResult:
     a: str
     b: str
-    situations: int
+    situations: int  # the situations compared
+    stories: int
+    universe: str  # the universe file explored ("": gaps' stories)
+    depth: int  # the most events after a story's start
     differences: list[Difference]
 
 
@@ -62,8 +81,6 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
     try:
         org = load_settings_file(model, source)
     except TrackproofError as err:
-        import os
-
         if err.code == "E101" and not os.path.lexists(source):  # a file that is there but unreadable says why
             raise TrackproofError("E402", f"'{source}' is neither a settings file nor a mode",
                                   Loc(source, 0, 0), "modes: " + ", ".join(named)) from None
@@ -75,85 +92,235 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
 
 
 def _name(source: str) -> str:
-    import os
-
     return os.path.splitext(os.path.basename(source))[0]  # a mode's name is its own
 
 
-def _outcome(run: PathRun) -> dict[str, str]:
-    return {k: (o.status or "stored") if o.stored else "not stored" for k, o in run.outcomes.items()}
+def _shown(outcomes: dict[str, Outcome]) -> dict[str, str]:
+    return {k: (o.status or "stored") if o.stored else "not stored" for k, o in sorted(outcomes.items())}
 
 
-def diff(model: Model, a: str, b: str, situations: list[Situation] | None = None) -> DiffResult:
-    situations = situations if situations is not None else load_situations(model)
-    setups = (setup_of(model, a), setup_of(model, b))
-    name_a, name_b = _name(a), _name(b)
-    found: list[Difference] = []
-    for situation in situations:
-        sides: list[tuple[Claim, Setup, list[PathRun]]] = []
-        for tag, fixed in zip(("A", "B"), setups, strict=True):
-            claim = situation_claim(model, situation, fixed, f"@{tag}")
-            prepared = prepare(model, claim)
-            paths, _ = enumerate_paths(model, claim, prepared, every_field=True)
-            sides.append((claim, prepared, [p for p in paths if p.feasible]))
-        (ca, setup_a, pa), (cb, setup_b, pb) = sides
-        sa, ba, sb, bb = setup_a.space, list(setup_a.base), setup_b.space, list(setup_b.base)
-        seen: set[tuple[Any, ...]] = set()
-        for run_a in pa:
-            for run_b in pb:
-                key = (tuple(sorted(_outcome(run_a).items())), tuple(sorted(_outcome(run_b).items())))
-                if key[0] == key[1] or key in seen:
+@dataclass(frozen=True)
+class _Side:
+    """The settings A and B disagree on, at one side's values."""
+
+    name: str
+    values: dict[Setting, Any]
+
+    def put(self, setup: Setup, formula: z3.BoolRef) -> z3.BoolRef:
+        space = setup.space
+        pairs = [(space.vars[s], space.const(v, space.attrs[s].type)) for s, v in self.values.items()]
+        return z3.substitute(formula, *pairs) if pairs else formula
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A difference before it is worded: the situation, each side's class, X's settings, the replayed runs."""
+
+    key_a: Key
+    key_b: Key
+    settings: dict[Setting, Any]  # X's settings, without the side
+    changed: dict[Setting, Any]
+    events_a: tuple[Any, ...]
+    events_b: tuple[Any, ...]
+    outcomes_a: dict[str, Outcome]
+    outcomes_b: dict[str, Outcome]
+    story: int
+
+    def differing(self) -> dict[str, tuple[Any, Any]]:
+        """Each message whose outcome differs, with its outcome under A and under B."""
+        a, b = dict(self.key_a[1]), dict(self.key_b[1])
+        return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def diff(model: Model, a: str, b: str, extras: tuple[str, ...] = (), universe: list[Claim] | None = None,
+         jobs: int = 1, where: str = "") -> DiffResult:
+    """Every situation of the universe whose outcome differs between A and B (module docstring); `universe`: the
+    universe claims of the file `where` instead of the stories."""
+    from ..parallel import parallel_map
+
+    fixed_a, fixed_b = setup_of(model, a), setup_of(model, b)
+    keys = list(dict.fromkeys([*fixed_a, *fixed_b]))
+    defaults = _defaults(model)
+    value_a = {s: fixed_a.get(s, defaults.get(s)) for s in keys}
+    value_b = {s: fixed_b.get(s, defaults.get(s)) for s in keys}
+    common = {s: v for s, v in value_a.items() if value_b[s] == v}
+    sides = (_Side(_name(a), {s: v for s, v in value_a.items() if s not in common}),
+             _Side(_name(b), {s: v for s, v in value_b.items() if s not in common}))
+    told = [_with_fixed(model, s, common) for s in universe] if universe is not None else \
+        stories(model, cast_of([], extras), common, shapes=True)
+    if not sides[0].values:  # A and B give every setting the same value
+        return DiffResult(a, b, 0, len(told), where, AFTER, [])
+
+    def explore_one(index: int) -> tuple[int, list[_Found]]:
+        return _compare(model, told[index], index, sides)
+
+    results = list(parallel_map(explore_one, list(range(len(told))), jobs))
+    found = [f for _, fs in results for f in fs]
+    # Canonical: by the settings changed, the length of the situation, the story, then the outcomes (not the order
+    # Z3 found them in).
+    found.sort(key=lambda f: (len(f.changed), len(f.key_a[0]), _shaped(f.key_a[0]), f.story, repr(f.key_a),
+                              repr(f.key_b)))
+    kept: list[_Found] = []
+    differences: list[Difference] = []
+    said: set[str] = set()
+    for f in found:
+        if _told(f, kept):
+            continue
+        d = _difference(told[f.story], f, sides, len(differences) + 1)
+        if d.sentence in said:
+            continue
+        said.add(d.sentence)
+        kept.append(f)
+        differences.append(d)
+    return DiffResult(a, b, sum(n for n, _ in results), len(told), where, AFTER, differences)
+
+
+def _defaults(model: Model) -> dict[Setting, Any]:
+    groups = model.vocabulary.groups
+    out: dict[Setting, Any] = {("org", k): v.default for k, v in groups["org"].items()}
+    out.update({("X", k): v.default for k, v in groups["mailbox"].items() if v.default is not None})
+    return out
+
+
+def _with_fixed(model: Model, story: Claim, fixed: dict[Setting, Any]) -> Claim:
+    """A universe claim of the consultant's file with the settings A and B agree on fixed (those of its own
+    participants and of the org)."""
+    mine = {s: v for s, v in fixed.items() if s[0] == "org" or s[0] in story.scenario.participants}
+    fixed_all = {**mine, **story.fixed}
+    free = None if story.free is None else tuple(s for s in story.free if s not in fixed_all)
+    return replace(story, fixed=fixed_all, scenario=premise_under(story, fixed_all), free=free)
+
+
+def _compare(model: Model, story: Claim, index: int, sides: tuple[_Side, _Side]) -> tuple[int, list[_Found]]:
+    """The differences of one story: (the situations compared, the differences found)."""
+    from ..prove.reach import explore
+
+    setup = prepare(model, story)
+    space = setup.space
+    missing = sorted({f"{o}.{n}" for side in sides for o, n in side.values if (o, n) not in space.vars})
+    if missing:  # a universe claim of the consultant's that fixes them (the stories leave them free)
+        raise TrackproofError("E403", f"the universe claim '{story.id}' fixes {', '.join(missing)}, which A and B "
+                              "set differently", story.loc, "leave those settings out of its scope: diff sets them")
+    side_of = [all_of([space.equals(s, v) for s, v in side.values.items()]) for side in sides]
+    either = z3.Or(*side_of) if side_of else z3.BoolVal(True)
+    explored = replace(setup, base=(*setup.base, *default_readings(space), either))
+    depth = depth_of(story)
+    result = explore(model, story, explored, max_depth=depth)
+    if result.reason:
+        raise TrackproofError("E408", f"the universe is too large to explore: {result.reason}", story.loc)
+    groups, regions, shortest = class_regions(story, result, depth)
+    base = [*setup.base, *default_readings(space)]
+    solver = new_solver()
+    add(solver, base)
+    by_situation: dict[Any, list[Key]] = {}
+    for k in sorted(regions, key=repr):
+        if len(k[0]) >= shortest:
+            by_situation.setdefault(k[0], []).append(k)
+    found: list[_Found] = []
+    for keys in by_situation.values():
+        on_a = {k: sides[0].put(setup, regions[k]) for k in keys}
+        on_b = {k: sides[1].put(setup, regions[k]) for k in keys}
+        for ka in keys:
+            only_a = all_of([on_a[ka], neg(on_b[ka])])
+            if check(solver, only_a) != SAT:
+                continue
+            for kb in keys:
+                if kb == ka:
                     continue
-                region = [*ba, *bb, run_a.condition, run_b.condition]
-                probe = new_solver()
-                add(probe, region)
-                if check(probe) != SAT:
+                region = all_of([only_a, on_b[kb], neg(on_a[kb])])
+                if check(solver, region) != SAT:
                     continue
-                seen.add(key)
-                mentioned = sa.read | sa.constrained | sb.read | sb.constrained
-                settings = closest(model, sa, region, mentioned)  # X's settings, shared by both sides
-                shared = {s: v for s, v in settings.items() if s in sb.vars}
-                wa = run_path(model, ca, setup_a, {**sa.defaults, **{s: v for s, v in shared.items() if s in sa.vars}})
-                wb = run_path(model, cb, setup_b, {**sb.defaults, **{s: v for s, v in shared.items() if s in sb.vars}})
-                if _outcome(wa) == _outcome(wb):  # defensive: only differences the two runs show are reported
-                    continue
-                changed = {sa.label(s): v for s, v in shared.items() if sa.defaults.get(s) != v}
-                when = (" when " + ", ".join(f"{k} = {v}" for k, v in changed.items())) if changed else ""
-                with_b = "; ".join(outcome_text(k, o) for k, o in wb.outcomes.items())
-                with_a = "; ".join(outcome_text(k, o) for k, o in wa.outcomes.items())
-                says = situation.says[0].upper() + situation.says[1:]
-                sentence = f"{says}{when}: with {name_b}, {with_b}; with {name_a}, {with_a}."
-                file_a = scenario_text(ca, sa.defaults, wa.settings, wa.outcomes, f"{situation.says} (with {name_a})")
-                file_b = scenario_text(cb, sb.defaults, wb.settings, wb.outcomes, f"{situation.says} (with {name_b})")
-                found.append(Difference(f"{situation.id}-{len(seen)}", sentence, changed, _outcome(wa), _outcome(wb),
-                                        file_a, file_b, situation.group))
-    order = {s.id: i for i, s in enumerate(situations)}
-    # Canonical: by the settings changed, the situation, then the sentence (not the order Z3 found the pairs in,
-    # which depends on what the process asked Z3 before); each difference numbered within its situation after.
-    found.sort(key=lambda d: (len(d.settings), order[d.id.rsplit("-", 1)[0]], d.sentence))
-    counts: dict[str, int] = {}
-    for i, d in enumerate(found):
-        base = d.id.rsplit("-", 1)[0]
-        counts[base] = counts.get(base, 0) + 1
-        found[i] = replace(d, id=f"{base}-{counts[base]}")
-    return DiffResult(a, b, len(situations), found)
+                found.append(_witness(model, story, setup, sides, index, (ka, kb), groups, [*base, region]))
+    return len(by_situation), found
+
+
+def _witness(model: Model, story: Claim, setup: Setup, sides: tuple[_Side, _Side], index: int,
+             pair: tuple[Key, Key], groups: dict[Key, list[Member]], region: list[z3.BoolRef]) -> _Found:
+    space = setup.space
+    chosen = closest(model, space, region)
+    settings = {s: v for s, v in chosen.items() if s not in sides[0].values}
+    changed = {s: v for s, v in settings.items() if space.defaults.get(s) != v}
+    runs = []
+    for side, key in zip(sides, pair, strict=True):
+        under = {**settings, **side.values}
+        events = witness(setup, groups[key], key[0], under)
+        outcomes = replay(model, story, under, events)
+        if whole(outcomes) != key[1]:  # pragma: no cover - the exploration and the simulator disagree: a bug
+            raise AssertionError(f"a difference's scenario does not replay to its outcome: {events}")
+        runs.append((events, outcomes))
+    (events_a, outcomes_a), (events_b, outcomes_b) = runs
+    return _Found(pair[0], pair[1], settings, changed, events_a, events_b, outcomes_a, outcomes_b, index)
+
+
+def _plain(situation: Situation) -> Situation:
+    """A situation without how its replies were written (RESHAPED): a reply with a new subject that two
+    configurations end as they end the usual reply teaches nothing more."""
+    return tuple((kind, tuple((k, v) for k, v in params if k not in RESHAPED)) for kind, params in situation)
+
+
+def _shaped(situation: Situation) -> int:
+    """How many of its events are replies written in another shape (the usual ones are told first)."""
+    return sum(any(k in RESHAPED for k, _ in params) for _, params in situation)
+
+
+def _told(f: _Found, earlier: list[_Found]) -> bool:
+    """Whether earlier differences already tell this one: every message that differs here differs the same way in
+    one of them, whose situation is this one's or its beginning (in any story) and whose settings are among this
+    one's. A reply after an email the two configurations store differently, the reply itself ending alike, says
+    nothing new; nor does removing the category from an email only one of them stored, a reply whose two
+    differences (the email's filter, the reply's client) were each shown alone, or a reply with a new subject
+    that ends as the usual reply does."""
+    situation = _plain(f.key_a[0])
+
+    def tells(e: _Found, message: str, ends: tuple[Any, Any]) -> bool:
+        shorter = _plain(e.key_a[0])
+        return (situation[:len(shorter)] == shorter and e.changed.items() <= f.changed.items()
+                and e.differing().get(message) == ends)
+
+    return all(any(tells(e, message, ends) for e in earlier) for message, ends in f.differing().items())
+
+
+def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int) -> Difference:
+    events = f.events_a
+    differing = f.differing()
+    situation = situation_text(events)
+    when = f", when {setting_words(f.changed)}" if f.changed else ""
+
+    def said(outcomes: dict[str, Outcome], played: tuple[Any, ...]) -> str:
+        return "; ".join(outcome_text(k, o, played) for k, o in sorted(outcomes.items()) if k in differing)
+
+    name_a, name_b = sides[0].name, sides[1].name
+    sentence = (f"{situation}{when}: with {name_b}, {said(f.outcomes_b, f.events_b)}; with {name_a}, "
+                f"{said(f.outcomes_a, f.events_a)}.")
+    files = [scenario_text(replace(story, text=situation), dict(story.fixed), {**f.settings, **side.values}, outcomes,
+                           title=f"{situation} (with {side.name})", events=played)
+             for side, outcomes, played in ((sides[0], f.outcomes_a, f.events_a), (sides[1], f.outcomes_b, f.events_b))]
+    via = events[0].params.get("via", "outside") if events else "outside"
+    group = {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
+    return Difference(f"D{number}", sentence, {f"{o}.{n}": v for (o, n), v in f.changed.items()},
+                      _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group)
 
 
 def diff_text(r: DiffResult) -> str:
-    lines = [f"What changes from {_name(r.a)} ({r.a}) to {_name(r.b)} ({r.b})", ""]
-    if not r.differences:
-        lines.append(f"Nothing differs in any of the {r.situations} situations of the catalogue, under any setting of "
-                     "X: proved (every rule path of both compared with Z3), not sampled.")
+    told = f"the {r.stories} universe claims of {r.universe}" if r.universe else \
+        f"{r.stories} stories (each first message, and emails tracked by hand)"
+    lines = [f"What changes from {_name(r.a)} ({r.a}) to {_name(r.b)} ({r.b})", "",
+             f"Explored: {told}, every sequence of up to {r.depth} events after each start, X's mailbox approved and "
+             f"enabled and its other settings free; {r.situations} situations compared.", ""]
+    if r.situations == 0:
+        lines.append("A and B give every setting the same value: nothing can differ.")
         return "\n".join(lines) + "\n"
-    lines.append(f"{len(r.differences)} differences over {r.situations} situations (every rule path compared with Z3):")
-    for i, d in enumerate(r.differences, 1):
-        lines.append(f"  {i}. {d.sentence}")
+    if not r.differences:
+        lines.append("Nothing differs in any situation, under any setting of X: proved (every reachable world of "
+                     "both compared with Z3), not sampled.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{len(r.differences)} differences (every reachable world of both compared with Z3):")
+    for d in r.differences:
+        lines.append(f"  {d.id}. {d.sentence}")
     return "\n".join(lines) + "\n"
 
 
 def diff_json(r: DiffResult) -> dict[str, Any]:
-    return {"a": r.a, "b": r.b, "situations": r.situations,
+    return {"a": r.a, "b": r.b, "situations": r.situations, "stories": r.stories, "universe": r.universe,
+            "depth": r.depth,
             "differences": [asdict(d) for d in r.differences]}
-
-
-__all__ = ["SETTLE", "diff", "diff_json", "diff_text"]

@@ -22,9 +22,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.claims import Claim, claims_from_text
+from ..spec.claims import Claim, Setting, claims_from_text
 from ..spec.ir import Model
 
+#: The events that are time passing, not something someone does: a story's situation leaves them out.
+SETTLE = ("sync", "outlook_start", "outlook_stop")
 #: The most events explored after a story's start (its first message, or a tracked email and a sync).
 AFTER = 3
 #: What may undo tracking in Outlook, tried on an email tracked by hand: whether the activity is kept is the lesson.
@@ -35,6 +37,10 @@ DO = ("track", "categorize")
 #: The participants the consultant may add (`--with user`, `--with queue`).
 EXTRAS = {"user": ("Y", {"kind": "user"}), "queue": ("Q", {"kind": "queue"})}
 _OUTSIDE = ("lead", "contact", "account", "unknown")
+#: The reply shapes correlation tells apart, beside the usual one: the subject rewritten (its tracking token gone),
+#: with In-Reply-To kept or dropped. `diff` explores them (correlation settings change only what those replies tie
+#: to); `gaps` does not: they would add a dozen entries whose lesson is a reply's subject, past its 40.
+RESHAPED = {"subject_changed": True, "in_reply_to_kept": [True, False]}
 
 
 @dataclass(frozen=True)
@@ -130,11 +136,12 @@ def first_messages(cast: Cast) -> list[dict[str, Any]]:
     return out
 
 
-def _alphabet(cast: Cast) -> list[Any]:
+def _alphabet(cast: Cast, shapes: bool) -> list[Any]:
     everyone = [*cast.users, *cast.queues, *cast.outside]
     users = list(cast.users)
     return ["sync", {"outlook_start": cast.users[0]},
-            {"reply": {"by": everyone, "email": "E1"}},
+            {"reply": {"by": everyone, "email": "E1"}}, *([{"reply": {"by": everyone, "email": "E1", **RESHAPED}}]
+                                                           if shapes else []),
             {"track": {"by": users, "via": ["app_for_outlook", "legacy_client"], "email": "E1"}},
             {"categorize": {"by": users, "email": "E1"}}, {"uncategorize": {"by": users, "email": "E1"}},
             {"untrack": {"by": users, "email": "E1"}},
@@ -159,13 +166,16 @@ def _undo(cast: Cast) -> list[Any]:
             {"delete": {"by": users, "in": ["outlook", "crm"], "email": "E1"}}]
 
 
-def stories_text(cast: Cast, model: Model | None = None) -> str:
-    """The stories as a claim file (YAML's flow style is JSON)."""
-    starts = [([{"send": first}], _alphabet(cast)) for first in first_messages(cast)]
+def stories_text(cast: Cast, model: Model | None = None, fixed: dict[Setting, Any] | None = None,
+                 shapes: bool = False) -> str:
+    """The stories as a claim file (YAML's flow style is JSON); `fixed`: settings every story's scope fixes (what
+    `diff` compares under; `gaps` leaves every setting free); `shapes`: replies of every shape (RESHAPED)."""
+    starts = [([{"send": first}], _alphabet(cast, shapes)) for first in first_messages(cast)]
     starts += [(prefix, _undo(cast)) for prefix in tracked_starts(cast)]
+    scope = {"scope": {"fixed": {f"{o}.{n}": v for (o, n), v in fixed.items()}}} if fixed else {}
     claims = []
     for n, (prefix, alphabet) in enumerate(starts, 1):
-        claims.append({"id": f"story-{n}", "text": "every sequence after one start",
+        claims.append({"id": f"story-{n}", "text": "every sequence after one start", **scope,
                        "universe": {"participants": cast.participants(model), "messages": 2, "prefix": prefix},
                        "alphabet": alphabet, "reachable": "any(e.exists for e in emails)"})
     return json.dumps({"title": "the universe gaps explores", "claims": claims}, indent=1) + "\n"
@@ -177,5 +187,5 @@ def depth_of(story: Claim) -> int:
     return len(story.universe.prefix) + AFTER
 
 
-def stories(model: Model, cast: Cast) -> list[Claim]:
-    return claims_from_text(stories_text(cast, model), "<gaps universe>", model)
+def stories(model: Model, cast: Cast, fixed: dict[Setting, Any] | None = None, shapes: bool = False) -> list[Claim]:
+    return claims_from_text(stories_text(cast, model, fixed, shapes), "<gaps universe>", model)

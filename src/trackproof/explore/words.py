@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..simulate.narrate import SEND_DETAILS
 from ..simulate.outcomes import Outcome
 from ..simulate.scenario_file import setting_text
 from ..spec.claims import Setting
 from ..spec.ir import Expr, Model
 from ..spec.scenario import Event
-from .situations import SETTLE
+from .stories import SETTLE
 
 _VIA = {"crm": "from Dynamics 365", "outlook": "from Outlook"}
 _TOOLS = {"app_for_outlook": "App for Outlook", "legacy_client": "the legacy Dynamics 365 for Outlook client",
@@ -30,10 +31,10 @@ def _names(value: Any) -> str:
 def _event(e: Event, first: dict[str, Any]) -> str:
     p = e.params
     if e.kind == "send" and "reply_to" in p:
-        return f"{p['from']} replies" + (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "")
+        return f"{p['from']} replies" + (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "") + _shape(p)
     if e.kind == "send" and "forward_of" in p:
         return f"{p['from']} forwards it to {_names(p.get('to', []))}" + \
-            (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "")
+            (f" {_VIA[p['via']]}" if p.get("via") in _VIA else "") + _shape(p)
     if e.kind == "send":
         via = p.get("via", "outside")
         text = f"{p['from']} emails {_names(p.get('to', []))}" + (f" {_VIA[via]}" if via in _VIA else "")
@@ -50,6 +51,14 @@ def _event(e: Event, first: dict[str, Any]) -> str:
     if e.kind == "delete":
         return "its activity is deleted in Dynamics 365" if p.get("in") == "crm" else f"{p['by']} deletes it in Outlook"
     return e.kind.replace("_", " ")
+
+
+def _shape(p: dict[str, Any]) -> str:
+    """How a reply or forward was written, where it is not the usual way (the subject and its headers kept)."""
+    text = "".join(words for key, words in SEND_DETAILS if p.get(key))
+    if p.get("subject_changed") and p.get("in_reply_to_kept") is False:
+        text += " and In-Reply-To dropped (older Outlook)"
+    return text
 
 
 def situation_text(events: tuple[Event, ...]) -> str:

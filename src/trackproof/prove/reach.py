@@ -303,7 +303,7 @@ class Explorer:
             if at.done:
                 tree.open.pop()
                 continue
-            if any(pin in known for pin in at.children) or self._ask(*tree.unexplored(at)) == UNSAT:
+            if tree.settled(at, known) or self._ask(*tree.unexplored(at)) == UNSAT:
                 at.done = True
                 continue
             settings = settings_of(self.space, self.solver.model())

@@ -249,9 +249,6 @@ class Model:
     # what Dynamics records on a side whichever rule acts (lifecycle.yaml `records`): "created" when a rule makes an
     # email activity of it, "undeliverable" when server-side sync could not
     records: dict[str, tuple[Effect, ...]] = field(default_factory=dict)
-    # the SHA-256 of the situations.yaml whose shape the loader checked ("" if the folder has none): explore/ reads
-    # that file again, and need not check those bytes again (spec/shape.py)
-    situations_digest: str = ""
 
     def rule(self, rule_id: str) -> Transition | Definition:
         for t in self.transitions:

@@ -33,7 +33,7 @@ from .ir import (
     Vocabulary,
 )
 from .readings import load_readings, with_readings
-from .shape import load_document, read_document
+from .shape import load_document
 from .shipped import default_model_dir
 from .structure import check_machines
 from .vocab import check_setting_value, load_vocabulary
@@ -318,10 +318,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         for t in m.transitions:
             union[(t.id, t.order)] = t
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
-    situations = root / "situations.yaml"  # a model file too: its shape is checked with the rest
-    digest = read_document(situations, "situations")[1] if situations.exists() else ""
-    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook,
-                  readings=readings, situations_digest=digest,
+    model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook, readings=readings,
                   records=_records(root / "lifecycle.yaml", vocab, sigs, reach))
     return replace(model, notes=tuple(check_machines(model)))
 

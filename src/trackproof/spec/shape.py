@@ -9,14 +9,12 @@ E104 (a value of the wrong type, or empty where something is needed), E105 (a mi
 
 What this module is not: the meaning of values (a known state, a source key, a well-typed guard) is checked by the
 loader, which has the vocabulary. It is used on a fresh load only: a model from the cache (cache.py) was checked
-when it was stored, so `jsonschema` is imported only then; situations.yaml, which explore/ reads again, is checked
-with the model, which keeps the digest of the bytes checked (`read_document`, ir.Model.situations_digest).
+when it was stored, so `jsonschema` is imported only then.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from typing import Any
 
@@ -24,7 +22,7 @@ from ..errors import Loc, TrackproofError
 from ..inputs import read_text
 from .yamlsrc import Mapping, Sequence, load_text
 
-KINDS = ("vocabulary", "lifecycle", "definitions", "machine", "sources", "rulebook", "readings", "situations")
+KINDS = ("vocabulary", "lifecycle", "definitions", "machine", "sources", "rulebook", "readings")
 _TYPES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "true or false",
           "integer": "a whole number", "number": "a number", "null": "empty"}
 
@@ -117,19 +115,10 @@ def check(doc: Any, kind: str, path: str) -> None:
         raise min(errors, key=lambda err: (err.loc.line, err.loc.col, err.code))
 
 
-def load_document(path: str | os.PathLike[str], kind: str, checked: str = "") -> Mapping:
-    """A model file of `kind`, read and checked (`check`); `checked`: the SHA-256 of bytes already checked, which are
-    not checked again (the loader checks situations.yaml, which explore/ reads again: ir.Model.situations_digest)."""
-    return read_document(path, kind, checked)[0]
-
-
-def read_document(path: str | os.PathLike[str], kind: str, checked: str = "") -> tuple[Mapping, str]:
-    """`load_document`, and the SHA-256 of the file's bytes."""
+def load_document(path: str | os.PathLike[str], kind: str) -> Mapping:
+    """A model file of `kind`, read and checked (`check`)."""
     name = os.fspath(path)
-    text = read_text(name)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    doc = load_text(text, name)
-    if digest != checked:
-        check(doc, kind, name)
+    doc = load_text(read_text(name), name)
+    check(doc, kind, name)
     assert isinstance(doc, Mapping)  # every kind of model file is a mapping (the schema says so)
-    return doc, digest
+    return doc
