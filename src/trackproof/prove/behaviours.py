@@ -7,8 +7,10 @@
 - `conclusion P`: it holds for s when P holds in every world where a sequence ends under s (no event of the
   alphabet changes it any more).
 The violating region is a disjunction over the worlds; holds_when, holds_under_defaults and the closest settings
-come from the machinery `check` already has (regions.py). The counterexample is the shortest event sequence, then
-the settings closest to the defaults, replayed through the simulator as a scenario `run` replays.
+come from the machinery `check` already has (regions.py). The exploration ranges over the disputed readings like
+settings; the verdict is the default readings', and the same regions split by reading say what each other reading
+gives (sensitivity.py; ADR 014), instead of one exploration per reading. The counterexample is the shortest event
+sequence, then the settings closest to the defaults, replayed through the simulator as a scenario `run` replays.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions
 from .rulepaths import expression_reads, premise_under
 from .scope import Space
-from .sensitivity import default_readings
+from .sensitivity import default_readings, reading_confidence, readings
 from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, add, all_of, any_of, check, neg, new_solver
 
@@ -73,10 +75,13 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Pro
     """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring)."""
     assert claim.universe is not None and claim.property is not None
     setup = prepare(model, claim, reuse)
-    # decided under the default readings of the disputed points, or those the claim chose (ADR 014)
-    setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
     space = setup.space
+    # The exploration ranges over the readings of the disputed points like settings (ADR 014): the verdict, its
+    # condition and its examples are those of the default readings (or those the claim chose); the same regions,
+    # split by reading, give the verdict under each other reading (sensitivity.py).
     found = explore(model, claim, setup)
+    free = list(setup.base)
+    setup = replace(setup, base=(*setup.base, *default_readings(space)))
     scope = ScopeView(tuple(space.vars), dict(space.defaults))
     unknown = Verdict(claim, Kind.UNKNOWN, None, None, None, (), "H", found.reason, scope, found.transitions,
                       worlds=len(found.nodes), depth=found.depth)
@@ -88,8 +93,11 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Pro
     good = neg(bad)
     base = list(setup.base)
     rules = _rules(model, found)
-    unknown = replace(unknown, rules=rules, confidence=_confidence(model, rules))
-    vacuous = _vacuous(claim, found, values, base)
+    happens = _happens(claim, found, values)
+    dependence = readings(model, space, free, good, bad, tuple(region for region, _ in happens))
+    unknown = replace(unknown, rules=rules, readings=dependence,
+                      confidence=reading_confidence(model, dependence, _confidence(model, rules)))
+    vacuous = _vacuous(happens, base)
     solvers = regions(base, good, bad)
     at_defaults = check(solvers.outside, *(space.equals(s, v) for s, v in space.defaults.items()
                                            if s[1] != "kind")) == UNSAT
@@ -137,19 +145,23 @@ def _violations(claim: Claim, found: Exploration, values: Values) -> dict[int, z
     return out
 
 
-def _vacuous(claim: Claim, found: Exploration, values: Values, base: list[z3.BoolRef]) -> str:
-    """Why the claim says nothing ('' when it does): its prefix never happens, or its guard is never reached."""
+def _happens(claim: Claim, found: Exploration, values: Values) -> list[tuple[z3.BoolRef, str]]:
+    """The regions that must each be non-empty for the claim to say anything, with why it says nothing when one is
+    empty: the settings under which its prefix completes, and (with `when`) under which its guard is reached."""
     assert claim.universe is not None and claim.property is not None
-    solver = new_solver()
-    add(solver, base)
     played = [n.condition for n in found.nodes if n.played == len(claim.universe.prefix)]
-    if check(solver, any_of(played)) == UNSAT:
-        return "the prefix of events can never happen"
+    out = [(any_of(played), "the prefix of events can never happen")]
     if claim.property.when is not None:
         guard = any_of([values.holds(n, claim.property.when) for n in found.nodes])
-        if check(solver, guard) == UNSAT:
-            return f"no reachable world has `{claim.property.when.text}`"
-    return ""
+        out.append((guard, f"no reachable world has `{claim.property.when.text}`"))
+    return out
+
+
+def _vacuous(happens: list[tuple[z3.BoolRef, str]], base: list[z3.BoolRef]) -> str:
+    """Why the claim says nothing within `base` ('' when it does): the first of `happens` that is empty there."""
+    solver = new_solver()
+    add(solver, base)
+    return next((why for region, why in happens if check(solver, region) == UNSAT), "")
 
 
 def _chain(space: Space, arrival: Arrival, settings: dict[Setting, Any]) -> list[Arrival]:

@@ -1,12 +1,13 @@
 """What a verdict rests on that the documentation leaves open: the readings of disputed points, and the defaults the
 documentation is unsure of.
 
-A claim is decided under the default reading of every disputed point (model/readings.yaml): its rule paths range
-over the readings like settings, so the same paths answer, for each reading a run read, what the verdict would be
-under that reading (every other at its default): "depends on R91: under gates_filters proved, under header_only
-violated". Likewise "under Dynamics 365's defaults" rests on each uncertain default (confidence M or L) whose change
-alone would change that answer: the verdict says it assumes them. Each answer is one satisfiability query on the
-regions the proof already has; nothing here enumerates rule paths.
+A claim is decided under the default reading of every disputed point (model/readings.yaml): its rule paths (a
+universe claim's exploration, prove/reach.py) range over the readings like settings, so the same regions answer,
+for each reading a run read, what the verdict would be under that reading (every other at its default): "depends on
+R91: under gates_filters proved, under header_only violated". Likewise "under Dynamics 365's defaults" rests on
+each uncertain default (confidence M or L) whose change alone would change that answer: the verdict says it assumes
+them. Each answer is one satisfiability query on the regions the proof already has; nothing here enumerates rule
+paths or explores worlds.
 """
 
 from __future__ import annotations
@@ -63,14 +64,17 @@ def _solver(base: list[z3.BoolRef], region: z3.BoolRef) -> z3.Solver:
     return solver
 
 
-def readings(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef,
-             bad: z3.BoolRef) -> tuple[ReadingVerdict, ...]:
+def readings(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRef, bad: z3.BoolRef,
+             happens: tuple[z3.BoolRef, ...] = ()) -> tuple[ReadingVerdict, ...]:
     """For each disputed point some run read, the verdict under each of its readings. `base`: the scope, readings
-    free; `good`, `bad`: where the claim holds, and does not, among the feasible runs."""
+    free; `good`, `bad`: where the claim holds, and does not, among the feasible runs. `happens`: for a universe
+    claim, the regions that must each be non-empty for it to say anything (its prefix completes, its guard is
+    reached: prove/behaviours.py); under a reading that empties one it is vacuous, whatever `bad` holds."""
     points = [s for s in space.vars if s[0] == READING and s in space.read]
     if not points:
         return ()
     inside, outside = _solver(base, good), _solver(base, bad)
+    scope = _solver(base, z3.BoolVal(True))
     settings = [space.equals(s, v) for s, v in space.defaults.items() if s[0] != READING and s[1] != "kind"]
     out = []
     for point in points:
@@ -78,7 +82,9 @@ def readings(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRe
         verdicts = []
         for choice in model.readings[point[1]].choices:
             chosen = [*others, space.equals(point, choice)]
-            if check(outside, *chosen) == SAT:
+            if any(check(scope, *chosen, region) == UNSAT for region in happens):
+                verdict = "vacuous"
+            elif check(outside, *chosen) == SAT:
                 verdict = "violated"
             elif check(inside, *chosen) == SAT:
                 verdict = "proved"
@@ -88,6 +94,12 @@ def readings(model: Model, space: Space, base: list[z3.BoolRef], good: z3.BoolRe
             verdicts.append((choice, verdict, at_defaults))
         out.append(ReadingVerdict(point[1], str(space.defaults[point]), tuple(verdicts)))
     return tuple(out)
+
+
+def reading_confidence(model: Model, dependence: tuple[ReadingVerdict, ...], level: str) -> str:
+    """A verdict that another reading would change is no surer than the default reading it rests on."""
+    levels = [level, *(model.readings[d.point].choices[d.default].confidence for d in dependence if d.depends)]
+    return min(levels, key="LMH".index)
 
 
 def _uncertain(model: Model, space: Space, setting: Setting) -> str | None:

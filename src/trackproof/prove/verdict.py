@@ -19,7 +19,7 @@ from .records import Example, Kind, Proof, ScopeView, Verdict
 from .regions import closest, cube_formula, holds_when, regions, symmetries
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
 from .scope import Space
-from .sensitivity import ReadingVerdict, assumptions, default_readings, readings
+from .sensitivity import assumptions, default_readings, reading_confidence, readings
 from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
 
@@ -53,7 +53,7 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
     solvers = regions(list(setup.base), good_region, bad_region)
     at_defaults = _at_defaults(space, solvers.outside)
     violated, holds_somewhere = check(solvers.outside) == SAT, check(solvers.inside) == SAT
-    level = _reading_confidence(model, dependence, _confidence(model, rules))
+    level = reading_confidence(model, dependence, _confidence(model, rules))
     unknown = replace(unknown, readings=dependence, confidence=level)
 
     def proof(v: Verdict, simply: z3.BoolRef | None = None) -> Proof:
@@ -78,7 +78,7 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
     # The counterexample: the violating run with the fewest settings changed from their defaults.
     first = closest_run(model, claim, setup, [bad_region], solvers.outside)
     others = _others(model, claim, setup, bad_region, first, examples - 1) if examples > 1 else ()
-    level = _reading_confidence(model, dependence, _confidence(model, _rules(model, claim, [first])))
+    level = reading_confidence(model, dependence, _confidence(model, _rules(model, claim, [first])))
     return proof(replace(decided, verdict=Kind.VIOLATED, counterexample=_example(first), others=others,
                          confidence=level), simply)
 
@@ -147,12 +147,6 @@ def _assumed_at_defaults(model: Model, claim: Claim) -> set[Setting]:
     except TrackproofError:
         return set()
     return {(key.partition(".")[0], key.partition(".")[2]) for o in outcomes for key, _ in o.assumed}
-
-
-def _reading_confidence(model: Model, dependence: tuple[ReadingVerdict, ...], level: str) -> str:
-    """A verdict that another reading would change is no surer than the default reading it rests on."""
-    levels = [level, *(model.readings[d.point].choices[d.default].confidence for d in dependence if d.depends)]
-    return min(levels, key="LMH".index)
 
 
 def _confidence(model: Model, rules: tuple[str, ...]) -> str:
