@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from trackproof.explore.classes import FIELDS, whole
 from trackproof.explore.gaps import Gaps, find_gaps
+from trackproof.explore.situations import FIELDS, whole
 from trackproof.report.run import compare
 from trackproof.simulate.engine import simulate
 from trackproof.spec.claims import Claim, load_claims

@@ -36,7 +36,7 @@ from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .classes import Key, Member, Situation, class_regions, own_bound, whole, witness
+from .situations import Key, Member, Situation, class_regions, own_bound, whole, witness
 from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
 from .words import outcome_text, setting_words, situation_text
 

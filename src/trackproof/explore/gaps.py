@@ -17,7 +17,8 @@ from typing import Any
 
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
-from .classes import Lesson, StoryClasses, classes_of, own_bound, setup_of, situation_of, whole
+from .classes import Lesson, StoryClasses, classes_of, setup_of
+from .situations import own_bound, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
 from .words import action_why, outcome_text, setting_words, situation_text, why
 
