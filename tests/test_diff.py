@@ -110,3 +110,56 @@ def test_a_settings_file_and_the_mode_it_implies_do_not_differ(model: Model) -> 
     """A settings file leaves X's sync methods at their defaults (server-side sync): against that mode every
     setting is the same."""
     assert diff(model, DEFAULTS, "server_side_sync").differences == []
+
+
+_UNIVERSE = """title: diff test universe
+claims:
+  - id: u
+    text: "a test universe"
+    universe:
+      participants: {{{who}: {{kind: user}}, C: {{kind: contact}}}}
+      messages: 2{prefix}
+    alphabet: [sync, {alphabet}]
+    reachable: "any(e.exists for e in emails)"
+"""
+
+
+def _universe(tmp_path: Path, alphabet: str, prefix: str = "", who: str = "X") -> str:
+    path = tmp_path / "universe.yaml"
+    path.write_text(_UNIVERSE.format(who=who, alphabet=alphabet,
+                                     prefix=f"\n      prefix: [{prefix}]" if prefix else ""), encoding="utf-8")
+    return str(path)
+
+
+def test_a_universe_without_a_prefix_starts_with_its_first_event(model: Model, tmp_path: Path) -> None:
+    """Its first message is its start: a reply to it, and the sync after, are explored (they were past the bound)."""
+    path = _universe(tmp_path, "{send: {from: X, to: [C], via: crm}}, {reply: {by: [C], subject_changed: true}}")
+    off = tmp_path / "no-correlation.yaml"
+    off.write_text("settings:\n  org: {use_correlation: false}\n", encoding="utf-8")
+    result = diff(model, DEFAULTS, str(off), universe=load_claims(path, model), where=path)
+    assert any("C replies, with a new subject" in d.sentence and "tied to the email" in d.sentence
+               for d in result.differences), [d.sentence for d in result.differences]
+
+
+def test_an_outcome_only_one_side_can_reach_is_a_difference(model: Model, tmp_path: Path) -> None:
+    """Under server-side sync an email deleted in Outlook before the sync is never tracked, after it it is; with
+    the forward mailbox it is tracked either way: the endings differ although each of forward's is one of SSS's."""
+    path = _universe(tmp_path, "{delete: {in: [outlook], by: [X], email: E1}}", "{send: {id: E1, from: C, to: [X]}}")
+    result = diff(model, "server_side_sync", "forward_mailbox", universe=load_claims(path, model), where=path)
+    assert any("deletes it in Outlook" in d.sentence and "one of the 2 ways it can end" in d.sentence
+               for d in result.differences), [d.sentence for d in result.differences]
+    assert result.compared["X.incoming"] == ("sss", "forward")
+
+
+def test_diff_names_what_it_compares_and_refuses_a_universe_without_x(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "other").mkdir()
+    same_name = tmp_path / "other" / "defaults.yaml"
+    same_name.write_text("settings:\n  org: {auto_track_sent_items: true}\n", encoding="utf-8")
+    path = _universe(tmp_path, "{reply: {by: [X], email: E1}}", "{send: {id: E1, from: C, to: [X]}}")
+    status, out, _ = cli(capsys, "diff", "--no-cache", "--universe", path, DEFAULTS, str(same_name))
+    assert status == 0 and "They differ in: org.auto_track_sent_items false -> true" in out
+    assert f"with {same_name}," in out and f"with {DEFAULTS}," in out  # one file name for both: their paths
+    path = _universe(tmp_path, "{reply: {by: [U], email: E1}}", "{send: {id: E1, from: C, to: [U]}}", who="U")
+    status, _, err = cli(capsys, "diff", "--no-cache", "--universe", path, "server_side_sync", "outlook_client")
+    assert status == 2 and "error[E401]" in err and "has no user X" in err

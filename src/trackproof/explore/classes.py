@@ -94,9 +94,9 @@ def premise_key(claim: Claim) -> Situation:
 
 
 def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, depth: int, claims: list[Claim],
-               setups: list[dict[Setting, Any]]) -> StoryClasses:
+               setups: list[dict[Setting, Any]], fresh: bool = False) -> StoryClasses:
     """The classes of one story's exploration, those no claim covers each with its scenario (module docstring)."""
-    groups, regions, shortest = class_regions(story, found, depth)
+    groups, regions, shortest = class_regions(story, found, depth, fresh)
     acted = Undone(found.nodes)
     solver = new_solver()
     add(solver, list(setup.base))

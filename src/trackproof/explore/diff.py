@@ -19,7 +19,7 @@ situation under A and under B, replayed through the simulator to the outcomes th
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import z3
@@ -30,13 +30,13 @@ from ..prove.regions import closest
 from ..prove.rulepaths import premise_under
 from ..prove.sensitivity import default_readings
 from ..prove.setup import Setup, prepare
-from ..prove.z3api import SAT, add, all_of, check, neg, new_solver
+from ..prove.z3api import SAT, add, all_of, any_of, check, neg, new_solver
 from ..simulate.outcomes import Outcome
 from ..simulate.scenario_file import scenario_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .situations import Key, Member, Situation, class_regions, own_bound, whole, witness
+from .situations import Key, Member, Situation, class_regions, contains, own_bound, whole, witness
 from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
 from .words import outcome_text, setting_words, situation_text
 
@@ -68,6 +68,8 @@ class DiffResult:
     universe: str  # the universe file explored ("": gaps' stories)
     depth: int  # the most events after a story's start
     differences: list[Difference]
+    compared: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # each setting A and B differ in: (A's, B's)
+    names: tuple[str, str] = ("A", "B")  # how the sentences name A and B
 
 
 def setup_of(model: Model, source: str) -> dict[Setting, Any]:
@@ -125,6 +127,7 @@ class _Found:
     outcomes_a: dict[str, Outcome]
     outcomes_b: dict[str, Outcome]
     story: int
+    ways: tuple[int, int]  # how many outcomes the situation can end in under A and under B, with these settings
 
     def differing(self) -> dict[str, tuple[Any, Any]]:
         """Each message whose outcome differs, with its outcome under A and under B."""
@@ -144,12 +147,14 @@ def diff(model: Model, a: str, b: str, extras: tuple[str, ...] = (), universe: l
     value_a = {s: fixed_a.get(s, defaults.get(s)) for s in keys}
     value_b = {s: fixed_b.get(s, defaults.get(s)) for s in keys}
     common = {s: v for s, v in value_a.items() if value_b[s] == v}
-    sides = (_Side(_name(a), {s: v for s, v in value_a.items() if s not in common}),
-             _Side(_name(b), {s: v for s, v in value_b.items() if s not in common}))
-    told = [_with_fixed(model, s, common) for s in universe] if universe is not None else \
+    names = (_name(a), _name(b)) if _name(a) != _name(b) else (a, b)  # two files of one name: their paths
+    sides = (_Side(names[0], {s: v for s, v in value_a.items() if s not in common}),
+             _Side(names[1], {s: v for s, v in value_b.items() if s not in common}))
+    compared = {f"{o}.{n}": (value_a[(o, n)], value_b[(o, n)]) for o, n in keys if (o, n) not in common}
+    told = [_with_fixed(model, s, common, set(sides[0].values)) for s in universe] if universe is not None else \
         stories(model, cast_of([], extras), common, shapes=True)
     if not sides[0].values:  # A and B give every setting the same value
-        return DiffResult(a, b, 0, len(told), where, AFTER, [])
+        return DiffResult(a, b, 0, 0, where, AFTER, [], {}, names)
 
     def explore_one(index: int) -> tuple[int, list[_Found]]:
         return _compare(model, told[index], index, sides)
@@ -172,7 +177,7 @@ def diff(model: Model, a: str, b: str, extras: tuple[str, ...] = (), universe: l
         said.add(d.sentence)
         kept.append(f)
         differences.append(d)
-    return DiffResult(a, b, sum(n for n, _ in results), len(told), where, AFTER, differences)
+    return DiffResult(a, b, sum(n for n, _ in results), len(told), where, AFTER, differences, compared, names)
 
 
 def _defaults(model: Model) -> dict[Setting, Any]:
@@ -182,12 +187,17 @@ def _defaults(model: Model) -> dict[Setting, Any]:
     return out
 
 
-def _with_fixed(model: Model, story: Claim, fixed: dict[Setting, Any]) -> Claim:
+def _with_fixed(model: Model, story: Claim, fixed: dict[Setting, Any], compared: set[Setting]) -> Claim:
     """A universe claim of the consultant's file with the settings A and B agree on fixed (those of its own
-    participants and of the org)."""
+    participants and of the org), and those they disagree on free (added to its `free` list, if it has one)."""
+    if story.scenario.participants.get("X") is None or story.scenario.participants["X"].kind != "user":
+        raise TrackproofError("E401", f"the universe claim '{story.id}' has no user X: diff compares the settings of "
+                              "user X (a mode is X's incoming and outgoing methods)", story.loc,
+                              "name the user whose mailbox A and B configure X")
     mine = {s: v for s, v in fixed.items() if s[0] == "org" or s[0] in story.scenario.participants}
     fixed_all = {**mine, **story.fixed}
-    free = None if story.free is None else tuple(s for s in story.free if s not in fixed_all)
+    free = None if story.free is None else tuple(dict.fromkeys(
+        [*(s for s in story.free if s not in fixed_all), *sorted(compared)]))
     return replace(story, fixed=fixed_all, scenario=premise_under(story, fixed_all), free=free)
 
 
@@ -208,7 +218,7 @@ def _compare(model: Model, story: Claim, index: int, sides: tuple[_Side, _Side])
     result = explore(model, story, explored, max_depth=depth, own=own_bound(story))
     if result.reason:
         raise TrackproofError("E408", f"the universe is too large to explore: {result.reason}", story.loc)
-    groups, regions, shortest = class_regions(story, result, depth)
+    groups, regions, shortest = class_regions(story, result, depth, fresh=True)
     base = [*setup.base, *default_readings(space)]
     solver = new_solver()
     add(solver, base)
@@ -221,25 +231,27 @@ def _compare(model: Model, story: Claim, index: int, sides: tuple[_Side, _Side])
         on_a = {k: sides[0].put(setup, regions[k]) for k in keys}
         on_b = {k: sides[1].put(setup, regions[k]) for k in keys}
         for ka in keys:
-            only_a = all_of([on_a[ka], neg(on_b[ka])])
-            if check(solver, only_a) != SAT:
-                continue
             for kb in keys:
-                if kb == ka:
+                # an ending with A and another with B, one of which the other side never reaches there
+                region = all_of([on_a[ka], on_b[kb], any_of([neg(on_b[ka]), neg(on_a[kb])])])
+                if kb == ka or check(solver, region) != SAT:
                     continue
-                region = all_of([only_a, on_b[kb], neg(on_a[kb])])
-                if check(solver, region) != SAT:
-                    continue
-                found.append(_witness(model, story, setup, sides, index, (ka, kb), groups, [*base, region]))
+                found.append(_witness(model, story, setup, sides, index, (ka, kb), groups, [*base, region],
+                                      (on_a, on_b)))
     return len(by_situation), found
 
 
 def _witness(model: Model, story: Claim, setup: Setup, sides: tuple[_Side, _Side], index: int,
-             pair: tuple[Key, Key], groups: dict[Key, list[Member]], region: list[z3.BoolRef]) -> _Found:
+             pair: tuple[Key, Key], groups: dict[Key, list[Member]], region: list[z3.BoolRef],
+             ends: tuple[dict[Key, z3.BoolRef], dict[Key, z3.BoolRef]]) -> _Found:
     space = setup.space
     chosen = closest(model, space, region)
     settings = {s: v for s, v in chosen.items() if s not in sides[0].values}
     changed = {s: v for s, v in settings.items() if space.defaults.get(s) != v}
+    # how many ways the situation can end on each side under these settings (a side may have more than one: an
+    # email deleted in Outlook before or after the sync that would track it)
+    ways = (sum(contains(setup, ends[0][k], settings) for k in ends[0]),
+            sum(contains(setup, ends[1][k], settings) for k in ends[1]))
     runs = []
     for side, key in zip(sides, pair, strict=True):
         under = {**settings, **side.values}
@@ -249,7 +261,7 @@ def _witness(model: Model, story: Claim, setup: Setup, sides: tuple[_Side, _Side
             raise AssertionError(f"a difference's scenario does not replay to its outcome: {events}")
         runs.append((events, outcomes))
     (events_a, outcomes_a), (events_b, outcomes_b) = runs
-    return _Found(pair[0], pair[1], settings, changed, events_a, events_b, outcomes_a, outcomes_b, index)
+    return _Found(pair[0], pair[1], settings, changed, events_a, events_b, outcomes_a, outcomes_b, index, ways)
 
 
 def _plain(situation: Situation) -> Situation:
@@ -286,12 +298,13 @@ def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int
     situation = situation_text(events)
     when = f", when {setting_words(f.changed)}" if f.changed else ""
 
-    def said(outcomes: dict[str, Outcome], played: tuple[Any, ...]) -> str:
-        return "; ".join(outcome_text(k, o, played) for k, o in sorted(outcomes.items()) if k in differing)
+    def said(outcomes: dict[str, Outcome], played: tuple[Any, ...], ways: int) -> str:
+        text = "; ".join(outcome_text(k, o, played) for k, o in sorted(outcomes.items()) if k in differing)
+        return text + (f" (one of the {ways} ways it can end)" if ways > 1 else "")
 
     name_a, name_b = sides[0].name, sides[1].name
-    sentence = (f"{situation}{when}: with {name_b}, {said(f.outcomes_b, f.events_b)}; with {name_a}, "
-                f"{said(f.outcomes_a, f.events_a)}.")
+    sentence = (f"{situation}{when}: with {name_b}, {said(f.outcomes_b, f.events_b, f.ways[1])}; with {name_a}, "
+                f"{said(f.outcomes_a, f.events_a, f.ways[0])}.")
     files = [scenario_text(replace(story, text=situation), dict(story.fixed), {**f.settings, **side.values}, outcomes,
                            title=f"{situation} (with {side.name})", events=played)
              for side, outcomes, played in ((sides[0], f.outcomes_a, f.events_a), (sides[1], f.outcomes_b, f.events_b))]
@@ -301,26 +314,40 @@ def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int
                       _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def diff_text(r: DiffResult) -> str:
-    told = f"the {r.stories} universe claims of {r.universe}" if r.universe else \
-        f"{r.stories} stories (each first message, and emails tracked by hand)"
-    lines = [f"What changes from {_name(r.a)} ({r.a}) to {_name(r.b)} ({r.b})", "",
-             f"Explored: {told}, every sequence of up to {r.depth} events after each start, X's mailbox approved and "
-             f"enabled and its other settings free; {r.situations} situations compared.", ""]
-    if r.situations == 0:
-        lines.append("A and B give every setting the same value: nothing can differ.")
+    head = [_name(r.a) if _name(r.a) == r.a else f"{r.names[0]} ({r.a})",
+            _name(r.b) if _name(r.b) == r.b else f"{r.names[1]} ({r.b})"]
+    lines = [f"What changes from {head[0]} to {head[1]}", ""]
+    if not r.compared:
+        lines.append("A and B give every setting the same value: nothing can differ (nothing was explored).")
         return "\n".join(lines) + "\n"
+    lines.append("They differ in: " + ", ".join(f"{s} {_value(a)} -> {_value(b)}" for s, (a, b) in r.compared.items()))
+    told = f"the {_count(r.stories, 'universe claim')} of {r.universe}" if r.universe else \
+        f"{_count(r.stories, 'story')} (each first message, and emails tracked by hand)".replace("storys", "stories")
+    lines += [f"Explored: {told}, every sequence of up to {r.depth} events after each start with at most one own "
+              "event after it (sync cycles and Outlook starting between), X's mailbox approved and enabled, its "
+              f"other settings and the other parties' free, the disputed readings at their defaults; "
+              f"{_count(r.situations, 'situation')} compared.", ""]
     if not r.differences:
         lines.append("Nothing differs in any situation, under any setting of X: proved (every reachable world of "
                      "both compared with Z3), not sampled.")
         return "\n".join(lines) + "\n"
-    lines.append(f"{len(r.differences)} differences (every reachable world of both compared with Z3):")
+    lines.append(f"{_count(len(r.differences), 'difference')} (every reachable world of both compared with Z3; "
+                 "'when' gives the settings closest to the defaults that show it):")
     for d in r.differences:
         lines.append(f"  {d.id}. {d.sentence}")
     return "\n".join(lines) + "\n"
 
 
+def _value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def diff_json(r: DiffResult) -> dict[str, Any]:
-    return {"a": r.a, "b": r.b, "situations": r.situations, "stories": r.stories, "universe": r.universe,
-            "depth": r.depth,
+    return {"a": r.a, "b": r.b, "compared": {s: list(v) for s, v in r.compared.items()},
+            "situations": r.situations, "stories": r.stories, "universe": r.universe, "depth": r.depth,
             "differences": [asdict(d) for d in r.differences]}

@@ -68,7 +68,7 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
     setups = setups_of(claims)
 
     def explore_one(index: int) -> StoryClasses:
-        return _explore(model, told[index], claims, setups)
+        return _explore(model, told[index], claims, setups, universe is not None)
 
     results = list(parallel_map(explore_one, list(range(len(told))), jobs))
     lessons = [(n, lesson) for n, r in enumerate(results) for lesson in r.lessons]
@@ -141,7 +141,8 @@ def _told_before(lesson: Lesson, earlier: Lesson) -> bool:
     return first == dict(lesson.outcome).get("E1") and earlier.changed.items() <= lesson.changed.items()
 
 
-def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[Setting, Any]]) -> StoryClasses:
+def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[Setting, Any]],
+             fresh: bool) -> StoryClasses:
     from ..prove.reach import explore
     from ..prove.sensitivity import default_readings
     from ..prove.setup import prepare
@@ -153,7 +154,7 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
         from ..errors import TrackproofError
 
         raise TrackproofError("E408", f"the universe is too large to explore: {found.reason}", story.loc)
-    return classes_of(model, story, setup, found, depth_of(story), claims, setups)
+    return classes_of(model, story, setup, found, depth_of(story), claims, setups, fresh)
 
 
 def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int) -> Missed:
@@ -196,8 +197,9 @@ def gaps_text(source: str, g: Gaps) -> str:
     for i, setup in enumerate(g.setups, 1):
         lines.append(f"Setup {i}: {_values(setup) or 'the documented defaults'}")
     lines += ["", f"Explored: {g.stories} stories (each first message, and emails tracked by hand), every sequence "
-              f"of up to {g.depth} events after each start (replies, tracking, the category, untracking, deletion, "
-              f"sync cycles, Outlook starting), every mailbox and org setting free. {g.classes} behaviour classes: "
+              f"of up to {g.depth} events after each start with at most one own event after it (replies, tracking, "
+              f"the category, untracking, deletion; sync cycles and Outlook starting between), every mailbox and org "
+              f"setting free. {g.classes} behaviour classes: "
               f"{g.covered} covered by a claim, {g.no_effect} where the last action changes nothing, "
               f"{len(g.missed)} missed:"]
     for m in g.missed:

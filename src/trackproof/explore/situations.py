@@ -137,23 +137,30 @@ def chain(setup: Setup, arrival: Arrival, settings: dict[Setting, Any]) -> list[
     return list(reversed(out))
 
 
+def start_of(story: Claim) -> int:
+    """The own events of a story's start: its prefix's, or, for a universe claim without a prefix, its first own
+    event (the first message, whichever the alphabet sends)."""
+    assert story.universe is not None
+    return max(1, len(situation_of(story.universe.prefix)))
+
+
 def own_bound(story: Claim) -> Own:
     """What a story's classes read of its exploration: sequences of its start and at most MORE_OWN own events more
     (any number of sync cycles and Outlook starting among them, to the story's depth)."""
-    assert story.universe is not None
-    return Own(len(situation_of(story.universe.prefix)) + MORE_OWN, frozenset(SETTLE))
+    return Own(start_of(story) + MORE_OWN, frozenset(SETTLE))
 
 
-def class_regions(story: Claim, found: Exploration, depth: int
+def class_regions(story: Claim, found: Exploration, depth: int, fresh: bool = False
                   ) -> tuple[dict[Key, list[Member]], dict[Key, z3.BoolRef], int]:
     """Every class of one story's exploration (module docstring): its members, its settings, and the fewest own
-    events a situation of this story is told with."""
+    events a situation of this story is told with. `fresh`: every situation is told, however long its start (a
+    consultant's universe claim, or `diff`), not only what follows a start another story has been through."""
     assert story.universe is not None
-    start = len(situation_of(story.universe.prefix))
+    start = start_of(story)
     situations = Situations(start + MORE_OWN)
-    # a story's start is a situation of its own when it is one first message; a longer start (an email tracked by
-    # hand) is where another story has been already: only what follows it is new
-    shortest = 1 if start <= 1 else start + 1
+    # a story's start is a situation of its own when it is one first message; a longer start of gaps' own stories
+    # (an email tracked by hand) is where another story has been already: only what follows it is new
+    shortest = 1 if start <= 1 or fresh else start + 1
     groups: dict[Key, list[Member]] = {}
     for node in found.nodes:
         outcome = whole(node.outcomes)

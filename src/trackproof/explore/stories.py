@@ -182,9 +182,9 @@ def stories_text(cast: Cast, model: Model | None = None, fixed: dict[Setting, An
 
 
 def depth_of(story: Claim) -> int:
-    """How deep a story is explored: its start, then `AFTER` events."""
+    """How deep a story is explored: its start (its prefix, or its first event), then `AFTER` events."""
     assert story.universe is not None
-    return len(story.universe.prefix) + AFTER
+    return max(1, len(story.universe.prefix)) + AFTER  # without a prefix, its first event is its start
 
 
 def stories(model: Model, cast: Cast, fixed: dict[Setting, Any] | None = None, shapes: bool = False) -> list[Claim]:
