@@ -94,8 +94,9 @@ def _details(o: Outcome, events: tuple[Event, ...]) -> list[str]:
     details = [_STATUS.get(str(o.status), str(o.status))]
     if o.direction == "incoming" and o.accepted_by:
         details.append(f"accepted by {o.accepted_by}'s mailbox")
-    if o.tracked_by:
-        details.append(f"tracked by hand by {o.tracked_by}, no accepting mailbox")
+    if o.tracked_by:  # its Accepting Entity stays empty; who accepted is said of received email only
+        details.append(f"tracked by hand by {o.tracked_by}" + (", no accepting mailbox" if o.direction == "incoming"
+                                                               else ""))
     if o.correlated_to:
         details.append(f"tied to {_message(o.correlated_to, events)}")
     if o.regarding:
