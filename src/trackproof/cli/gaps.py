@@ -23,6 +23,12 @@ EXITS = {0: "the missed scenarios were found (listing them is the answer, not a 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="CLAIMS", help="claim files (YAML)")
     p.add_argument("--scenarios", metavar="DIR", help="also write each missed scenario as a scenario file")
+    add_universe_options(p)
+
+
+def add_universe_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that explore gaps' universe (`gaps`, `diff`): who takes part, or a universe
+    file, the cache, the cores, the output."""
     p.add_argument("--with", dest="extras", action="append", choices=("user", "queue"), default=[],
                    help="add a participant to the universe explored: a colleague Y, a queue Q (repeatable)")
     p.add_argument("--universe", metavar="FILE",
@@ -31,6 +37,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="explore afresh, neither reading nor writing the results cache (see docs/gaps.md)")
     add_jobs(p, "explore")
     add_output(p, ("text", "json"), "json: the documented contract")
+
+
+def explored_key(args: argparse.Namespace, named: list[str], inputs: list[str]) -> str | None:
+    """The cache key of an exploration of gaps' universe (None: no cache): the model, trackproof's code, the
+    `inputs` files' bytes, the `named` arguments and the options, nothing else."""
+    from .check import cache_key
+    from .report import digest
+
+    key = cache_key(args.model_dir, args.no_cache)
+    if key is None:
+        return None
+    files = [*inputs, *([args.universe] if args.universe else [])]
+    return "\n".join([key, *named, *(digest(f) for f in files), f"with {','.join(dict.fromkeys(args.extras))}",
+                      f"universe {args.universe or ''}"])
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -43,15 +63,9 @@ def execute(args: argparse.Namespace) -> int:
     claims = [c for f in args.files for c in load_claims(f, model)]
     universe = universe_claims(model, args.universe) if args.universe else None
     from ..cache import cached
-    from .check import cache_key
-    from .report import digest
 
     extras = tuple(dict.fromkeys(args.extras))
-    key = cache_key(args.model_dir, args.no_cache)
-    if key is not None:  # the answer depends on the model, trackproof's code, the files and the options only
-        inputs = [*args.files, *([args.universe] if args.universe else [])]
-        key = "\n".join([key, *(digest(f) for f in inputs), f"with {','.join(extras)}",
-                         f"universe {args.universe or ''}"])
+    key = explored_key(args, [], list(args.files))
     found = cached("gaps-explored", key, lambda: find_gaps(model, claims, extras, universe,
                                                            jobs=args.jobs or default_jobs()))
     if args.scenarios:

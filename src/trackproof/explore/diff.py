@@ -32,13 +32,13 @@ from ..prove.sensitivity import default_readings
 from ..prove.setup import Setup, prepare
 from ..prove.z3api import SAT, add, all_of, any_of, check, neg, new_solver
 from ..simulate.outcomes import Outcome
-from ..simulate.scenario_file import scenario_text
+from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .situations import Key, Member, Situation, class_regions, contains, own_bound, whole, witness
+from .situations import Key, Member, Situation, class_regions, own_bound, whole, witness
 from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
-from .words import outcome_text, setting_words, situation_text
+from .words import group_of, outcome_text, setting_words, situation_text
 
 
 def modes(model: Model) -> dict[str, dict[Setting, Any]]:
@@ -109,9 +109,7 @@ class _Side:
     values: dict[Setting, Any]
 
     def put(self, setup: Setup, formula: z3.BoolRef) -> z3.BoolRef:
-        space = setup.space
-        pairs = [(space.vars[s], space.const(v, space.attrs[s].type)) for s, v in self.values.items()]
-        return z3.substitute(formula, *pairs) if pairs else formula
+        return setup.space.substituted(formula, self.values)
 
 
 @dataclass(frozen=True)
@@ -250,8 +248,8 @@ def _witness(model: Model, story: Claim, setup: Setup, sides: tuple[_Side, _Side
     changed = {s: v for s, v in settings.items() if space.defaults.get(s) != v}
     # how many ways the situation can end on each side under these settings (a side may have more than one: an
     # email deleted in Outlook before or after the sync that would track it)
-    ways = (sum(contains(setup, ends[0][k], settings) for k in ends[0]),
-            sum(contains(setup, ends[1][k], settings) for k in ends[1]))
+    ways = (sum(space.holds(ends[0][k], settings) for k in ends[0]),
+            sum(space.holds(ends[1][k], settings) for k in ends[1]))
     runs = []
     for side, key in zip(sides, pair, strict=True):
         under = {**settings, **side.values}
@@ -308,14 +306,12 @@ def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int
     files = [scenario_text(replace(story, text=situation), dict(story.fixed), {**f.settings, **side.values}, outcomes,
                            title=f"{situation} (with {side.name})", events=played)
              for side, outcomes, played in ((sides[0], f.outcomes_a, f.events_a), (sides[1], f.outcomes_b, f.events_b))]
-    via = events[0].params.get("via", "outside") if events else "outside"
-    group = {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
     return Difference(f"D{number}", sentence, {f"{o}.{n}": v for (o, n), v in f.changed.items()},
-                      _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group)
+                      _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group_of(events))
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+def _count(n: int, word: str, words: str = "") -> str:
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
 
 
 def diff_text(r: DiffResult) -> str:
@@ -325,9 +321,10 @@ def diff_text(r: DiffResult) -> str:
     if not r.compared:
         lines.append("A and B give every setting the same value: nothing can differ (nothing was explored).")
         return "\n".join(lines) + "\n"
-    lines.append("They differ in: " + ", ".join(f"{s} {_value(a)} -> {_value(b)}" for s, (a, b) in r.compared.items()))
+    lines.append("They differ in: " + ", ".join(f"{s} {value_text(a)} -> {value_text(b)}"
+                                               for s, (a, b) in r.compared.items()))
     told = f"the {_count(r.stories, 'universe claim')} of {r.universe}" if r.universe else \
-        f"{_count(r.stories, 'story')} (each first message, and emails tracked by hand)".replace("storys", "stories")
+        f"{_count(r.stories, 'story', 'stories')} (each first message, and emails tracked by hand)"
     lines += [f"Explored: {told}, every sequence of up to {r.depth} events after each start with at most one own "
               "event after it (sync cycles and Outlook starting between), X's mailbox approved and enabled, its "
               f"other settings and the other parties' free, the disputed readings at their defaults; "
@@ -341,10 +338,6 @@ def diff_text(r: DiffResult) -> str:
     for d in r.differences:
         lines.append(f"  {d.id}. {d.sentence}")
     return "\n".join(lines) + "\n"
-
-
-def _value(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def diff_json(r: DiffResult) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..spec.ir import Model
 from .classes import Lesson, StoryClasses, classes_of, setup_of
 from .situations import own_bound, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
-from .words import action_why, outcome_text, setting_words, situation_text, why
+from .words import action_why, group_of, outcome_text, setting_words, situation_text, why
 
 
 @dataclass(frozen=True)
@@ -177,13 +177,8 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
         why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
                   lesson.setup + 1, said, confidence, fired, scenario,
-                  len(situation_of(events)), _group(events),
+                  len(situation_of(events)), group_of(events),
                   lesson.kept)
-
-
-def _group(events: tuple[Any, ...]) -> str:
-    via = events[0].params.get("via", "outside") if events else "outside"
-    return {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
 
 
 def _values(settings: dict[str, Any]) -> str:

@@ -120,12 +120,6 @@ def rests(nodes: list[Node], node: Node, arrival: Arrival, depth: int) -> z3.Boo
     return all_of([arrival.part, any_of(quiet), *([neg(any_of(waits))] if waits else [])])
 
 
-def contains(setup: Setup, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
-    space = setup.space
-    pairs = [(space.vars[s], space.const(v, space.attrs[s].type)) for s, v in settings.items() if s in space.vars]
-    return bool(z3.is_true(z3.simplify(z3.substitute(formula, *pairs))))
-
-
 def chain(setup: Setup, arrival: Arrival, settings: dict[Setting, Any]) -> list[Event]:
     """The events that lead to `arrival` under `settings` (the arrivals' parts are disjoint: one way back)."""
     out: list[Event] = []
@@ -133,7 +127,7 @@ def chain(setup: Setup, arrival: Arrival, settings: dict[Setting, Any]) -> list[
     while current is not None and current.event is not None:
         out.append(current.event)
         parent = current.parent
-        current = None if parent is None else next(a for a in parent.arrivals if contains(setup, a.part, settings))
+        current = None if parent is None else next(a for a in parent.arrivals if setup.space.holds(a.part, settings))
     return list(reversed(out))
 
 
@@ -178,7 +172,7 @@ def witness(setup: Setup, members: list[Member], situation: Situation, settings:
     """The shortest sequence of `situation` that rests in one of a class's worlds under `settings` (which the
     class's region holds), ending with the sync that shows it rests."""
     chains: list[list[Event]] = [chain(setup, m.arrival, settings) for m in members
-                                 if contains(setup, m.region, settings)]
+                                 if setup.space.holds(m.region, settings)]
     chains = [c for c in chains if situation_of(c) == situation]
     assert chains, "the closest settings of a class reach one of its worlds"
 

@@ -61,6 +61,12 @@ def _shape(p: dict[str, Any]) -> str:
     return text
 
 
+def group_of(events: tuple[Event, ...]) -> str:
+    """What a scenario's first message is: received, sent from Dynamics 365, sent from Outlook."""
+    via = events[0].params.get("via", "outside") if events else "outside"
+    return {"crm": "sent from Dynamics 365", "outlook": "sent from Outlook"}.get(str(via), "received")
+
+
 def situation_text(events: tuple[Event, ...]) -> str:
     own = [e for e in events if e.kind not in SETTLE]
     first = own[0].params if own else {}

@@ -171,13 +171,8 @@ def _chain(space: Space, arrival: Arrival, settings: dict[Setting, Any]) -> list
     while current is not None and current.event is not None:
         out.append(current)
         parent = current.parent
-        current = None if parent is None else next(a for a in parent.arrivals if _contains(space, a.part, settings))
+        current = None if parent is None else next(a for a in parent.arrivals if space.holds(a.part, settings))
     return list(reversed(out))
-
-
-def _contains(space: Space, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
-    pairs = [(space.vars[s], space.const(v, space.attrs[s].type)) for s, v in settings.items() if s in space.vars]
-    return bool(z3.is_true(z3.simplify(z3.substitute(formula, *pairs))))
 
 
 def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
@@ -198,7 +193,7 @@ def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
         if check(probe, region) != SAT:
             continue
         settings = closest(model, space, [*setup.base, region])
-        arrival = next(a for a, r in by_depth[depth] if _contains(space, r, settings))
+        arrival = next(a for a, r in by_depth[depth] if space.holds(r, settings))
         events = tuple(a.event for a in _chain(space, arrival, settings) if a.event is not None)
         return Example(settings, replay(model, claim, settings, events), events)
     raise AssertionError("a violated claim has a violating world")  # pragma: no cover

@@ -140,6 +140,15 @@ class Space:
                 out[setting] = value
         return out
 
+    def substituted(self, formula: z3.BoolRef, settings: dict[Setting, Any]) -> z3.BoolRef:
+        """`formula` with each of `settings` that is a variable here put to its value."""
+        pairs = [(self.vars[s], self.const(v, self.attrs[s].type)) for s, v in settings.items() if s in self.vars]
+        return z3.substitute(formula, *pairs) if pairs else formula
+
+    def holds(self, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
+        """Whether `formula` is true once `settings` are put in (every variable it reads among them)."""
+        return bool(z3.is_true(z3.simplify(self.substituted(formula, settings))))
+
     def label(self, setting: Setting) -> str:
         return f"{setting[0]}.{setting[1]}"
 
