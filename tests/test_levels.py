@@ -3,6 +3,7 @@ process, and the formulas sent back from a worker (prove/portable.py) are the te
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_chunks_cover_the_level_in_order_with_about_as_many_events_each() -> Non
              for n in (5, 1, 1, 1, 8, 2, 2, 0, 3)]
     chunks = levels._chunks(level, 4)
     assert chunks[0][0] == 0 and chunks[-1][1] == len(level)
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
     assert len(chunks) <= 4
 
 

@@ -14,7 +14,7 @@ its rule paths are the settings' classes of the decisions the event makes, whate
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +59,16 @@ def ask_one(stepper: Stepper, item: Expanding) -> Steps:
 
 
 def ask_level(stepper: Stepper, level: list[Expanding], jobs: int,
-              is_new: Callable[[int, Event, tuple[Any, ...]], bool]) -> list[Steps]:
-    """The steps of every expansion of a level, in the level's order. `is_new(i, event, key)`: whether the world
+              is_new: Callable[[int, Event, tuple[Any, ...]], bool]) -> Iterator[Steps]:
+    """The steps of every expansion of a level, in the level's order, each as soon as it is known (the caller
+    records the first chunks while workers still ask the later ones). `is_new(i, event, key)`: whether the world
     `key` the event leads to from expansion i may be one the exploration has not reached (its mail is then sent
     back from a worker)."""
     count = sum(len(item.events) for item in level)
     if jobs <= 1 or count < LEAST_FOR_WORKERS or not can_fork():
-        return [ask_one(stepper, item) for item in level]
+        for item in level:
+            yield ask_one(stepper, item)
+        return
     chunks = _chunks(level, jobs * CHUNKS_PER_WORKER)
 
     def work(chunk: tuple[int, int]) -> tuple[Any, ...]:  # pragma: no cover - runs in the workers
@@ -77,18 +80,24 @@ def ask_level(stepper: Stepper, level: list[Expanding], jobs: int,
             return ("gave up", str(stop))
         return ("ok", packer.nodes, packed, frozenset(stepper.space.read))
 
-    out: list[Steps] = [[] for _ in level]
-    answers = dict(fork_map(work, chunks, jobs))
-    for number, chunk in enumerate(chunks):
-        answer = answers[number]
-        if answer[0] == "gave up":
-            raise GaveUp(answer[1])
-        _, nodes, packed, read = answer
-        stepper.space.read |= read
-        unpacker = Unpacker(nodes)
-        for i, steps in zip(range(*chunk), packed, strict=True):
-            out[i] = [[_unpack(unpacker, run) for run in runs] for runs in steps]
-    return out
+    answers: dict[int, tuple[Any, ...]] = {}
+    following = 0  # the next chunk to give, in the level's order
+    for number, answer in fork_map(work, chunks, jobs):
+        answers[number] = answer
+        while following in answers:
+            yield from _read(stepper, answers.pop(following))
+            following += 1
+
+
+def _read(stepper: Stepper, answer: tuple[Any, ...]) -> Iterator[Steps]:
+    """A worker's answer for one chunk: its expansions' steps, with Z3's terms read back."""
+    if answer[0] == "gave up":
+        raise GaveUp(answer[1])
+    _, nodes, packed, read = answer
+    stepper.space.read |= read
+    unpacker = Unpacker(nodes)
+    for steps in packed:
+        yield [[_unpack(unpacker, run) for run in runs] for runs in steps]
 
 
 def _chunks(level: list[Expanding], wanted: int) -> list[tuple[int, int]]:

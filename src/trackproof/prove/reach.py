@@ -9,8 +9,8 @@ Parametric reachability on the rule-path engine:
   condition `part and path condition` (every decision of the step pinned, so that the child world is the same for
   all of it);
 - a child already reached goes on only with the settings that reach it anew (`condition and not reached`), dropped
-  when there are none; when a level reaches nothing anew, every reachable (world, settings) pair has been seen: a fixpoint,
-  not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
+  when there are none; when a level reaches nothing anew, every reachable (world, settings) pair has been seen: a
+  fixpoint, not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
 Activity fields nothing reads are left out of the worlds' keys (prove/unread.py). Nodes are expanded breadth
 first, so the first arrival of a setting at a world is by a shortest sequence; a level's steps (steps.py) may be
 asked on several processes (levels.py, ADR 016), and are recorded here in the level's order whichever asked them.
@@ -21,6 +21,7 @@ end.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ from ..simulate.state import MailState, capture, key, restore
 from ..spec.claims import Claim
 from ..spec.ir import Model
 from ..spec.scenario import Event
-from .levels import Expanding, Steps, ask_level, ask_one
+from .levels import Expanding, Steps, ask_level
 from .limits import PROGRESS_EVERY, least_worlds, progress_stream, show_progress
 from .regions import mentioned
 from .rulepaths import premise_under
@@ -152,9 +153,8 @@ class Explorer:
         shown = time.monotonic()
         try:
             while level:
-                asked = self._ask(level)
                 following: dict[int, Expansion] = {}  # node -> its expansion at the next depth
-                for done, (expansion, steps) in enumerate(zip(level, asked, strict=True)):
+                for done, (expansion, steps) in enumerate(zip(level, self._ask(level), strict=True)):
                     if progress_stream() is not None and time.monotonic() - shown > PROGRESS_EVERY:
                         shown = time.monotonic()
                         self._show_progress(expansion.depth, len(level) - done)
@@ -195,7 +195,7 @@ class Explorer:
         for node in list(self.nodes):
             depth = max(a.depth for a in node.arrivals)
             whole = Expansion(node.index, depth, [Arrival(node.index, None, None, node.condition, depth)])
-            added += self._children(whole, self._ask([whole])[0])
+            added += self._children(whole, next(self._ask([whole])))
         return added
 
     def _too_large(self) -> str:
@@ -233,8 +233,9 @@ class Explorer:
     def _depth_of(self, node: Node) -> int:
         return min(a.depth for a in node.arrivals)
 
-    def _ask(self, level: list[Expansion]) -> list[tuple[tuple[Event, ...], Steps]]:
-        """Each expansion's events, and their rule paths (none for an expansion at the depth bound)."""
+    def _ask(self, level: list[Expansion]) -> Iterator[tuple[tuple[Event, ...], Steps]]:
+        """Each expansion's events, and their rule paths (none for an expansion at the depth bound), in the level's
+        order, each as soon as it is known."""
         items = []
         for expansion in level:
             node = self.nodes[expansion.node]
@@ -247,9 +248,8 @@ class Explorer:
         def is_new(i: int, event: Event, where: tuple[Any, ...]) -> bool:
             return self._child_key(self.nodes[level[i].node], event, where) not in self.index
 
-        asked = [ask_one(self.stepper, items[0])] if len(items) == 1 else \
-            ask_level(self.stepper, items, self.jobs, is_new)
-        return [(item.events, steps) for item, steps in zip(items, asked, strict=True)]
+        asked = ask_level(self.stepper, items, self.jobs, is_new)
+        return zip((item.events for item in items), asked, strict=True)
 
     def _child_key(self, node: Node, event: Event, where: tuple[Any, ...]) -> tuple[Any, ...]:
         """The key of the world an event leads to from `node` (`where`: its mail's key)."""

@@ -5,8 +5,8 @@ It is rulepaths.enumerate_paths for one event: Z3 proposes settings in a region 
 covers yet, the simulator plays the event from the world under them with every decision pinned (recorder.py), and
 the run's path joins the tree, until the tree covers the settings asked about. Each path gives a `StepRun`: its
 condition and the world after it; the paths come in the order of their decisions (Z3's hashes of their pins), not
-of Z3's proposals, so that every process that asks a step finds them in one order. Nothing here knows the graph of worlds (reach.py), nor which process it runs in
-(levels.py hands a level's steps to workers).
+of Z3's proposals, so that every process that asks a step finds them in one order. Nothing here knows the graph of
+worlds (reach.py), nor which process it runs in (levels.py hands a level's steps to workers).
 """
 
 from __future__ import annotations
