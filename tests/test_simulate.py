@@ -183,3 +183,46 @@ def test_an_address_several_records_share_stays_unresolved_on_to_when_the_org_sa
     else:
         assert outcome.to == ("P", "PQ") and outcome.unresolved == ()
         assert outcome.categorized == ("P", "PQ", "X")
+
+
+QUEUES_TO_CC_BCC = """
+settings:
+  org: {{queue_items_for_recipients: {recipients}, queue_item_for_synchronizing_mailbox: {synchronizing},
+         queue_items_for_tracked_email: {tracked}}}
+participants:
+  Q1: {{kind: queue, approved: true, enabled: true}}
+  Q2: {{kind: queue, approved: true, enabled: true}}
+  Q3: {{kind: queue, approved: true, enabled: true}}
+  C: {{kind: contact}}
+events:
+  - send: {{id: E1, from: C, to: [Q1], cc: [Q2], bcc: [Q3]}}
+  - sync
+"""
+
+
+@pytest.mark.parametrize("recipients", [True, False])
+@pytest.mark.parametrize("synchronizing", [True, False])
+@pytest.mark.parametrize("tracked", [True, False])
+def test_each_queue_item_setting_adds_its_own_queues(play: Play, recipients: bool, synchronizing: bool,
+                                                     tracked: bool) -> None:
+    # R82: CreateQueueItemsForAcceptingQueueRecipients -> the resolved queues on To/Cc (Q1, Q2);
+    # CreateQueueItemForSynchronizingMailbox -> the mailbox whose processing created the activity (Q1, accepting);
+    # SSSCreateAdditionalQueueItemsForAlreadyTrackedEmail -> the other queues whose copy the cycle evaluated (Q2, Q3)
+    text = QUEUES_TO_CC_BCC.format(recipients=str(recipients).lower(), synchronizing=str(synchronizing).lower(),
+                                   tracked=str(tracked).lower())
+    outcome = play(text)["E1"]
+    want = ({"Q1", "Q2"} if recipients else set()) | ({"Q1"} if synchronizing else set()) | (
+        {"Q2", "Q3"} if tracked else set())
+    assert outcome.stored and outcome.accepted_by == "Q1"
+    assert set(outcome.queue_items) == want
+
+
+@pytest.mark.parametrize("unresolved", [True, False])
+def test_only_a_resolved_queue_recipient_gets_a_queue_item_for_being_on_to(play: Play, unresolved: bool) -> None:
+    # R82: "a queue item for each resolved queue recipient"; with the synchronizing mailbox's item off, a queue whose
+    # address another record shares stays unresolved on To (R132) and gets none
+    text = SHARED_TO.format(on="true" if unresolved else "false").replace(
+        "settings:\n  org: {", "settings:\n  org: {queue_item_for_synchronizing_mailbox: false, ")
+    outcome = play(text)["E1"]
+    assert outcome.stored and outcome.accepted_by == "PQ"
+    assert outcome.queue_items == (() if unresolved else ("PQ",))
