@@ -44,14 +44,17 @@ from ..prove.reach import Exploration
 from ..prove.regions import closest
 from ..prove.rulepaths import premise_under
 from ..prove.setup import Setup
+from ..prove.unread import read_fields
 from ..prove.z3api import SAT, add, all_of, any_of, check, neg, new_solver
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
 from ..simulate.state import capture
-from ..spec.claims import Claim, Setting
+from ..spec.claims import OUTCOME, Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
 from .situations import (
+    FIELDS,
+    Key,
     Member,
     Situation,
     Undone,
@@ -79,6 +82,7 @@ class Lesson:
     kept: bool = False  # its last event, which may undo tracking, left the outcome as it was
     usual: dict[str, Outcome] = field(default_factory=dict)  # the same events under the setup (when changed)
     moved: tuple[Setting, Any] | None = None  # the setting of a claim's scope it moves outside, and where to
+    tie: bool = False  # what a message is tied to, which the claim of its situation does not tell apart
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
     alive = sorted((k for k, r in regions.items() if len(k[0]) >= shortest and check(solver, r) == SAT), key=repr)
     covered = no_effect = 0
     lessons: list[Lesson] = []
+    told = _Told(model, setup, solver, {k: _changing(solver, regions, k) for k in alive})
     for situation, outcome in alive:
         members = groups[(situation, outcome)]
         region = regions[(situation, outcome)]
@@ -133,6 +138,11 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
                           for c in theirs for moved, inside, outside in
                           _outside(setup, c, region, regions[(situation, outcome)])
                           if check(solver, outside) == SAT]
+            # and what its conclusion does not tell apart, inside its scope
+            found_here += [replace(_lesson(model, story, setup, [setup_of(c)], situation, outcome, members, untold,
+                                           setups.index(setup_of(c))), tie=True)
+                           for c in theirs
+                           if (untold := told.untold(c, situation, outcome, region)) is not None]
             covered += not found_here
             lessons += found_here
             continue
@@ -142,6 +152,63 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
             continue
         lessons.append(lesson)
     return StoryClasses(len(alive), covered, no_effect, lessons)
+
+
+CORRELATION = frozenset({"correlated_to", "parent_activity"})
+
+
+def _changing(solver: z3.Solver, regions: dict[Key, z3.BoolRef], key: Key) -> z3.BoolRef:
+    """A class's settings where its situation's last event changes the outcome (module docstring)."""
+    situation, outcome = key
+    before = regions.get((situation[:-1], outcome)) if len(situation) > 1 else None
+    return regions[key] if before is None else all_of([regions[key], neg(before)])
+
+
+class _Told:
+    """What a claim's conclusion tells apart (DESIGN.md: a claim covers the classes its premise reaches). Its
+    verdict says, for every setting of its scope, the value of what its conclusion reads; classes of its situation
+    that differ only in what it does not read (SSS-2 reads whether the reply is stored, not what it is tied to, nor
+    by which correlation) it does not tell apart: of those, it covers the one closest to its setup, and the others
+    are lessons, inside its scope."""
+
+    def __init__(self, model: Model, setup: Setup, solver: z3.Solver, regions: dict[Key, z3.BoolRef]) -> None:
+        self.model, self.setup, self.solver, self.regions = model, setup, solver, regions
+        self.changes: dict[tuple[str, Key], tuple[int, str]] = {}
+
+    def untold(self, claim: Claim, situation: Situation, outcome: Whole, region: z3.BoolRef) -> z3.BoolRef | None:
+        """The settings of the class, inside the claim's scope, where the claim does not tell it apart from a class
+        closer to its setup; None where it does (or the class is the closest)."""
+        reads = read_fields([claim.conclusion], OUTCOME) | (frozenset(FIELDS) - CORRELATION)
+        seen = self._seen(reads, outcome)
+        inside = _scope(self.setup, claim)
+        alike = [o for (s, o) in self.regions if s == situation and o != outcome and self._seen(reads, o) == seen
+                 and check(self.solver, all_of([self.regions[(s, o)], inside])) == SAT]
+        here = all_of([region, inside])
+        if not alike or check(self.solver, here) != SAT:
+            return None
+        rank = self._rank(claim, situation, outcome)
+        return here if any(self._rank(claim, situation, o) < rank for o in alike) else None
+
+    @staticmethod
+    def _seen(reads: frozenset[str], outcome: Whole) -> Whole:
+        return tuple((k, tuple(v for f, v in zip(FIELDS, values, strict=True) if f in reads)) for k, values in outcome)
+
+    def _rank(self, claim: Claim, situation: Situation, outcome: Whole) -> tuple[int, str]:
+        key = (claim.id, (situation, outcome))
+        if key not in self.changes:
+            region = all_of([self.regions[(situation, outcome)], _scope(self.setup, claim)])
+            changed = _closest(self.model, self.setup, region, [setup_of(claim)])[2]
+            self.changes[key] = (len(changed), repr(outcome))
+        return self.changes[key]
+
+
+def _scope(setup: Setup, claim: Claim) -> z3.BoolRef:
+    """The settings inside a claim's scope: those it fixes, and the kinds it narrows parties to."""
+    space = setup.space
+    inside = [space.equals(s, v) for s, v in claim.fixed.items() if s in space.vars]
+    inside += [any_of([space.equals((pid, "kind"), k) for k in ks]) for pid, ks in claim.kinds.items()
+               if (pid, "kind") in space.vars]
+    return all_of(inside)
 
 
 def _had_category(model: Model, story: Claim, lesson: Lesson) -> bool:

@@ -22,7 +22,7 @@ from .stories import SETTLE
 #: The most own events of a situation shown beyond its story's start: one thing done (reply or action).
 MORE_OWN = 1
 #: The outcome fields a class is folded by: the whole outcome.
-FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regarding", "correlated_to")
+FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regarding", "correlated_to", "parent_activity")
 
 Situation = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 Whole = tuple[tuple[str, tuple[Any, ...]], ...]
