@@ -36,7 +36,7 @@ from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .situations import Key, Member, Situation, class_regions, own_bound, whole, witness
+from .situations import Key, Member, Situation, class_regions, own_bound, reading_fields, whole, witness
 from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
 from .words import group_of, outcome_text, setting_words, situation_text
 
@@ -213,7 +213,7 @@ def _compare(model: Model, story: Claim, index: int, sides: tuple[_Side, _Side])
     either = z3.Or(*side_of) if side_of else z3.BoolVal(True)
     explored = replace(setup, base=(*setup.base, *default_readings(space), either))
     depth = depth_of(story)
-    result = explore(model, story, explored, max_depth=depth, own=own_bound(story))
+    result = explore(model, reading_fields(model, story), explored, max_depth=depth, own=own_bound(story))
     if result.reason:
         raise TrackproofError("E408", f"the universe is too large to explore: {result.reason}", story.loc)
     groups, regions, shortest = class_regions(story, result, depth, fresh=True)

@@ -18,7 +18,7 @@ from typing import Any
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from .classes import Lesson, StoryClasses, classes_of, setup_of
-from .situations import own_bound, situation_of, whole
+from .situations import own_bound, reading_fields, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
 from .words import action_why, correlation_why, group_of, outcome_text, setting_words, situation_text, why
 
@@ -149,7 +149,7 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
 
     setup = prepare(model, story)
     setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
-    found = explore(model, story, setup, max_depth=depth_of(story), own=own_bound(story))
+    found = explore(model, reading_fields(model, story), setup, max_depth=depth_of(story), own=own_bound(story))
     if found.reason:
         from ..errors import TrackproofError
 

@@ -121,7 +121,8 @@ def _details(o: Outcome, events: tuple[Event, ...], outcomes: dict[str, Outcome]
     if o.correlated_to:
         method = tied_by(o)
         details.append(f"tied to {_message(o.correlated_to, events)}" + (f" by {method}" if method else ""))
-    elif answered is not None and outcomes.get(answered) is not None and outcomes[answered].stored:
+    elif answered is not None and outcomes.get(answered) is not None and outcomes[answered].stored and \
+            any(d in o.rules for d in (*_TIES.values(), *_DECIDES)):  # the model tried to tie it, and could not
         details.append(f"not tied to {_message(answered, events)}")
     if o.regarding:
         details.append(f"Regarding {o.regarding}")
