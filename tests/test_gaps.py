@@ -279,7 +279,8 @@ def test_a_reply_tied_by_smart_matching_is_a_class_of_its_own(model: Model, tmp_
     found = _explore(model, story, [], [{}], True)
     ties = {tied_by(o) for lesson in found.lessons for o in lesson.outcomes.values() if o.correlated_to}
     assert {"", "smart matching"} <= ties, ties  # In-Reply-To and smart matching, two classes
-    smart = [lesson for lesson in found.lessons if any(tied_by(o) == "smart matching" for o in lesson.outcomes.values())]
+    smart = [lesson for lesson in found.lessons
+             if any(tied_by(o) == "smart matching" for o in lesson.outcomes.values())]
     assert all(lesson.settings[("org", "smart_matching")] is True and lesson.outcomes["E2"].parent_activity is None
                for lesson in smart)
 

@@ -99,10 +99,10 @@ def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = F
 
 
 def tied_by(o: Outcome) -> str:
-    """How a stored email was tied to the one it correlated to, from what the model's correlation tried (R40: In-Reply-To,
-    the tracking token, ConversationIndex, then smart matching, each only once those before it found nothing): smart
-    matching where it was tried, the tracking token where it was tried and Parent Activity Id stayed empty (only
-    In-Reply-To and ConversationIndex set it, R131); "" for the headers, or when it is not tied."""
+    """How a stored email was tied to the one it correlated to, from what the model's correlation tried (R40:
+    In-Reply-To, the tracking token, ConversationIndex, then smart matching, each only once those before it found
+    nothing): smart matching where it was tried, the tracking token where it was tried and Parent Activity Id stayed
+    empty (only In-Reply-To and ConversationIndex set it, R131); "" for the headers, or when it is not tied."""
     if not o.correlated_to:
         return ""
     if "smart_correlates" in o.rules:
