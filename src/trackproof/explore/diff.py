@@ -304,7 +304,7 @@ def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int
     sentence = (f"{situation}{when}: with {name_b}, {said(f.outcomes_b, f.events_b, f.ways[1])}; with {name_a}, "
                 f"{said(f.outcomes_a, f.events_a, f.ways[0])}.")
     files = [scenario_text(replace(story, text=situation), dict(story.fixed), {**f.settings, **side.values}, outcomes,
-                           title=f"{situation} (with {side.name})", events=played)
+                           title=f"{situation} (with {side.name})", events=played, parent=True)
              for side, outcomes, played in ((sides[0], f.outcomes_a, f.events_a), (sides[1], f.outcomes_b, f.events_b))]
     return Difference(f"D{number}", sentence, {f"{o}.{n}": v for (o, n), v in f.changed.items()},
                       _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group_of(events))
