@@ -6,9 +6,9 @@ are time passing, not part of it). A situation *rests* in a world where a sync t
 Outlook tracks at once; an email sent from Dynamics 365 by a mailbox that is not approved stays Pending Send; an
 email received waits for no one); a world at the exploration's last depth is not expanded, and one reached there by
 a sync is taken to rest. A **class** is a situation with the whole outcome of every message where it rests (stored,
-status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`), and nothing else (the rules
-that got there are not part of the world, so keying by them would depend on which sequence reached it
-first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
+status, direction, who accepted or tracked it, Regarding, correlated to, Parent Activity Id: `FIELDS`), and nothing
+else (the rules that got there are not part of the world, so keying by them would depend on which sequence reached
+it first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
 coverage, below). Its settings are those under which some sequence of the situation rests there: a world's first
 arrivals are split by the situations of the sequences that led to them (several can join at one world), so that a
 class never borrows another situation's settings and nothing depends on the order worlds were reached in.
@@ -19,14 +19,17 @@ the filter had stored already; deleting an activity that never existed) teaches 
 out (counted). A class is covered when a claim reaches it (DESIGN.md): a fixed-premise claim whose events are the
 situation, or a universe claim whose prefix and alphabet play the class's scenario, under settings (and kinds) the
 claim's scope allows ("Pending Send when X's mailbox is not approved" is a class SSS-1, which fixes approval, does
-not cover). For a universe claim only the scenario shown is asked, not every member of the class. Situations are
-a story's start and at most one more own event (MORE_OWN). An action that may undo tracking (`UNDO`: removing the
-category, untracking, deleting) and leaves the activity as it was is a lesson too (that it is kept), and so is one
-that tracks by hand (`DO`) and leaves the email untracked (that it does nothing there).
+not cover); and a fixed-premise claim covers only what its conclusion tells apart: one that reads neither what a
+message is tied to nor its Parent Activity Id does not tell apart replies tied differently (`_Told`). For a universe
+claim only the scenario shown is asked, not every member of the class. Situations are a story's start and at most
+one more own event (MORE_OWN). An action that may undo tracking (`UNDO`: removing the category, untracking,
+deleting) and leaves the activity as it was is a lesson too (that it is kept), and so is one that tracks by hand
+(`DO`) and leaves the email untracked (that it does nothing there).
 
 The scenario of a class: the settings closest to the claims' setups (each setup on top of the documented defaults;
-the setup with the fewest changes wins, then the first), then the shortest sequence of the class under them, replayed
-through the simulator: its outcome is checked to be the class's, so that `run` replays it to the same outcome.
+the setup with the fewest changes wins, then the first), then the shortest sequence of the class under them,
+replayed through the simulator: its outcome is checked to be the class's, so that `run` replays it to the same
+outcome.
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
     return StoryClasses(len(alive), covered, no_effect, lessons)
 
 
+#: What a message is tied to, and how: what a claim about whether it is stored does not tell apart.
 CORRELATION = frozenset({"correlated_to", "parent_activity"})
 
 
@@ -167,9 +171,10 @@ def _changing(solver: z3.Solver, regions: dict[Key, z3.BoolRef], key: Key) -> z3
 class _Told:
     """What a claim's conclusion tells apart (DESIGN.md: a claim covers the classes its premise reaches). Its
     verdict says, for every setting of its scope, the value of what its conclusion reads; classes of its situation
-    that differ only in what it does not read (SSS-2 reads whether the reply is stored, not what it is tied to, nor
-    by which correlation) it does not tell apart: of those, it covers the one closest to its setup, and the others
-    are lessons, inside its scope."""
+    that differ only in what a message is tied to and how (`CORRELATION`), where it reads neither (SSS-2 reads
+    whether the reply is stored), it does not tell apart: of those, it covers the one closest to its setup, and the
+    others are lessons, inside its scope. Only those fields: with every field it does not read (status, who
+    accepted, Regarding too), lessons already told under another setup came back (ADR 015, decision 6)."""
 
     def __init__(self, model: Model, setup: Setup, solver: z3.Solver, regions: dict[Key, z3.BoolRef]) -> None:
         self.model, self.setup, self.solver, self.regions = model, setup, solver, regions

@@ -23,7 +23,8 @@ from .stories import SETTLE
 
 #: The most own events of a situation shown beyond its story's start: one thing done (reply or action).
 MORE_OWN = 1
-#: The outcome fields a class is folded by: the whole outcome.
+#: The outcome fields a class is folded by: the whole outcome (Parent Activity Id says how a reply was tied: by
+#: In-Reply-To or ConversationIndex; empty for a tracking token and smart matching, R131).
 FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regarding", "correlated_to", "parent_activity")
 
 Situation = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
