@@ -126,7 +126,7 @@ def test_output_that_cannot_be_written_is_an_error_not_a_silent_success() -> Non
 
 def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
     small = str(Path(__file__).parent / "claims" / "small.yaml")
-    code = ("import sys, time, trackproof.prove.batch as batch; batch.prove_claim = lambda *args: time.sleep(60); "
+    code = ("import sys, time, trackproof.prove.batch as batch; batch.prove_claim = lambda *args, **kwargs: time.sleep(60); "
             f"sys.argv = ['trackproof', 'check', {small!r}, '--jobs', '2', '--no-cache']; "
             "from trackproof.cli import entry; entry()")
     run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -142,7 +142,7 @@ def test_ctrl_c_stops_the_workers_and_exits_130_without_a_traceback() -> None:
 
 def test_a_worker_killed_mid_proof_stops_the_run_instead_of_hanging() -> None:
     small = str(Path(__file__).parent / "claims" / "small.yaml")
-    code = ("import os, trackproof.prove.batch as batch; batch.prove_claim = lambda *args: os._exit(9); "
+    code = ("import os, trackproof.prove.batch as batch; batch.prove_claim = lambda *args, **kwargs: os._exit(9); "
             "from trackproof.cli import main; "
             f"raise SystemExit(main(['check', {small!r}, '--jobs', '2', '--no-cache']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

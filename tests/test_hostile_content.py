@@ -217,7 +217,7 @@ def test_standard_error_that_cannot_be_written_is_no_traceback(tmp_path: Path, a
 
 def _sleeping_check(code_after: str) -> subprocess.Popen[str]:
     small = str(ROOT / "tests" / "claims" / "small.yaml")
-    code = ("import sys, time, trackproof.prove.batch as batch; batch.prove_claim = lambda *args: time.sleep(60); "
+    code = ("import sys, time, trackproof.prove.batch as batch; batch.prove_claim = lambda *args, **kwargs: time.sleep(60); "
             f"sys.argv = ['trackproof', 'check', {small!r}, '--jobs', '2', '--no-cache']; {code_after}")
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

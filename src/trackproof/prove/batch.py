@@ -41,10 +41,11 @@ def tasks(claims: list[Claim]) -> list[list[int]]:
     return sorted(groups.values(), key=lambda g: (-sum(weight(claims[i]) for i in g), g[0]))
 
 
-def _prove(model: Model, claims: list[Claim], task: list[int], examples: int) -> TaskResult:
+def _prove(model: Model, claims: list[Claim], task: list[int], examples: int, jobs: int = 1) -> TaskResult:
     """A task's verdicts, in the task's order, and its consistency answer. Nothing in it depends on where the
-    claims sit in the list (the cache keeps it for the same claims in any order)."""
-    proofs = [prove_claim(model, claims[i], examples) for i in task]
+    claims sit in the list (the cache keeps it for the same claims in any order), nor on `jobs` (the processes a
+    universe claim's exploration may use)."""
+    proofs = [prove_claim(model, claims[i], examples, jobs=jobs) for i in task]
     return TaskResult([p.verdict for p in proofs], consistency(model, proofs))
 
 
@@ -99,11 +100,13 @@ def prove_all(model: Model, claims: list[Claim], jobs: int, also: Callable[[], A
         else:
             todo.append(number)
     extra = None
+    # one task alone has the cores to itself: a universe claim's exploration uses them (prove/levels.py)
+    inner = jobs if len(todo) == 1 and also is None and can_fork() else 1
     jobs = min(jobs, len(todo) + (also is not None))
     if jobs <= 1 or not can_fork():
         extra = also() if also is not None else None
         for number in sorted(todo, key=lambda n: work[n][0]):  # claim order: bad input stops at the first claim
-            done(number, _prove(model, claims, work[number], examples), True)
+            done(number, _prove(model, claims, work[number], examples, inner), True)
     else:
         # `also` first, so that it is the first task of its worker; then the groups, costliest first.
         items: list[int | None] = ([None] if also is not None else []) + todo

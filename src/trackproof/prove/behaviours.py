@@ -71,15 +71,16 @@ class Values:
         return bool(sim.compiler.compile(expr)(env))
 
 
-def prove_universe(model: Model, claim: Claim, reuse: bool | None = None) -> Proof:
-    """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring)."""
+def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: int = 1) -> Proof:
+    """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring),
+    its exploration on up to `jobs` processes."""
     assert claim.universe is not None and claim.property is not None
     setup = prepare(model, claim, reuse)
     space = setup.space
     # The exploration ranges over the readings of the disputed points like settings (ADR 014): the verdict, its
     # condition and its examples are those of the default readings (or those the claim chose); the same regions,
     # split by reading, give the verdict under each other reading (sensitivity.py).
-    found = explore(model, claim, setup)
+    found = explore(model, claim, setup, jobs=jobs)
     free = list(setup.base)
     setup = replace(setup, base=(*setup.base, *default_readings(space)))
     scope = ScopeView(tuple(space.vars), dict(space.defaults))

@@ -9,17 +9,18 @@ Parametric reachability on the rule-path engine:
   condition `part and path condition` (every decision of the step pinned, so that the child world is the same for
   all of it);
 - a child already reached goes on only with the settings that reach it anew (`condition and not reached`), dropped
-  when there are none; when the queue is empty, every reachable (world, settings) pair has been seen: a fixpoint,
+  when there are none; when a level reaches nothing anew, every reachable (world, settings) pair has been seen: a fixpoint,
   not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
 Activity fields nothing reads are left out of the worlds' keys (prove/unread.py). Nodes are expanded breadth
-first, so the first arrival of a setting at a world is by a shortest sequence. A world no event changes under some
-settings is where a sequence ends (`terminal`), for conclusions read at the end.
+first, so the first arrival of a setting at a world is by a shortest sequence; a level's steps (steps.py) may be
+asked on several processes (levels.py, ADR 016), and are recorded here in the level's order whichever asked them.
+A world no event changes under some settings is where a sequence ends (`terminal`), for conclusions read at the
+end.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +30,18 @@ from ..errors import TrackproofError
 from ..simulate.alphabet import instances
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
-from ..simulate.state import MailState, capture, key, restore, world_key
-from ..spec.claims import Claim, Setting
+from ..simulate.state import MailState, capture, key, restore
+from ..spec.claims import Claim
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from .levels import Expanding, Steps, ask_level, ask_one
 from .limits import PROGRESS_EVERY, least_worlds, progress_stream, show_progress
-from .recorder import PathRecorder
 from .regions import mentioned
-from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, settings_of
+from .rulepaths import premise_under
 from .setup import Setup
-from .terms import Builder, ReadLog
+from .steps import GaveUp, Stepper
 from .unread import unread_detail
-from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
+from .z3api import RLIMIT, add, all_of, any_of, neg, new_solver
 
 MAX_WORLDS = 20_000
 @dataclass
@@ -117,38 +118,18 @@ class Own:
     settle: frozenset[str]
 
 
-@dataclass(frozen=True)
-class StepRun:
-    """One rule path of one event from a world: its condition and, when the event could happen, the world after
-    it (its key; the simulator that holds it, to copy its mail and outcomes from when the world is new)."""
-
-    condition: z3.BoolRef
-    pins: tuple[z3.BoolRef, ...]
-    feasible: bool
-    key: tuple[Any, ...] | None
-    sim: Simulator | None
-    definitions: frozenset[str] = frozenset()  # the model's definitions its decisions' terms were built from
-
-    def state(self) -> MailState:
-        assert self.sim is not None
-        return capture(self.sim.world)
-
-    def outcomes(self) -> dict[str, Outcome]:
-        assert self.sim is not None
-        return self.sim.outcomes_now()
-
-
 class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
     def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-                 max_depth: int | None = None, own: Own | None = None) -> None:
+                 max_depth: int | None = None, own: Own | None = None, jobs: int = 1) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
         self.max_worlds = MAX_WORLDS if max_worlds is None else max_worlds
         self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
         self.own = own
+        self.jobs = jobs  # processes that ask a level's steps (levels.py); the graph is the same for any number
         self.solver = new_solver()
         self.solver.set("rlimit", RLIMIT)
         add(self.solver, list(setup.base))
@@ -160,39 +141,41 @@ class Explorer:
         self.rules: set[str] = set()
         # fields no guard, effect or property reads: worlds that differ only there are one (prove/unread.py)
         self.omit = unread_detail(model, claim)
+        self.stepper = Stepper(model, claim, setup, self.solver, self.omit)
 
     def run(self) -> Exploration:
+        """Breadth first, a level (every expansion at one depth) at a time: its steps are asked (levels.py), then
+        recorded in the level's order; the arrivals at one world at the next depth are expanded together."""
         self.refuse_if_too_large()
         root = self._root()
-        queue: deque[Expansion] = deque([Expansion(root.index, 0, list(root.arrivals))])
-        pending: dict[tuple[int, int], Expansion] = {}
+        level = [Expansion(root.index, 0, list(root.arrivals))]
         shown = time.monotonic()
         try:
-            while queue:
-                if progress_stream() is not None and time.monotonic() - shown > PROGRESS_EVERY:
-                    shown = time.monotonic()
-                    self._show_progress(queue)
-                expansion = queue.popleft()
-                pending.pop((expansion.node, expansion.depth), None)
-                for child in self._expand(expansion):
-                    waiting = pending.get((child.node, child.depth))
-                    if waiting is None:
-                        waiting = pending[(child.node, child.depth)] = Expansion(child.node, child.depth, [])
-                        queue.append(waiting)
-                    waiting.arrivals.append(child)
-                if len(self.nodes) > self.max_worlds:
-                    return self._found(self._too_large())
-        except _GaveUp as stop:
+            while level:
+                asked = self._ask(level)
+                following: dict[int, Expansion] = {}  # node -> its expansion at the next depth
+                for done, (expansion, steps) in enumerate(zip(level, asked, strict=True)):
+                    if progress_stream() is not None and time.monotonic() - shown > PROGRESS_EVERY:
+                        shown = time.monotonic()
+                        self._show_progress(expansion.depth, len(level) - done)
+                    for child in self._children(expansion, steps):
+                        waiting = following.get(child.node)
+                        if waiting is None:
+                            waiting = following[child.node] = Expansion(child.node, child.depth, [])
+                        waiting.arrivals.append(child)
+                    if len(self.nodes) > self.max_worlds:
+                        return self._found(self._too_large())
+                level = list(following.values())
+        except GaveUp as stop:
             return self._found(str(stop))
         return self._found("")
 
     def _found(self, reason: str) -> Exploration:
         return Exploration(self.nodes, self.transitions, reason, self.rules, self.omit)
 
-    def _show_progress(self, queue: deque[Expansion]) -> None:
-        depth = max((e.depth for e in queue), default=0)
+    def _show_progress(self, depth: int, left: int) -> None:
         show_progress(f"{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "
-                      f"{self.transitions:,} transitions, {len(queue):,} expansions left at depth {depth}")
+                      f"{self.transitions:,} transitions, {left:,} expansions left at depth {depth}")
 
     def refuse_if_too_large(self) -> None:
         """E408 before any work, for a universe that certainly has more worlds than the exploration may take
@@ -211,8 +194,8 @@ class Explorer:
         added: list[Arrival] = []
         for node in list(self.nodes):
             depth = max(a.depth for a in node.arrivals)
-            whole = Arrival(node.index, None, None, node.condition, depth)
-            added += self._expand(Expansion(node.index, depth, [whole]))
+            whole = Expansion(node.index, depth, [Arrival(node.index, None, None, node.condition, depth)])
+            added += self._children(whole, self._ask([whole])[0])
         return added
 
     def _too_large(self) -> str:
@@ -250,48 +233,60 @@ class Explorer:
     def _depth_of(self, node: Node) -> int:
         return min(a.depth for a in node.arrivals)
 
-    def _expand(self, expansion: Expansion) -> list[Arrival]:
-        """Every event from the expansion's world, under its arrivals' settings: the children reached anew."""
+    def _ask(self, level: list[Expansion]) -> list[tuple[tuple[Event, ...], Steps]]:
+        """Each expansion's events, and their rule paths (none for an expansion at the depth bound)."""
+        items = []
+        for expansion in level:
+            node = self.nodes[expansion.node]
+            bounded = self.max_depth is not None and expansion.depth >= self.max_depth
+            events = () if bounded else tuple(Event(expansion.depth + 1, e.kind, e.params, e.locs, e.loc)
+                                               for e in self._events(node))
+            items.append(Expanding(node.state, node.key, any_of([a.part for a in expansion.arrivals]),
+                                   expansion.known(), events))
+
+        def is_new(i: int, event: Event, where: tuple[Any, ...]) -> bool:
+            return self._child_key(self.nodes[level[i].node], event, where) not in self.index
+
+        asked = [ask_one(self.stepper, items[0])] if len(items) == 1 else \
+            ask_level(self.stepper, items, self.jobs, is_new)
+        return [(item.events, steps) for item, steps in zip(items, asked, strict=True)]
+
+    def _child_key(self, node: Node, event: Event, where: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The key of the world an event leads to from `node` (`where`: its mail's key)."""
+        played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
+        own = node.own + ((_label(event),) if self.own is not None and event.kind not in self.own.settle else ())
+        return played, own, where
+
+    def _children(self, expansion: Expansion, asked: tuple[tuple[Event, ...], Steps]) -> list[Arrival]:
+        """Record the steps of an expansion: the children reached anew (with the settings that reach them anew),
+        where a sequence can rest, and where it ends."""
         node = self.nodes[expansion.node]
         if self.max_depth is not None and expansion.depth >= self.max_depth:
             return []  # a bounded exploration: these worlds are reached, not expanded (and not known to be ends)
         part = any_of([a.part for a in expansion.arrivals])
-        self.solver.push()
-        try:
-            add(self.solver, [part])
-            return self._children(node, expansion, part)
-        finally:
-            self.solver.pop()
-
-    def _children(self, node: Node, expansion: Expansion, part: z3.BoolRef) -> list[Arrival]:
         out: list[Arrival] = []
         leaving: list[z3.BoolRef] = []  # the settings under which some event changes this world
         known = expansion.known()
-        for event in self._events(node):
-            event = Event(expansion.depth + 1, event.kind, event.params, event.locs, event.loc)
-            for step in self._step(node, event, known):
+        for event, runs in zip(*asked, strict=True):
+            self.transitions += len(runs)
+            for step in runs:
                 if not step.feasible or step.key is None:
                     continue
-                self._used(step, event.number)
-                played = node.played + (1 if node.played < len(self.universe.prefix) else 0)
-                own = node.own + ((_label(event),) if self.own is not None and event.kind not in self.own.settle
-                                  else ())
-                child_key = (played, own, step.key)
+                self.rules.update(step.rules)
+                self.rules.update(step.definitions)
+                child_key = self._child_key(node, event, step.key)
                 if child_key == node.key:
                     node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
                     continue
                 leaving.append(step.condition)
                 moving = reached = all_of([part, step.condition])
                 found = self.index.get(child_key)
-                child = self._node(step.state(), played, own, reached, step.outcomes()) if found is None else \
-                    self.nodes[found]
+                child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes()) \
+                    if found is None else self.nodes[found]
                 node.moves.setdefault(event.kind, []).append((moving, child.index))
                 if found is not None:
                     reached = all_of([reached, neg(child.condition)])
-                    answer = check(self.solver, reached)
-                    if answer == UNKNOWN:
-                        raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
-                    if answer != SAT:
+                    if not self.stepper.reaches(reached):
                         continue
                     child.condition = any_of([child.condition, reached])
                 new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
@@ -302,94 +297,15 @@ class Explorer:
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
 
-    def _used(self, step: StepRun, number: int) -> None:
-        """What event `number` rested on in `step`: the rules it fired or found could not fire (its own steps, not
-        the world's history) and the definitions its decisions were built from (as verdict.py counts them)."""
-        assert step.sim is not None
-        for msg in step.sim.world.messages.values():
-            for side in msg.sides.values():
-                for s in side.steps:
-                    if s.event == number:
-                        self.rules.update((*((s.rule,) if s.rule else ()), *(rid for rid, _ in s.missed)))
-        self.rules.update(step.definitions)
-
-    def _step(self, node: Node, event: Event, known: frozenset[int] = frozenset()) -> list[StepRun]:
-        """The rule paths of one event from `node`'s world, under the settings the solver holds now (the
-        expansion's): rulepaths.enumerate_paths, for one event. (Asking first whether the runs so far cover every
-        setting, one question instead of one per decision, was measured 2.5 times slower: that question is a hard
-        one, the tree's are easy.)"""
-        tree = DecisionTree()
-        runs: list[StepRun] = []
-        while tree.open:
-            at = tree.open[-1]
-            if at.done:
-                tree.open.pop()
-                continue
-            if tree.settled(at, known) or self._ask(*tree.unexplored(at)) == UNSAT:
-                at.done = True
-                continue
-            settings = settings_of(self.space, self.solver.model())
-            run = self._run(node, settings, event)
-            self_check(self.claim, self.space, settings, run.condition)
-            where = tree.insert(run.pins, at)
-            if where != AGAIN:
-                runs.append(run)
-                self.transitions += 1
-            if where != INSIDE:  # in the expansion's frame: popped with it
-                add(self.solver, [neg(run.condition)])
-        return runs
-
-    def _ask(self, *assumptions: z3.BoolRef) -> int:
-        answer = check(self.solver, *assumptions)
-        if answer == UNKNOWN:
-            raise _GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
-        return answer
-
-    def _run(self, node: Node, settings: dict[Setting, Any], event: Event) -> StepRun:
-        """Play `event` from `node`'s world under `settings`, every decision pinned."""
-        model, claim, space = self.model, self.claim, self.space
-        sim = Simulator(model, premise_under(claim, settings), explain=False)
-        restore(sim.world, node.state)
-        sim.world.kinds = claim.kinds
-        classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
-                   for owner, name in space.vars if name == "kind"]
-        builder = Builder(space, ReadLog(sim.world), sim.compiler, lambda: sim.version)
-        # Terms are reused by the decisions before them (reuse.py), which here start from this world and this event:
-        # both go into the first decision.
-        start = hash((tuple(classes), node.key, event.kind, repr(sorted(event.params.items()))))
-        recorder = PathRecorder(model, space, self.setup.reuse, sim.world, builder, start)
-        for owner, same in classes:
-            recorder.hold(owner, "kind", [any_of([space.equals((owner, "kind"), k) for k in same])])
-        sim.observe(recorder)
-        feasible = True
-        try:
-            sim.play_event(event)
-        except TrackproofError as err:
-            if err.code != "E404":
-                raise
-            feasible = False
-        finally:
-            sim.observe(None)
-        # everything the step decided but what nothing reads: the world after it is the same for all (its key)
-        pins = tuple(recorder.finish(None, self.omit))
-        if not feasible:
-            return StepRun(all_of(list(pins)), pins, False, None, None)
-        used = frozenset(d for defs in builder.defs.values() for d in defs)
-        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used)
-
 
 def _label(event: Event) -> tuple[Any, ...]:
     """An own event as the situation of a world names it: its kind and parameters but the new message's id."""
     return event.kind, tuple(sorted((k, repr(v)) for k, v in event.params.items() if k != "id"))
 
 
-class _GaveUp(Exception):
-    pass
-
-
 def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-            max_depth: int | None = None, own: Own | None = None) -> Exploration:
+            max_depth: int | None = None, own: Own | None = None, jobs: int = 1) -> Exploration:
     """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
     with `max_depth`, only by sequences of at most that many events, and with `own`, of at most that many own
     events (bounds, not a fixpoint: `gaps` says so)."""
-    return Explorer(model, claim, setup, max_worlds, max_depth, own).run()
+    return Explorer(model, claim, setup, max_worlds, max_depth, own, jobs).run()

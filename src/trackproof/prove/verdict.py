@@ -24,13 +24,14 @@ from .setup import Setup, prepare
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
 
 
-def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | None = None) -> Proof:
+def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | None = None, jobs: int = 1) -> Proof:
     """Decide one claim over its whole scope; a violated claim gets up to `examples` counterexamples, each failing
-    another way. `reuse`: whether runs reuse terms (reuse.py; None: unless TRACKPROOF_NO_REUSE is set)."""
+    another way. `reuse`: whether runs reuse terms (reuse.py; None: unless TRACKPROOF_NO_REUSE is set). `jobs`:
+    processes a universe claim's exploration may use (the verdict is the same for any number)."""
     if claim.universe is not None:  # every sequence of a universe's alphabet, not one premise
         from .behaviours import prove_universe
 
-        return prove_universe(model, claim, reuse)
+        return prove_universe(model, claim, reuse, jobs)
     setup = prepare(model, claim, reuse)
     space = setup.space
     paths, reason = enumerate_paths(model, claim, setup, explain=False)  # the runs shown are run again

@@ -173,6 +173,11 @@ def enum_sort(name: str, values: tuple[str, ...]) -> tuple[z3.DatatypeSortRef, d
     return found
 
 
+def enum_values() -> list[tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]]:
+    """Every sort enum_sort has made in this process, with its values by name."""
+    return list(_SORTS.values())
+
+
 def declaration(var: z3.ExprRef) -> Any:
     """The C declaration of a constant (to read its value from a model)."""
     return z3.Z3_get_app_decl(var.ctx.ref(), var.as_ast())
