@@ -31,7 +31,8 @@ def _outcomes(model: Model, path: Path, text: str) -> dict[str, tuple[object, ..
     scenario = load_scenario(path, model)
     outcomes = simulate(model, scenario)
     assert compare(scenario, outcomes) == []
-    return {o.key: (o.stored, o.status, o.accepted_by, o.tracked_by, o.correlated_to) for o in outcomes}
+    return {o.key: (o.stored, o.status, o.accepted_by, o.tracked_by, o.correlated_to, o.parent_activity)
+            for o in outcomes}
 
 
 def _replays(model: Model, result: DiffResult, tmp_path: Path) -> None:
@@ -104,6 +105,9 @@ def test_every_org_switch_against_the_defaults(model: Model, tmp_path: Path, swi
     _replays(model, result, tmp_path)
     if switch in ("auto_track_sent_items", "use_correlation"):
         assert result.differences, f"switching {switch} should change some situation"
+    if switch in ("use_correlation", "ignore_header_correlation"):  # the usual reply, tied without Parent Activity Id
+        assert any("tied to the email by its tracking token" in d.sentence for d in result.differences), \
+            [d.sentence for d in result.differences]
 
 
 def test_a_settings_file_and_the_mode_it_implies_do_not_differ(model: Model) -> None:

@@ -6,9 +6,9 @@ are time passing, not part of it). A situation *rests* in a world where a sync t
 Outlook tracks at once; an email sent from Dynamics 365 by a mailbox that is not approved stays Pending Send; an
 email received waits for no one); a world at the exploration's last depth is not expanded, and one reached there by
 a sync is taken to rest. A **class** is a situation with the whole outcome of every message where it rests (stored,
-status, direction, who accepted or tracked it, Regarding, correlated to: `FIELDS`), and nothing else (the rules
-that got there are not part of the world, so keying by them would depend on which sequence reached it
-first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
+status, direction, who accepted or tracked it, Regarding, correlated to, Parent Activity Id: `FIELDS`), and nothing
+else (the rules that got there are not part of the world, so keying by them would depend on which sequence reached
+it first; "Pending Send: the mailbox is not approved" and "Pending Send: Outlook is not running" are told apart by
 coverage, below). Its settings are those under which some sequence of the situation rests there: a world's first
 arrivals are split by the situations of the sequences that led to them (several can join at one world), so that a
 class never borrows another situation's settings and nothing depends on the order worlds were reached in.
@@ -19,14 +19,17 @@ the filter had stored already; deleting an activity that never existed) teaches 
 out (counted). A class is covered when a claim reaches it (DESIGN.md): a fixed-premise claim whose events are the
 situation, or a universe claim whose prefix and alphabet play the class's scenario, under settings (and kinds) the
 claim's scope allows ("Pending Send when X's mailbox is not approved" is a class SSS-1, which fixes approval, does
-not cover). For a universe claim only the scenario shown is asked, not every member of the class. Situations are
-a story's start and at most one more own event (MORE_OWN). An action that may undo tracking (`UNDO`: removing the
-category, untracking, deleting) and leaves the activity as it was is a lesson too (that it is kept), and so is one
-that tracks by hand (`DO`) and leaves the email untracked (that it does nothing there).
+not cover); and a fixed-premise claim covers only what its conclusion tells apart: one that reads neither what a
+message is tied to nor its Parent Activity Id does not tell apart replies tied differently (`_Told`). For a universe
+claim only the scenario shown is asked, not every member of the class. Situations are a story's start and at most
+one more own event (MORE_OWN). An action that may undo tracking (`UNDO`: removing the category, untracking,
+deleting) and leaves the activity as it was is a lesson too (that it is kept), and so is one that tracks by hand
+(`DO`) and leaves the email untracked (that it does nothing there).
 
 The scenario of a class: the settings closest to the claims' setups (each setup on top of the documented defaults;
-the setup with the fewest changes wins, then the first), then the shortest sequence of the class under them, replayed
-through the simulator: its outcome is checked to be the class's, so that `run` replays it to the same outcome.
+the setup with the fewest changes wins, then the first), then the shortest sequence of the class under them,
+replayed through the simulator: its outcome is checked to be the class's, so that `run` replays it to the same
+outcome.
 """
 
 from __future__ import annotations
@@ -44,14 +47,17 @@ from ..prove.reach import Exploration
 from ..prove.regions import closest
 from ..prove.rulepaths import premise_under
 from ..prove.setup import Setup
+from ..prove.unread import read_fields
 from ..prove.z3api import SAT, add, all_of, any_of, check, neg, new_solver
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
 from ..simulate.state import capture
-from ..spec.claims import Claim, Setting
+from ..spec.claims import OUTCOME, Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
 from .situations import (
+    FIELDS,
+    Key,
     Member,
     Situation,
     Undone,
@@ -79,6 +85,7 @@ class Lesson:
     kept: bool = False  # its last event, which may undo tracking, left the outcome as it was
     usual: dict[str, Outcome] = field(default_factory=dict)  # the same events under the setup (when changed)
     moved: tuple[Setting, Any] | None = None  # the setting of a claim's scope it moves outside, and where to
+    tie: bool = False  # what a message is tied to, which the claim of its situation does not tell apart
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
     alive = sorted((k for k, r in regions.items() if len(k[0]) >= shortest and check(solver, r) == SAT), key=repr)
     covered = no_effect = 0
     lessons: list[Lesson] = []
+    told = _Told(model, setup, solver, {k: _changing(solver, regions, k) for k in alive})
     for situation, outcome in alive:
         members = groups[(situation, outcome)]
         region = regions[(situation, outcome)]
@@ -133,6 +141,11 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
                           for c in theirs for moved, inside, outside in
                           _outside(setup, c, region, regions[(situation, outcome)])
                           if check(solver, outside) == SAT]
+            # and what its conclusion does not tell apart, inside its scope
+            found_here += [replace(_lesson(model, story, setup, [setup_of(c)], situation, outcome, members, untold,
+                                           setups.index(setup_of(c))), tie=True)
+                           for c in theirs
+                           if (untold := told.untold(c, situation, outcome, region)) is not None]
             covered += not found_here
             lessons += found_here
             continue
@@ -142,6 +155,65 @@ def classes_of(model: Model, story: Claim, setup: Setup, found: Exploration, dep
             continue
         lessons.append(lesson)
     return StoryClasses(len(alive), covered, no_effect, lessons)
+
+
+#: What a message is tied to, and how: what a claim about whether it is stored does not tell apart.
+CORRELATION = frozenset({"correlated_to", "parent_activity"})
+
+
+def _changing(solver: z3.Solver, regions: dict[Key, z3.BoolRef], key: Key) -> z3.BoolRef:
+    """A class's settings where its situation's last event changes the outcome (module docstring)."""
+    situation, outcome = key
+    before = regions.get((situation[:-1], outcome)) if len(situation) > 1 else None
+    return regions[key] if before is None else all_of([regions[key], neg(before)])
+
+
+class _Told:
+    """What a claim's conclusion tells apart (DESIGN.md: a claim covers the classes its premise reaches). Its
+    verdict says, for every setting of its scope, the value of what its conclusion reads; classes of its situation
+    that differ only in what a message is tied to and how (`CORRELATION`), where it reads neither (SSS-2 reads
+    whether the reply is stored), it does not tell apart: of those, it covers the one closest to its setup, and the
+    others are lessons, inside its scope. Only those fields: with every field it does not read (status, who
+    accepted, Regarding too), lessons already told under another setup came back (ADR 015, decision 6)."""
+
+    def __init__(self, model: Model, setup: Setup, solver: z3.Solver, regions: dict[Key, z3.BoolRef]) -> None:
+        self.model, self.setup, self.solver, self.regions = model, setup, solver, regions
+        self.changes: dict[tuple[str, Key], tuple[int, str]] = {}
+
+    def untold(self, claim: Claim, situation: Situation, outcome: Whole, region: z3.BoolRef) -> z3.BoolRef | None:
+        """The settings of the class, inside the claim's scope, where the claim does not tell it apart from a class
+        closer to its setup; None where it does (or the class is the closest)."""
+        reads = read_fields([claim.conclusion], OUTCOME) | (frozenset(FIELDS) - CORRELATION)
+        seen = self._seen(reads, outcome)
+        inside = _scope(self.setup, claim)
+        alike = [o for (s, o) in self.regions if s == situation and o != outcome and self._seen(reads, o) == seen
+                 and check(self.solver, all_of([self.regions[(s, o)], inside])) == SAT]
+        here = all_of([region, inside])
+        if not alike or check(self.solver, here) != SAT:
+            return None
+        rank = self._rank(claim, situation, outcome)
+        return here if any(self._rank(claim, situation, o) < rank for o in alike) else None
+
+    @staticmethod
+    def _seen(reads: frozenset[str], outcome: Whole) -> Whole:
+        return tuple((k, tuple(v for f, v in zip(FIELDS, values, strict=True) if f in reads)) for k, values in outcome)
+
+    def _rank(self, claim: Claim, situation: Situation, outcome: Whole) -> tuple[int, str]:
+        key = (claim.id, (situation, outcome))
+        if key not in self.changes:
+            region = all_of([self.regions[(situation, outcome)], _scope(self.setup, claim)])
+            changed = _closest(self.model, self.setup, region, [setup_of(claim)])[2]
+            self.changes[key] = (len(changed), repr(outcome))
+        return self.changes[key]
+
+
+def _scope(setup: Setup, claim: Claim) -> z3.BoolRef:
+    """The settings inside a claim's scope: those it fixes, and the kinds it narrows parties to."""
+    space = setup.space
+    inside = [space.equals(s, v) for s, v in claim.fixed.items() if s in space.vars]
+    inside += [any_of([space.equals((pid, "kind"), k) for k in ks]) for pid, ks in claim.kinds.items()
+               if (pid, "kind") in space.vars]
+    return all_of(inside)
 
 
 def _had_category(model: Model, story: Claim, lesson: Lesson) -> bool:

@@ -36,7 +36,7 @@ from ..simulate.scenario_file import scenario_text, value_text
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.settings import load_settings_file
-from .situations import Key, Member, Situation, class_regions, own_bound, whole, witness
+from .situations import Key, Member, Situation, class_regions, own_bound, reading_fields, whole, witness
 from .stories import AFTER, RESHAPED, cast_of, depth_of, stories
 from .words import group_of, outcome_text, setting_words, situation_text
 
@@ -213,7 +213,7 @@ def _compare(model: Model, story: Claim, index: int, sides: tuple[_Side, _Side])
     either = z3.Or(*side_of) if side_of else z3.BoolVal(True)
     explored = replace(setup, base=(*setup.base, *default_readings(space), either))
     depth = depth_of(story)
-    result = explore(model, story, explored, max_depth=depth, own=own_bound(story))
+    result = explore(model, reading_fields(model, story), explored, max_depth=depth, own=own_bound(story))
     if result.reason:
         raise TrackproofError("E408", f"the universe is too large to explore: {result.reason}", story.loc)
     groups, regions, shortest = class_regions(story, result, depth, fresh=True)
@@ -304,7 +304,7 @@ def _difference(story: Claim, f: _Found, sides: tuple[_Side, _Side], number: int
     sentence = (f"{situation}{when}: with {name_b}, {said(f.outcomes_b, f.events_b, f.ways[1])}; with {name_a}, "
                 f"{said(f.outcomes_a, f.events_a, f.ways[0])}.")
     files = [scenario_text(replace(story, text=situation), dict(story.fixed), {**f.settings, **side.values}, outcomes,
-                           title=f"{situation} (with {side.name})", events=played)
+                           title=f"{situation} (with {side.name})", events=played, parent=True)
              for side, outcomes, played in ((sides[0], f.outcomes_a, f.events_a), (sides[1], f.outcomes_b, f.events_b))]
     return Difference(f"D{number}", sentence, {f"{o}.{n}": v for (o, n), v in f.changed.items()},
                       _shown(f.outcomes_a), _shown(f.outcomes_b), files[0], files[1], group_of(events))

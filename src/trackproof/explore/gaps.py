@@ -18,9 +18,9 @@ from typing import Any
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from .classes import Lesson, StoryClasses, classes_of, setup_of
-from .situations import own_bound, situation_of, whole
+from .situations import own_bound, reading_fields, situation_of, whole
 from .stories import AFTER, cast_of, depth_of, stories
-from .words import action_why, group_of, outcome_text, setting_words, situation_text, why
+from .words import action_why, correlation_why, group_of, outcome_text, setting_words, situation_text, why
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def _explore(model: Model, story: Claim, claims: list[Claim], setups: list[dict[
 
     setup = prepare(model, story)
     setup = replace(setup, base=(*setup.base, *default_readings(setup.space)))
-    found = explore(model, story, setup, max_depth=depth_of(story), own=own_bound(story))
+    found = explore(model, reading_fields(model, story), setup, max_depth=depth_of(story), own=own_bound(story))
     if found.reason:
         from ..errors import TrackproofError
 
@@ -162,7 +162,8 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
 
     events = lesson.events
     situation = situation_text(events)
-    outcome = "; ".join(outcome_text(k, o, events, lesson.kept) for k, o in sorted(lesson.outcomes.items()))
+    outcome = "; ".join(outcome_text(k, o, events, lesson.kept, lesson.outcomes)
+                        for k, o in sorted(lesson.outcomes.items()))
     when = f" when {setting_words(lesson.changed)}" if lesson.changed else f" under setup {lesson.setup + 1}" \
         if setups > 1 else ""
     sentence = f"{situation}: {outcome}{when}."
@@ -171,9 +172,10 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
     fired = tuple(dict.fromkeys(s.rule for o in lesson.outcomes.values() for s in o.steps if s.rule))
     baseline = {**story.fixed}
     scenario = scenario_text(replace(story, text=situation), baseline, lesson.settings, lesson.outcomes,
-                             title=situation, events=events)
+                             title=situation, events=events, parent=True)
     shown = {k: ("not stored" if not o.stored else str(o.status)) for k, o in sorted(lesson.outcomes.items())}
     said = (action_why(model, lesson.outcomes, events) if lesson.kept else None) or \
+        (correlation_why(model, lesson.outcomes, events, lesson.changed) if lesson.tie else None) or \
         why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
                   lesson.setup + 1, said, confidence, fired, scenario,

@@ -6,7 +6,7 @@ diff.py compares them between two configurations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import z3
@@ -15,14 +15,17 @@ from ..prove.reach import Arrival, Exploration, Node, Own
 from ..prove.setup import Setup
 from ..prove.z3api import all_of, any_of, neg
 from ..simulate.outcomes import Outcome
-from ..spec.claims import Claim, Setting
+from ..spec.claims import EMAILS, Claim, Setting, outcome_vocabulary
+from ..spec.expr import parse
+from ..spec.ir import Expr, Model
 from ..spec.scenario import Event
 from .stories import SETTLE
 
 #: The most own events of a situation shown beyond its story's start: one thing done (reply or action).
 MORE_OWN = 1
-#: The outcome fields a class is folded by: the whole outcome.
-FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regarding", "correlated_to")
+#: The outcome fields a class is folded by: the whole outcome (Parent Activity Id says how a reply was tied: by
+#: In-Reply-To or ConversationIndex; empty for a tracking token and smart matching, R131).
+FIELDS = ("stored", "status", "direction", "accepted_by", "tracked_by", "regarding", "correlated_to", "parent_activity")
 
 Situation = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 Whole = tuple[tuple[str, tuple[Any, ...]], ...]
@@ -136,6 +139,21 @@ def start_of(story: Claim) -> int:
     event (the first message, whichever the alphabet sends)."""
     assert story.universe is not None
     return max(1, len(situation_of(story.universe.prefix)))
+
+
+def reading_fields(model: Model, story: Claim) -> Claim:
+    """The story as its exploration needs it: its property also reads Parent Activity Id, the one field of the
+    whole outcome (`FIELDS`) among the activity's details that an exploration leaves out of its worlds where
+    nothing reads them (prove/unread.py), so that the worlds keep it. The added reading never holds (no message is
+    its own parent): only what is explored changes, and gaps and diff read the worlds, not the property."""
+    names = {"emails": EMAILS}
+    sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
+    reads = parse("any(e.parent_activity == e for e in emails)", outcome_vocabulary(model.vocabulary,
+                  tuple(model.states)), sigs, names, None, story.loc)
+    conclusion = story.conclusion
+    both = Expr("or", conclusion.type, conclusion.loc, f"({conclusion.text}) or ({reads.text})", None,
+                (conclusion, reads))
+    return replace(story, conclusion=both)
 
 
 def own_bound(story: Claim) -> Own:

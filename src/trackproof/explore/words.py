@@ -85,29 +85,57 @@ def _message(key: str, events: tuple[Event, ...]) -> str:
     return f"the recipient's activity for {name}" if side == "incoming" else name
 
 
-def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = False) -> str:
-    """`kept`: the last event left it as it was ("is still stored", "is still not stored")."""
+def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = False,
+                 outcomes: dict[str, Outcome] | None = None) -> str:
+    """`kept`: the last event left it as it was ("is still stored", "is still not stored"); `outcomes`: every
+    message's, to say that a reply stored is not tied to the email it answers when that email is stored."""
     name = _message(key, events)
     if not o.stored:
         deleted = " (its activity was deleted)" if o.was_stored else ""
         return f"{name} is {'still ' if kept else ''}not stored{deleted}"
     if kept:
-        return f"{name} is still stored ({', '.join(_details(o, events))})"
-    return f"{name} is stored ({', '.join(_details(o, events))})"
+        return f"{name} is still stored ({', '.join(_details(o, events, outcomes or {}))})"
+    return f"{name} is stored ({', '.join(_details(o, events, outcomes or {}))})"
 
 
-def _details(o: Outcome, events: tuple[Event, ...]) -> list[str]:
+def tied_by(o: Outcome) -> str:
+    """How a stored email was tied to the one it correlated to, from what the model's correlation tried (R40:
+    In-Reply-To, the tracking token, ConversationIndex, then smart matching, each only once those before it found
+    nothing): smart matching where it was tried, the tracking token where it was tried and Parent Activity Id stayed
+    empty (only In-Reply-To and ConversationIndex set it, R131); "" for the headers, or when it is not tied."""
+    if not o.correlated_to:
+        return ""
+    if "smart_correlates" in o.rules:
+        return "smart matching"
+    return "its tracking token" if o.parent_activity is None and "token_correlates" in o.rules else ""
+
+
+def _details(o: Outcome, events: tuple[Event, ...], outcomes: dict[str, Outcome]) -> list[str]:
     details = [_STATUS.get(str(o.status), str(o.status))]
     if o.direction == "incoming" and o.accepted_by:
         details.append(f"accepted by {o.accepted_by}'s mailbox")
     if o.tracked_by:  # its Accepting Entity stays empty; who accepted is said of received email only
         details.append(f"tracked by hand by {o.tracked_by}" + (", no accepting mailbox" if o.direction == "incoming"
                                                                else ""))
+    answered = _answered(o, events)
     if o.correlated_to:
-        details.append(f"tied to {_message(o.correlated_to, events)}")
+        method = tied_by(o)
+        details.append(f"tied to {_message(o.correlated_to, events)}" + (f" by {method}" if method else ""))
+    elif answered is not None and outcomes.get(answered) is not None and outcomes[answered].stored and \
+            any(d in o.rules for d in (*_TIES.values(), *_DECIDES)):  # the model tried to tie it, and could not
+        details.append(f"not tied to {_message(answered, events)}")
     if o.regarding:
         details.append(f"Regarding {o.regarding}")
     return details
+
+
+def _answered(o: Outcome, events: tuple[Event, ...]) -> str | None:
+    """The message a reply or forward answers (its first side's key), or None."""
+    sent = next((e for e in events if e.kind == "send" and e.params.get("id") == o.message), None)
+    if sent is None:
+        return None
+    parent = sent.params.get("reply_to", sent.params.get("forward_of"))
+    return None if parent is None else str(parent)
 
 
 def setting_words(settings: dict[Setting, Any]) -> str:
@@ -189,6 +217,33 @@ def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, 
                 false = part.rsplit(": ", 1)[-1]
                 false = re.sub(r"\b[am]\.", f"{actor}." if actor else "", false)
                 return _reason(model, rule) + f" Here it could not: {false}."
+    return None
+
+
+#: The model's definitions of each way a reply is tied (R40's order), and where the correlation is decided.
+_TIES = {"smart matching": "smart_correlates", "its tracking token": "token_correlates", "": "header_correlates"}
+_DECIDES = ("legacy_correlates", "correlates")  # the legacy client's, then server-side sync's and the Email Router's
+
+
+def correlation_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, ...],
+                    changed: dict[Setting, Any]) -> str | None:
+    """Why a stored reply or forward is tied the way it is, or not tied (a lesson a claim about whether it is
+    stored does not tell): the reason of the correlation method that tied it, else of the correlation the model
+    tried (the legacy client's, or the server's) that reads a changed setting (through the definitions it uses).
+    None when no stored message answers another."""
+    names = {n for _, n in changed}
+    for key in sorted(outcomes):
+        o = outcomes[key]
+        if not o.stored or _answered(o, events) is None:
+            continue
+        legacy = _DECIDES[0] in o.rules
+        if o.correlated_to:
+            method = tied_by(o)
+            return _reason(model, _DECIDES[0] if legacy and not method else _TIES[method])
+        if legacy:
+            return _reason(model, _DECIDES[0])
+        return next((_reason(model, t) for t in reversed(_TIES.values()) if names & _rule_reads(model, t)),
+                    _reason(model, _DECIDES[1]))
     return None
 
 

@@ -37,9 +37,11 @@ def setting_text(name: str, value: Any) -> str:
 
 def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: Mapping[Setting, Any],
                   outcomes: Mapping[str, Outcome], title: str | None = None,
-                  events: tuple[Event, ...] | None = None) -> str:
+                  events: tuple[Event, ...] | None = None, parent: bool = False) -> str:
     """A scenario file of one run of a claim's (or situation's) premise under `run_settings`, listing only what
-    differs from the `defaults`, with the run's `outcomes` as its expectations."""
+    differs from the `defaults`, with the run's `outcomes` as its expectations. `parent`: of a stored reply or
+    forward, what it is tied to and its Parent Activity Id are expected even when empty (not tied; tied by a
+    tracking token or smart matching)."""
     # Only what differs from Dynamics 365's defaults: the claim's fixed settings and the counterexample's changes.
     changed = {k: v for k, v in run_settings.items() if k[1] == "kind" or defaults.get(k) != v}
     settings: dict[Setting, Any] = {**claim.fixed, **changed}
@@ -67,6 +69,9 @@ def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: M
     lines += [_event_yaml(e) for e in (events if events is not None else claim.scenario.events)]
     if outcomes:
         lines.append("expect:")
+        played = events if events is not None else claim.scenario.events
+        answers = {str(e.params.get("id")) for e in played if e.kind == "send" and
+                   ("reply_to" in e.params or "forward_of" in e.params)}
         for key, o in outcomes.items():
             fields = [f"stored: {yaml_scalar(o.stored)}", f"status: {o.status if o.status else 'null'}"]
             # the fields a claim may be about, where the run set them: replaying checks them too
@@ -74,5 +79,9 @@ def scenario_text(claim: Claim, defaults: Mapping[Setting, Any], run_settings: M
                        (("regarding", o.regarding), ("accepted_by", o.accepted_by), ("tracked_by", o.tracked_by),
                         ("correlated_to", o.correlated_to))
                        if value is not None]
+            if parent and o.stored and o.message in answers:  # what a reply is tied to, and how, even if nothing
+                fields += [f"{name}: {yaml_scalar(value) if value else 'null'}" for name, value in
+                           (("correlated_to", o.correlated_to), ("parent_activity", o.parent_activity))
+                           if not (name == "correlated_to" and value)]
             lines.append(f"  {yaml_scalar(key)}: {{{', '.join(fields)}}}")
     return "\n".join(lines) + "\n"
