@@ -25,7 +25,7 @@ from ..simulate.state import MailState
 from ..spec.scenario import Event
 from .portable import Packer, Unpacker
 from .steps import GaveUp, Stepper, StepRun
-from .z3api import add, all_of
+from .z3api import add, all_of, neg
 
 #: Fewer steps than this in a level are asked in this process: forking and sending results back cost more.
 LEAST_FOR_WORKERS = 48
@@ -59,11 +59,12 @@ def ask_one(stepper: Stepper, item: Expanding) -> Steps:
 
 
 def ask_level(stepper: Stepper, level: list[Expanding], jobs: int,
-              is_new: Callable[[int, Event, tuple[Any, ...]], bool]) -> Iterator[Steps]:
+              reached: Callable[[int, Event, tuple[Any, ...]], z3.BoolRef | None]) -> Iterator[Steps]:
     """The steps of every expansion of a level, in the level's order, each as soon as it is known (the caller
-    records the first chunks while workers still ask the later ones). `is_new(i, event, key)`: whether the world
-    `key` the event leads to from expansion i may be one the exploration has not reached (its mail is then sent
-    back from a worker)."""
+    records the first chunks while workers still ask the later ones). `reached(i, event, key)`: the settings that
+    reach the world `key` the event leads to from expansion i, or None where the exploration has not reached it.
+    A worker sends back the mail of a world that may be new; of one reached already, whether the path's settings
+    are all among those that reach it (then they reach nothing anew there, whatever this level adds to them)."""
     count = sum(len(item.events) for item in level)
     if jobs <= 1 or count < LEAST_FOR_WORKERS or not can_fork():
         for item in level:
@@ -74,7 +75,7 @@ def ask_level(stepper: Stepper, level: list[Expanding], jobs: int,
     def work(chunk: tuple[int, int]) -> tuple[Any, ...]:  # pragma: no cover - runs in the workers
         packer = Packer()
         try:
-            packed = [_pack(packer, i, level[i].events, ask_one(stepper, level[i]), is_new)
+            packed = [_pack(stepper, packer, i, level[i], ask_one(stepper, level[i]), reached)
                       for i in range(*chunk)]
         except GaveUp as stop:
             return ("gave up", str(stop))
@@ -116,21 +117,27 @@ def _chunks(level: list[Expanding], wanted: int) -> list[tuple[int, int]]:
     return out
 
 
-def _pack(packer: Packer, i: int, events: tuple[Event, ...], steps: Steps,
-          is_new: Callable[[int, Event, tuple[Any, ...]], bool]) -> list[list[tuple[Any, ...]]]:
+def _pack(stepper: Stepper, packer: Packer, i: int, item: Expanding, steps: Steps,
+          reached: Callable[[int, Event, tuple[Any, ...]], z3.BoolRef | None]) -> list[list[tuple[Any, ...]]]:
     out = []
-    for event, runs in zip(events, steps, strict=True):
+    for event, runs in zip(item.events, steps, strict=True):
         packed = []
         for run in runs:
-            new = run.feasible and run.key is not None and is_new(i, event, run.key)
-            packed.append((tuple(packer.pack(p) for p in run.pins), run.feasible, run.key,
-                           run.state() if new else None, run.outcomes() if new else None,
-                           run.definitions, run.rules))
+            mail = after = None
+            anew: bool | None = None
+            if run.feasible and run.key is not None:
+                before = reached(i, event, run.key)
+                if before is None:
+                    mail, after = run.state(), run.outcomes()
+                elif not stepper.reaches(all_of([item.part, run.condition, neg(before)])):
+                    anew = False
+            packed.append((tuple(packer.pack(p) for p in run.pins), run.feasible, run.key, mail, after,
+                           run.definitions, run.rules, anew))
         out.append(packed)
     return out
 
 
 def _unpack(unpacker: Unpacker, packed: tuple[Any, ...]) -> StepRun:
-    pins_at, feasible, key, mail, after, definitions, rules = packed
+    pins_at, feasible, key, mail, after, definitions, rules, anew = packed
     pins = tuple(unpacker.formula(p) for p in pins_at)
-    return StepRun(all_of(list(pins)), pins, feasible, key, None, definitions, rules, mail, after)
+    return StepRun(all_of(list(pins)), pins, feasible, key, None, definitions, rules, mail, after, anew)

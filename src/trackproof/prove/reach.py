@@ -245,10 +245,11 @@ class Explorer:
             items.append(Expanding(node.state, node.key, any_of([a.part for a in expansion.arrivals]),
                                    expansion.known(), events))
 
-        def is_new(i: int, event: Event, where: tuple[Any, ...]) -> bool:
-            return self._child_key(self.nodes[level[i].node], event, where) not in self.index
+        def reached(i: int, event: Event, where: tuple[Any, ...]) -> z3.BoolRef | None:
+            found = self.index.get(self._child_key(self.nodes[level[i].node], event, where))
+            return None if found is None else self.nodes[found].condition
 
-        asked = ask_level(self.stepper, items, self.jobs, is_new)
+        asked = ask_level(self.stepper, items, self.jobs, reached)
         return zip((item.events for item in items), asked, strict=True)
 
     def _child_key(self, node: Node, event: Event, where: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -285,6 +286,8 @@ class Explorer:
                     if found is None else self.nodes[found]
                 node.moves.setdefault(event.kind, []).append((moving, child.index))
                 if found is not None:
+                    if step.anew is False:  # a worker found it so against fewer settings than the child has now
+                        continue
                     reached = all_of([reached, neg(child.condition)])
                     if not self.stepper.reaches(reached):
                         continue

@@ -45,6 +45,9 @@ class StepRun:
     rules: frozenset[str] = frozenset()  # the rules the event fired or found could not fire (its own steps)
     mail: MailState | None = None  # the world after it, where no simulator holds it (from a worker)
     after: dict[str, Outcome] | None = None  # its outcomes, likewise
+    # False where a worker found that its settings reach nothing anew at the world it leads to (levels.py); None:
+    # not known, to be asked
+    anew: bool | None = None
 
     def state(self) -> MailState:
         if self.mail is not None:
