@@ -14,6 +14,7 @@ its rule paths are the settings' classes of the decisions the event makes, whate
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +30,11 @@ from .z3api import add, all_of, neg
 
 #: Fewer steps than this in a level are asked in this process: forking and sending results back cost more.
 LEAST_FOR_WORKERS = 48
-#: Chunks per worker: enough that a worker with costly steps does not leave the others waiting at the end.
-CHUNKS_PER_WORKER = 4
+#: Chunks per worker: enough that a worker with costly steps does not leave the others waiting at the end. The
+#: cost of an expansion varies a hundredfold within a level (worlds with more messages have many more rule paths,
+#: and the costly ones come together): with 4 chunks per worker, the last chunk of a level of {X, Y, Q, C, 2
+#: messages} took 88 s while the others took 15-22 s.
+CHUNKS_PER_WORKER = 32
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,22 @@ class Expanding:
 Steps = list[list[StepRun]]  # per event of an expansion, its rule paths
 
 
-def ask_one(stepper: Stepper, item: Expanding) -> Steps:
-    """The rule paths of every event of one expansion, asked in this process."""
+def ask_one(stepper: Stepper, item: Expanding,
+            reached: Callable[[Event, tuple[Any, ...]], z3.BoolRef | None] | None = None) -> Steps:
+    """The rule paths of every event of one expansion. With `reached` (the settings that reach the world a path
+    leads to, None where none yet), a path whose settings all reach its world already is marked so (`anew` False):
+    asked here, with the expansion's settings asserted, so that the process that records it need not ask again."""
     stepper.solver.push()
     try:
         add(stepper.solver, [item.part])
-        return [stepper.step(item.state, item.where, event, item.known) for event in item.events]
+        steps = [stepper.step(item.state, item.where, event, item.known) for event in item.events]
+        if reached is not None:
+            for event, runs in zip(item.events, steps, strict=True):
+                for run in runs:
+                    before = reached(event, run.key) if run.feasible and run.key is not None else None
+                    if before is not None and not stepper.reaches(all_of([item.part, run.condition, neg(before)])):
+                        run.anew = False
+        return steps
     finally:
         stepper.solver.pop()
 
@@ -75,8 +89,8 @@ def ask_level(stepper: Stepper, level: list[Expanding], jobs: int,
     def work(chunk: tuple[int, int]) -> tuple[Any, ...]:  # pragma: no cover - runs in the workers
         packer = Packer()
         try:
-            packed = [_pack(stepper, packer, i, level[i], ask_one(stepper, level[i]), reached)
-                      for i in range(*chunk)]
+            packed = [_pack(packer, i, level[i], ask_one(stepper, level[i], functools.partial(reached, i)),
+                            reached) for i in range(*chunk)]
         except GaveUp as stop:
             return ("gave up", str(stop))
         return ("ok", packer.nodes, packed, frozenset(stepper.space.read))
@@ -117,22 +131,16 @@ def _chunks(level: list[Expanding], wanted: int) -> list[tuple[int, int]]:
     return out
 
 
-def _pack(stepper: Stepper, packer: Packer, i: int, item: Expanding, steps: Steps,
+def _pack(packer: Packer, i: int, item: Expanding, steps: Steps,
           reached: Callable[[int, Event, tuple[Any, ...]], z3.BoolRef | None]) -> list[list[tuple[Any, ...]]]:
     out = []
     for event, runs in zip(item.events, steps, strict=True):
         packed = []
         for run in runs:
-            mail = after = None
-            anew: bool | None = None
-            if run.feasible and run.key is not None:
-                before = reached(i, event, run.key)
-                if before is None:
-                    mail, after = run.state(), run.outcomes()
-                elif not stepper.reaches(all_of([item.part, run.condition, neg(before)])):
-                    anew = False
-            packed.append((tuple(packer.pack(p) for p in run.pins), run.feasible, run.key, mail, after,
-                           run.definitions, run.rules, anew))
+            new = run.feasible and run.key is not None and reached(i, event, run.key) is None
+            packed.append((tuple(packer.pack(p) for p in run.pins), run.feasible, run.key,
+                           run.state() if new else None, run.outcomes() if new else None,
+                           run.definitions, run.rules, run.anew))
         out.append(packed)
     return out
 

@@ -268,34 +268,41 @@ class Explorer:
         out: list[Arrival] = []
         leaving: list[z3.BoolRef] = []  # the settings under which some event changes this world
         known = expansion.known()
-        for event, runs in zip(*asked, strict=True):
-            self.transitions += len(runs)
-            for step in runs:
-                if not step.feasible or step.key is None:
-                    continue
-                self.rules.update(step.rules)
-                self.rules.update(step.definitions)
-                child_key = self._child_key(node, event, step.key)
-                if child_key == node.key:
-                    node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
-                    continue
-                leaving.append(step.condition)
-                moving = reached = all_of([part, step.condition])
-                found = self.index.get(child_key)
-                child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes()) \
-                    if found is None else self.nodes[found]
-                node.moves.setdefault(event.kind, []).append((moving, child.index))
-                if found is not None:
-                    if step.anew is False:  # a worker found it so against fewer settings than the child has now
+        # whether a path brings a child new settings is asked with the expansion's settings asserted, as it was
+        # before levels.py asked steps elsewhere (the same answers; measured no slower than among the assumptions)
+        self.solver.push()
+        add(self.solver, [part])
+        try:
+            for event, runs in zip(*asked, strict=True):
+                self.transitions += len(runs)
+                for step in runs:
+                    if not step.feasible or step.key is None:
                         continue
-                    reached = all_of([reached, neg(child.condition)])
-                    if not self.stepper.reaches(reached):
+                    self.rules.update(step.rules)
+                    self.rules.update(step.definitions)
+                    child_key = self._child_key(node, event, step.key)
+                    if child_key == node.key:
+                        node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
                         continue
-                    child.condition = any_of([child.condition, reached])
-                new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
-                              known | {p.get_id() for p in step.pins})
-                child.arrivals.append(new)
-                out.append(new)
+                    leaving.append(step.condition)
+                    moving = reached = all_of([part, step.condition])
+                    found = self.index.get(child_key)
+                    child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes()) \
+                        if found is None else self.nodes[found]
+                    node.moves.setdefault(event.kind, []).append((moving, child.index))
+                    if found is not None:
+                        if step.anew is False:  # a worker found it so against fewer settings than the child has now
+                            continue
+                        reached = all_of([reached, neg(child.condition)])
+                        if not self.stepper.reaches(reached):
+                            continue
+                        child.condition = any_of([child.condition, reached])
+                    new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
+                                  known | {p.get_id() for p in step.pins})
+                    child.arrivals.append(new)
+                    out.append(new)
+        finally:
+            self.solver.pop()
         if node.played >= len(self.universe.prefix):
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
