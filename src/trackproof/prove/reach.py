@@ -233,9 +233,9 @@ class Explorer:
     def _depth_of(self, node: Node) -> int:
         return min(a.depth for a in node.arrivals)
 
-    def _ask(self, level: list[Expansion]) -> Iterator[tuple[tuple[Event, ...], Steps]]:
-        """Each expansion's events, and their rule paths (none for an expansion at the depth bound), in the level's
-        order, each as soon as it is known."""
+    def _ask(self, level: list[Expansion]) -> Iterator[tuple[Expanding, Steps]]:
+        """Each expansion as asked (its events, the settings reaching it, the pins they fix), and its events' rule
+        paths (none for an expansion at the depth bound), in the level's order, each as soon as it is known."""
         items = []
         for expansion in level:
             node = self.nodes[expansion.node]
@@ -250,7 +250,7 @@ class Explorer:
             return None if found is None else self.nodes[found].condition
 
         asked = ask_level(self.stepper, items, self.jobs, reached)
-        return zip((item.events for item in items), asked, strict=True)
+        return zip(items, asked, strict=True)
 
     def _child_key(self, node: Node, event: Event, where: tuple[Any, ...]) -> tuple[Any, ...]:
         """The key of the world an event leads to from `node` (`where`: its mail's key)."""
@@ -258,22 +258,22 @@ class Explorer:
         own = node.own + ((_label(event),) if self.own is not None and event.kind not in self.own.settle else ())
         return played, own, where
 
-    def _children(self, expansion: Expansion, asked: tuple[tuple[Event, ...], Steps]) -> list[Arrival]:
+    def _children(self, expansion: Expansion, asked: tuple[Expanding, Steps]) -> list[Arrival]:
         """Record the steps of an expansion: the children reached anew (with the settings that reach them anew),
         where a sequence can rest, and where it ends."""
         node = self.nodes[expansion.node]
         if self.max_depth is not None and expansion.depth >= self.max_depth:
             return []  # a bounded exploration: these worlds are reached, not expanded (and not known to be ends)
-        part = any_of([a.part for a in expansion.arrivals])
+        item, steps = asked
+        part, known = item.part, item.known
         out: list[Arrival] = []
         leaving: list[z3.BoolRef] = []  # the settings under which some event changes this world
-        known = expansion.known()
         # whether a path brings a child new settings is asked with the expansion's settings asserted, as it was
         # before levels.py asked steps elsewhere (the same answers; measured no slower than among the assumptions)
         self.solver.push()
         add(self.solver, [part])
         try:
-            for event, runs in zip(*asked, strict=True):
+            for event, runs in zip(item.events, steps, strict=True):
                 self.transitions += len(runs)
                 for step in runs:
                     if not step.feasible or step.key is None:
