@@ -252,15 +252,17 @@ def test_how_a_reply_is_tied_is_listed(model: Model, forum_gaps: Gaps) -> None:
                for m in untied), [m.sentence for m in untied]
 
 
-_REPLIES = """title: replies to an email sent from Outlook
+def _reply_story(via: str, where: str) -> str:
+    """A universe file with one story: X emails C (`via`), then every sequence of syncs and C's reply."""
+    return f"""title: replies to an email sent from {where}
 claims:
   - id: replies
-    text: "every sequence after an email from Outlook"
+    text: "every sequence after an email from {where}"
     universe:
-      participants: {X: {kind: user}, C: {kind: contact}}
+      participants: {{X: {{kind: user}}, C: {{kind: contact}}}}
       messages: 2
-      prefix: [{send: {id: E1, from: X, to: [C], via: outlook}}]
-    alphabet: [sync, {reply: {by: [C], email: E1}}]
+      prefix: [{{send: {{id: E1, from: X, to: [C], via: {via}}}}}]
+    alphabet: [sync, {{reply: {{by: [C], email: E1}}}}]
     reachable: "any(e.exists for e in emails)"
 """
 
@@ -274,7 +276,7 @@ def test_a_reply_tied_by_smart_matching_is_a_class_of_its_own(model: Model, tmp_
     from trackproof.explore.words import tied_by
 
     path = tmp_path / "replies.yaml"
-    path.write_text(_REPLIES, encoding="utf-8")
+    path.write_text(_reply_story("outlook", "Outlook"), encoding="utf-8")
     story = load_claims(path, model)[0]
     found = _explore(model, story, [], [{}], True)
     ties = {tied_by(o) for lesson in found.lessons for o in lesson.outcomes.values() if o.correlated_to}
@@ -306,17 +308,6 @@ claims:
       - sync
     conclusion: "E2.stored"
 """
-_STORY = """title: a reply to an email sent from Dynamics 365
-claims:
-  - id: reply
-    text: "every sequence after an email from Dynamics 365"
-    universe:
-      participants: {X: {kind: user}, C: {kind: contact}}
-      messages: 2
-      prefix: [{send: {id: E1, from: X, to: [C], via: crm}}]
-    alphabet: [sync, {reply: {by: [C], email: E1}}]
-    reachable: "any(e.exists for e in emails)"
-"""
 
 
 def test_a_claim_does_not_cover_what_its_conclusion_does_not_read(model: Model, tmp_path: Path) -> None:
@@ -324,7 +315,7 @@ def test_a_claim_does_not_cover_what_its_conclusion_does_not_read(model: Model, 
     apart; a reply tied by its tracking token (headers off) is stored like one tied by In-Reply-To: the claim does
     not say which, and that is a lesson, on top of the claim's setup."""
     (tmp_path / "claim.yaml").write_text(_CLAIM, encoding="utf-8")
-    (tmp_path / "story.yaml").write_text(_STORY, encoding="utf-8")
+    (tmp_path / "story.yaml").write_text(_reply_story("crm", "Dynamics 365"), encoding="utf-8")
     claims = load_claims(tmp_path / "claim.yaml", model)
     found = find_gaps(model, claims, universe=load_claims(tmp_path / "story.yaml", model), jobs=1)
     replies = [m for m in found.missed if "C replies" in m.sentence]
