@@ -167,6 +167,33 @@ def test_the_documented_lessons_are_listed_once(forum_gaps: Gaps) -> None:
     assert len(moved) == len({repr(x) for x in moved})  # one changed setting, the same outcome: one lesson
 
 
+def test_a_colleague_with_a_broader_filter_accepts_for_everyone(forum_gaps: Gaps) -> None:
+    """R54: an email is tracked when any resolved recipient's filter accepts it. The forum claims have one user;
+    gaps adds a story with a colleague on Cc (only its filter free) and shows what the colleague's mailbox changes,
+    said for the rule that decided it (the filter), not for the Bcc clause of acceptance the run never took."""
+    entries = [m for m in forum_gaps.missed if m.settings == {"Y.filter": "all"}]
+    assert len(entries) == 1, [m.sentence for m in forum_gaps.missed if "Y" in m.sentence]
+    entry = entries[0]
+    assert "with Y on Cc" in entry.sentence and "accepted by Y's mailbox" in entry.sentence
+    assert "Bcc" not in entry.why and "filter" in entry.why
+    # what the colleague's story shows besides (the first user's own filter) the first user's stories show
+    assert not [m for m in forum_gaps.missed if "with Y on Cc" in m.sentence and "Y." not in repr(m.settings)]
+
+
+def test_the_colleague_story_is_added_only_where_the_claims_have_no_colleague(model: Model,
+                                                                             forum_claims: list[Claim]) -> None:
+    from trackproof.explore.stories import cast_of, stories, with_colleague
+
+    alone = cast_of(forum_claims)
+    added = with_colleague(alone)
+    assert added is not None and added.users == ("X", "Y") and added.like["Y"] == alone.first
+    assert alone.first and alone.first.get("incoming") == "sss"  # set up as the claims set up the first user
+    assert with_colleague(cast_of(forum_claims, ("user",))) is None
+    told = stories(model, alone, colleague=True)
+    assert len(told) == len(stories(model, alone)) + 1
+    assert set(told[-1].scenario.participants) == {"X", "Y", "C"}
+
+
 def test_the_classes_do_not_depend_on_what_ran_before(model: Model, forum_claims: list[Claim],
                                                       forum_gaps: Gaps) -> None:
     """A second exploration in the same process (Z3 terms and caches warm, worlds reached in another order) gives

@@ -19,7 +19,7 @@ from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from .classes import Lesson, StoryClasses, classes_of, setup_of
 from .situations import own_bound, reading_fields, situation_of, whole
-from .stories import AFTER, cast_of, depth_of, stories
+from .stories import AFTER, Cast, cast_of, depth_of, stories
 from .words import action_why, correlation_why, group_of, outcome_text, setting_words, situation_text, why
 
 
@@ -64,14 +64,16 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
     """The classes of every story no claim covers, ranked and worded (module docstring)."""
     from ..parallel import parallel_map
 
-    told = universe if universe is not None else stories(model, cast_of(claims, extras))
+    cast = cast_of(claims, extras)
+    told = universe if universe is not None else stories(model, cast, colleague=True)
     setups = setups_of(claims)
 
     def explore_one(index: int) -> StoryClasses:
         return _explore(model, told[index], claims, setups, universe is not None)
 
     results = list(parallel_map(explore_one, list(range(len(told))), jobs))
-    lessons = [(n, lesson) for n, r in enumerate(results) for lesson in r.lessons]
+    lessons = [(n, lesson) for n, r in enumerate(results) for lesson in r.lessons
+               if universe is not None or _teaches(told[n], cast, lesson)]
     lessons.sort(key=lambda item: (len(item[1].changed), len(item[1].situation), len(item[1].events), item[0],
                                    repr(item[1].situation), repr(item[1].outcome)))
     missed: list[Missed] = []
@@ -106,6 +108,14 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
     shown = [{f"{o}.{n}": v for (o, n), v in s.items()} for s in setups]
     return Gaps(sum(r.classes for r in results), sum(r.covered for r in results),
                 sum(r.no_effect for r in results), len(told), AFTER, missed, shown)
+
+
+def _teaches(story: Claim, cast: Cast, lesson: Lesson) -> bool:
+    """Whether a lesson of a story is shown: in the story of a colleague the cast lacks (stories.with_colleague),
+    only one where the colleague's settings change the outcome; what it shows besides, the first user's own
+    stories show."""
+    newcomers = set(story.scenario.participants) - {*cast.users, *cast.queues, *cast.outside}
+    return not newcomers or any(owner in newcomers for owner, _ in lesson.changed)
 
 
 def _ends(lesson: Lesson) -> list[tuple[Any, ...]]:

@@ -19,7 +19,7 @@ This module only writes the stories; prove/reach.py explores them and classes.py
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..spec.claims import Claim, Setting, claims_from_text
@@ -53,6 +53,7 @@ class Cast:
     # the mailboxes beside the first user's (a colleague, a queue; the claims' or added): their filter alone ranges
     added: tuple[str, ...] = ()
     like: dict[str, dict[str, Any]] = field(default_factory=dict)  # their settings as the claims' setups give them
+    first: dict[str, Any] = field(default_factory=dict)  # the first user's mailbox as the claims set it up
 
     def participants(self, model: Model | None = None) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {u: {"kind": "user"} for u in self.users}
@@ -119,7 +120,8 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
 
     others = [*users[1:], *queues]
     like = {pid: setup(pid) or (setup(users[0]) if pid in users else {}) for pid in others}
-    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()}, tuple(others), like)
+    return Cast(tuple(users), tuple(queues), {p: tuple(k) for p, k in outside.items()}, tuple(others), like,
+                setup(users[0]))
 
 
 def first_messages(cast: Cast) -> list[dict[str, Any]]:
@@ -166,17 +168,40 @@ def _undo(cast: Cast) -> list[Any]:
             {"delete": {"by": users, "in": ["outlook", "crm"], "email": "E1"}}]
 
 
+def with_colleague(cast: Cast) -> Cast | None:
+    """The cast with a colleague of the first user, when it has none (None when it has one): a story of its own
+    asks whether another recipient's mailbox, with a broader filter, accepts an email the first user's does not
+    (R54: an email is tracked if any resolved recipient's filter accepts it). Only its filter ranges, and nobody
+    acts in that story but sync cycles: that lesson, at a few percent of the exploration, where the colleague in
+    every story (`--with user`) costs twice."""
+    if len(cast.users) > 1:
+        return None
+    taken = {*cast.users, *cast.queues, *cast.outside}
+    pid = next(name for name in ("Y", *(f"Y{n}" for n in range(2, 100))) if name not in taken)
+    return replace(cast, users=(*cast.users, pid), added=(*cast.added, pid),
+                   like={**cast.like, pid: cast.first})
+
+
+def colleague_start(cast: Cast) -> list[Any]:
+    """The colleague story's start: the first outside party emails the first user with the colleague on Cc."""
+    return [{"send": {"id": "E1", "from": next(iter(cast.outside)), "to": [cast.users[0]], "cc": [cast.users[-1]]}}]
+
+
 def stories_text(cast: Cast, model: Model | None = None, fixed: dict[Setting, Any] | None = None,
-                 shapes: bool = False) -> str:
+                 shapes: bool = False, colleague: bool = False) -> str:
     """The stories as a claim file (YAML's flow style is JSON); `fixed`: settings every story's scope fixes (what
-    `diff` compares under; `gaps` leaves every setting free); `shapes`: replies of every shape (RESHAPED)."""
-    starts = [([{"send": first}], _alphabet(cast, shapes)) for first in first_messages(cast)]
-    starts += [(prefix, _undo(cast)) for prefix in tracked_starts(cast)]
+    `diff` compares under; `gaps` leaves every setting free); `shapes`: replies of every shape (RESHAPED);
+    `colleague`: a story with a colleague on Cc where the cast has none (`with_colleague`)."""
+    starts = [([{"send": first}], _alphabet(cast, shapes), cast) for first in first_messages(cast)]
+    starts += [(prefix, _undo(cast), cast) for prefix in tracked_starts(cast)]
+    other = with_colleague(cast) if colleague else None
+    if other is not None:
+        starts.append((colleague_start(other), ["sync"], other))
     scope = {"scope": {"fixed": {f"{o}.{n}": v for (o, n), v in fixed.items()}}} if fixed else {}
     claims = []
-    for n, (prefix, alphabet) in enumerate(starts, 1):
+    for n, (prefix, alphabet, who) in enumerate(starts, 1):
         claims.append({"id": f"story-{n}", "text": "every sequence after one start", **scope,
-                       "universe": {"participants": cast.participants(model), "messages": 2, "prefix": prefix},
+                       "universe": {"participants": who.participants(model), "messages": 2, "prefix": prefix},
                        "alphabet": alphabet, "reachable": "any(e.exists for e in emails)"})
     return json.dumps({"title": "the universe gaps explores", "claims": claims}, indent=1) + "\n"
 
@@ -187,5 +212,6 @@ def depth_of(story: Claim) -> int:
     return max(1, len(story.universe.prefix)) + AFTER  # without a prefix, its first event is its start
 
 
-def stories(model: Model, cast: Cast, fixed: dict[Setting, Any] | None = None, shapes: bool = False) -> list[Claim]:
-    return claims_from_text(stories_text(cast, model, fixed, shapes), "<gaps universe>", model)
+def stories(model: Model, cast: Cast, fixed: dict[Setting, Any] | None = None, shapes: bool = False,
+            colleague: bool = False) -> list[Claim]:
+    return claims_from_text(stories_text(cast, model, fixed, shapes, colleague), "<gaps universe>", model)

@@ -172,9 +172,11 @@ def _rule_exprs(model: Model, rule_id: str) -> list[Expr | None]:
     return [getattr(r, "guard", None), *(e.value for e in getattr(r, "effects", ()))]
 
 
-def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
+def _deciding_text(model: Model, rule_id: str, names: set[str], used: set[str] | None = None) -> str:
     """The reason of what reads one of `names` in a rule: the rule itself when its guard or effects name one, else
-    the definition (through those it calls) that does; else the rule's."""
+    the definition (through those it calls) that does, among `used` (the definitions the runs' paths rested on:
+    a rule's guard may read a setting in a part the run never took, as the Bcc clause of acceptance for a
+    recipient on Cc); else the rule's."""
     seen: set[str] = set()
     queue: list[tuple[str, list[Expr | None]]] = [(rule_id, _rule_exprs(model, rule_id))]
     while queue:
@@ -186,7 +188,7 @@ def _deciding_text(model: Model, rule_id: str, names: set[str]) -> str:
                 return _reason(model, name)
             calls += called
         for call in calls:
-            if call in model.definitions and call not in seen:
+            if call in model.definitions and call not in seen and (used is None or call in used):
                 seen.add(call)
                 queue.append((call, [model.definitions[call].body]))
     return _reason(model, rule_id)
@@ -266,7 +268,10 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
         differs = [r for r in here if r not in there] + [r for r in there if r not in here] if usual else []
         reading = [r for r in differs if names & _rule_reads(model, r)]  # those that read a changed setting first
         if differs:
-            return _deciding_text(model, (reading or differs)[0], names)
+            rule = (reading or differs)[0]
+            # the definitions of the run in which it fired (here, else there)
+            used = set(outcomes[key].rules if rule in here or not usual or key not in usual else usual[key].rules)
+            return _deciding_text(model, rule, names, used)
     for o in sorted(outcomes.values(), key=lambda o: o.key):
         for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
             if names & _rule_reads(model, rule):
