@@ -45,14 +45,34 @@ class Values:
         self.solver = new_solver()
         add(self.solver, list(setup.base))
         self.names = universe_emails(claim.universe) if claim.universe is not None else []
+        self.premise = premise_under(claim, dict(setup.space.defaults))
+        self._reads: dict[int, list[Setting]] = {}  # id of an expression -> the free settings it reads
+        # (node, id of an expression) -> its value in the node's world, for one that reads no setting (the verdict
+        # asks each world about its guard more than once), and the environment of the last world evaluated
+        self._known: dict[tuple[int, int], bool] = {}
+        self._last: tuple[int, Simulator, dict[str, Any]] | None = None
+
+    def _settings_read(self, expr: Expr) -> list[Setting]:
+        reads = self._reads.get(id(expr))
+        if reads is None:
+            found = expression_reads(self.model, self.claim, expr)
+            reads = self._reads[id(expr)] = [s for s in self.setup.space.vars if s in found]
+        return reads
+
+    def _by_mail(self, node: Node, expr: Expr) -> bool:
+        """The value in the node's world of `expr`, which reads no setting (the same under every setting that
+        reaches the world)."""
+        value = self._known.get((node.index, id(expr)))
+        if value is None:
+            value = self._known[(node.index, id(expr))] = self._at_defaults(node, expr)
+        return value
 
     def holds(self, node: Node, expr: Expr) -> z3.BoolRef:
         """The settings within `node.condition` under which `expr` is true in the node's world."""
         space = self.setup.space
-        found = expression_reads(self.model, self.claim, expr)
-        reads = [s for s in space.vars if s in found]
+        reads = self._settings_read(expr)
         if not reads:
-            return node.condition if self._value(node, expr, dict(space.defaults)) else z3.BoolVal(False)
+            return node.condition if self._by_mail(node, expr) else z3.BoolVal(False)
         pieces: list[z3.BoolRef] = []
         done: list[z3.BoolRef] = []
         while check(self.solver, node.condition, *(neg(d) for d in done)) == SAT:
@@ -63,12 +83,22 @@ class Values:
                 pieces.append(piece)
         return any_of(pieces)
 
+    def _at_defaults(self, node: Node, expr: Expr) -> bool:
+        """`expr` in the node's world, under the defaults (one world's environment serves its expressions)."""
+        if self._last is None or self._last[0] != node.index:
+            sim = Simulator(self.model, self.premise, explain=False, checked=True)
+            self._last = (node.index, sim, self._env(sim, node))
+        _, sim, env = self._last
+        return bool(sim.compiler.compile(expr)(env))
+
     def _value(self, node: Node, expr: Expr, settings: dict[Setting, Any]) -> bool:
         sim = Simulator(self.model, premise_under(self.claim, settings), explain=False)
+        return bool(sim.compiler.compile(expr)(self._env(sim, node)))
+
+    def _env(self, sim: Simulator, node: Node) -> dict[str, Any]:
         restore(sim.world, node.state)
         existing = [k for k in node.outcomes if "." not in k]
-        env = outcome_env(node.outcomes, sim.world, sim.scenario.participants, existing, self.names)
-        return bool(sim.compiler.compile(expr)(env))
+        return outcome_env(node.outcomes, sim.world, sim.scenario.participants, existing, self.names)
 
 
 def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: int = 1) -> Proof:

@@ -55,8 +55,9 @@ Steps = list[list[StepRun]]  # per event of an expansion, its rule paths
 def ask_one(stepper: Stepper, item: Expanding,
             reached: Callable[[Event, tuple[Any, ...]], z3.BoolRef | None] | None = None) -> Steps:
     """The rule paths of every event of one expansion. With `reached` (the settings that reach the world a path
-    leads to, None where none yet), a path whose settings all reach its world already is marked so (`anew` False):
-    asked here, with the expansion's settings asserted, so that the process that records it need not ask again."""
+    leads to, None where none yet), each path to a world reached already is marked with whether its settings bring
+    it any new ones (`anew`): asked here, with the expansion's settings asserted, so that the process that records
+    it need not ask again (unless it added to that world's settings since)."""
     stepper.solver.push()
     try:
         add(stepper.solver, [item.part])
@@ -65,8 +66,8 @@ def ask_one(stepper: Stepper, item: Expanding,
             for event, runs in zip(item.events, steps, strict=True):
                 for run in runs:
                     before = reached(event, run.key) if run.feasible and run.key is not None else None
-                    if before is not None and not stepper.reaches(all_of([item.part, run.condition, neg(before)])):
-                        run.anew = False
+                    if before is not None:
+                        run.anew = stepper.reaches(all_of([item.part, run.condition, neg(before)]))
         return steps
     finally:
         stepper.solver.pop()

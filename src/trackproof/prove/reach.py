@@ -143,6 +143,11 @@ class Explorer:
         # fields no guard, effect or property reads: worlds that differ only there are one (prove/unread.py)
         self.omit = unread_detail(model, claim)
         self.stepper = Stepper(model, claim, setup, self.solver, self.omit)
+        # the premise under the defaults, from which the events each world allows are read (its constraints are
+        # checked once, at the root)
+        self.premise = premise_under(claim, dict(self.space.defaults))
+        self.before = 0  # the worlds reached before the level being recorded
+        self.grown: set[int] = set()  # those of them whose settings this level added to
 
     def run(self) -> Exploration:
         """Breadth first, a level (every expansion at one depth) at a time: its steps are asked (levels.py), then
@@ -154,6 +159,7 @@ class Explorer:
         try:
             while level:
                 following: dict[int, Expansion] = {}  # node -> its expansion at the next depth
+                self.before, self.grown = len(self.nodes), set()
                 for done, (expansion, steps) in enumerate(zip(level, self._ask(level), strict=True)):
                     if progress_stream() is not None and time.monotonic() - shown > PROGRESS_EVERY:
                         shown = time.monotonic()
@@ -205,15 +211,17 @@ class Explorer:
                 f"more settings in scope.fixed)")
 
     def _root(self) -> Node:
-        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+        sim = Simulator(self.model, self.premise, explain=False)
         state = capture(sim.world)
         node = self._node(state, 0, (), z3.BoolVal(True), {})
         node.arrivals.append(Arrival(node.index, None, None, z3.BoolVal(True), 0))
         return node
 
     def _node(self, state: MailState, played: int, own: tuple[Any, ...], condition: z3.BoolRef,
-              outcomes: dict[str, Outcome]) -> Node:
-        node = Node(len(self.nodes), (played, own, key(state, self.omit)), state, played, condition, own, outcomes)
+              outcomes: dict[str, Outcome], where: tuple[Any, ...] | None = None) -> Node:
+        """A new world (`where`: its mail's key, when the step that reached it knows it already)."""
+        where = key(state, self.omit) if where is None else where
+        node = Node(len(self.nodes), (played, own, where), state, played, condition, own, outcomes)
         self.nodes.append(node)
         self.index[node.key] = node.index
         return node
@@ -222,7 +230,7 @@ class Explorer:
         prefix = self.universe.prefix
         if node.played < len(prefix):
             return [prefix[node.played]]
-        sim = Simulator(self.model, premise_under(self.claim, dict(self.space.defaults)), explain=False)
+        sim = Simulator(self.model, self.premise, explain=False, checked=True)
         restore(sim.world, node.state)
         sim.world.kinds = self.claim.kinds
         found = instances(self.universe, sim.world, self._depth_of(node) + 1)
@@ -287,16 +295,20 @@ class Explorer:
                     leaving.append(step.condition)
                     moving = reached = all_of([part, step.condition])
                     found = self.index.get(child_key)
-                    child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes()) \
-                        if found is None else self.nodes[found]
+                    child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes(),
+                                       child_key[2]) if found is None else self.nodes[found]
                     node.moves.setdefault(event.kind, []).append((moving, child.index))
                     if found is not None:
                         if step.anew is False:  # a worker found it so against fewer settings than the child has now
                             continue
                         reached = all_of([reached, neg(child.condition)])
-                        if not self.stepper.reaches(reached):
+                        # a worker found new settings here against the settings the child has had since the level
+                        # began: unless this level added to them, that is the answer
+                        told = step.anew is True and found < self.before and found not in self.grown
+                        if not told and not self.stepper.reaches(reached):
                             continue
                         child.condition = any_of([child.condition, reached])
+                        self.grown.add(found)
                     new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
                                   known | {p.get_id() for p in step.pins})
                     child.arrivals.append(new)

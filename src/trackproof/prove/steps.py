@@ -45,8 +45,8 @@ class StepRun:
     rules: frozenset[str] = frozenset()  # the rules the event fired or found could not fire (its own steps)
     mail: MailState | None = None  # the world after it, where no simulator holds it (from a worker)
     after: dict[str, Outcome] | None = None  # its outcomes, likewise
-    # False where a worker found that its settings reach nothing anew at the world it leads to (levels.py); None:
-    # not known, to be asked
+    # whether a worker found that its settings reach anything anew at the world it leads to, against the settings
+    # that world had when the level began (levels.py); None: not known, to be asked
     anew: bool | None = None
 
     def state(self) -> MailState:
@@ -123,7 +123,7 @@ class Stepper:
              event: Event) -> StepRun:
         """Play `event` from the world `state` under `settings`, every decision pinned."""
         model, claim, space = self.model, self.claim, self.space
-        sim = Simulator(model, premise_under(claim, settings), explain=False)
+        sim = Simulator(model, premise_under(claim, settings), explain=False, checked=True)  # Z3 chose them
         restore(sim.world, state)
         sim.world.kinds = claim.kinds
         classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
