@@ -104,6 +104,16 @@ def test_assumes_names_the_uncertain_defaults_an_answer_rests_on(capsys: pytest.
            in block
 
 
+def test_assumes_names_the_uncertain_defaults_an_effect_rests_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """Which mailboxes get a queue item is an effect of acceptance, not a guard: the uncertain default it reads
+    (CreateQueueItemForSynchronizingMailbox, M) is named as what the answer rests on, as its condition says."""
+    _, text, _ = cli(capsys, "check", str(ROOT / "proofs" / "fields.yaml"), "--no-cache", "--jobs", "1",
+                     "--exit-zero")
+    block = text.split("FLD-bcc-queue-item: VIOLATED", 1)[1].split("\n\n", 1)[0]
+    assert "Assumes: org.queue_item_for_synchronizing_mailbox = true (documented default of confidence M; with " \
+           "false it does NOT hold)" in block
+
+
 #: the verdict under each reading of R91 the exploration gives (checked against brute force below, not trusted)
 UNIVERSE_DEPENDENCE = {
     "uni-read-nothing-stored-without-correlation": {"header_only": "violated", "gates_filters": "proved",

@@ -93,6 +93,7 @@ class Engine:
                 for effect in t.effects:  # an effect's value matters once something reads the field
                     tell(sim.hooks, effect, env, values[effect.target], side.message.id, parties)
             sim._effect_used = tuple(env["__used"])
+            sim._effect_assumed = env["__assumed"]  # uncertain defaults the values rest on, as a guard's do
             for target, value in values.items():
                 store(side, target, value, self.shared, self.emails)
             sim.world.touch(("msg", side.message.id))
@@ -113,8 +114,11 @@ class Engine:
             sentence = t.says.format_map({k: v if v is not None else "nobody" for k, v in names.items()})
             states = self.model.states
             records = entered(states[fired.source].stored, side.state, states[side.state].stored, fired.source)
+            assumed = dict(fired.assumed)
+            for name, level in sim._effect_assumed.items():
+                assumed.setdefault(name, level)
             side.steps.append(Step(fired.event, fired.trigger, fired.rule, fired.source, side.state, sentence,
-                                   fired.used, sim._effect_used, assumed=fired.assumed))
+                                   fired.used, sim._effect_used, assumed=tuple(assumed.items())))
             side.was_stored = side.was_stored or states[side.state].stored
             for (name, when), action in zip(acts, t.actions, strict=True):
                 if not sim.acts(name, side):
@@ -170,6 +174,7 @@ class Simulator:
         self._attempt: list[tuple[str, str]] = []
         self._fired: Step | None = None
         self._effect_used: tuple[str, ...] = ()
+        self._effect_assumed: dict[str, str] = {}
         self._attempt_assumed: dict[str, str] = {}
         self._attempt_used: dict[str, None] = {}
         self.version = 0  # bumped by every trigger: what the world looked like may have changed
@@ -232,6 +237,7 @@ class Simulator:
         self._attempt = []
         self._fired = None
         self._effect_used = ()
+        self._effect_assumed = {}
         self._attempt_assumed = {}
         self._attempt_used = {}
         outer, world.reading = world.reading, {("msg", side.message.id)}

@@ -185,5 +185,4 @@ def _unresolved(world: World, side: Side, fields: dict[str, Any]) -> tuple[str, 
 
 def _describe_assumption(world: World, key: str, level: str) -> str:
     owner, _, name = key.partition(".")
-    value = world.org[name] if owner == "org" else world.parties[owner].settings[name]
-    return f"{key} = {value!r} (documented default of confidence {level})"
+    return f"{key} = {world.documented_default(owner, name)!r} (documented default of confidence {level})"

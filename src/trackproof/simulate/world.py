@@ -257,6 +257,15 @@ class World(AddressBook):
             marked.append((msg, copy))
             self.touch(("msg", msg.id))
 
+    def documented_default(self, owner: str, name: str) -> Any:
+        """An uncertain setting's documented default for this owner (a queue's, where a queue's differs): what a
+        run that read it assumed, whatever an event set it to later."""
+        attr = self._uncertain[name]
+        party = self.parties.get(owner)
+        if party is not None and party.kind == "queue" and attr.default_for_queue is not None:
+            return attr.default_for_queue
+        return attr.default
+
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
         attr = self._uncertain.get(name)
