@@ -167,6 +167,14 @@ def test_the_documented_lessons_are_listed_once(forum_gaps: Gaps) -> None:
     assert len(moved) == len({repr(x) for x in moved})  # one changed setting, the same outcome: one lesson
 
 
+def test_the_model_definitions_the_words_read_exist(model: Model) -> None:
+    """How a reply is tied is said from the model's correlation definitions, by name: renaming one in the model
+    must fail here, not silently change the words."""
+    from trackproof.explore.words import MODEL_NAMES
+
+    assert MODEL_NAMES and [n for n in MODEL_NAMES if n not in model.definitions] == []
+
+
 def test_a_colleague_with_a_broader_filter_accepts_for_everyone(forum_gaps: Gaps) -> None:
     """R54: an email is tracked when any resolved recipient's filter accepts it. The forum claims have one user;
     gaps adds a story with a colleague on Cc (only its filter free) and shows what the colleague's mailbox changes,

@@ -98,6 +98,14 @@ def outcome_text(key: str, o: Outcome, events: tuple[Event, ...], kept: bool = F
     return f"{name} is stored ({', '.join(_details(o, events, outcomes or {}))})"
 
 
+#: The model's definitions of each way a reply is tied (R40's order), and where the correlation is decided (the
+#: legacy client's, then server-side sync's and the Email Router's): words read the model's correlation by them
+#: (tests/test_gaps.py checks that the model has each).
+_TIES = {"smart matching": "smart_correlates", "its tracking token": "token_correlates", "": "header_correlates"}
+_DECIDES = ("legacy_correlates", "correlates")
+MODEL_NAMES = (*_TIES.values(), *_DECIDES)
+
+
 def tied_by(o: Outcome) -> str:
     """How a stored email was tied to the one it correlated to, from what the model's correlation tried (R40:
     In-Reply-To, the tracking token, ConversationIndex, then smart matching, each only once those before it found
@@ -105,9 +113,9 @@ def tied_by(o: Outcome) -> str:
     empty (only In-Reply-To and ConversationIndex set it, R131); "" for the headers, or when it is not tied."""
     if not o.correlated_to:
         return ""
-    if "smart_correlates" in o.rules:
+    if _TIES["smart matching"] in o.rules:
         return "smart matching"
-    return "its tracking token" if o.parent_activity is None and "token_correlates" in o.rules else ""
+    return "its tracking token" if o.parent_activity is None and _TIES["its tracking token"] in o.rules else ""
 
 
 def _details(o: Outcome, events: tuple[Event, ...], outcomes: dict[str, Outcome]) -> list[str]:
@@ -220,11 +228,6 @@ def action_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, 
                 false = re.sub(r"\b[am]\.", f"{actor}." if actor else "", false)
                 return _reason(model, rule) + f" Here it could not: {false}."
     return None
-
-
-#: The model's definitions of each way a reply is tied (R40's order), and where the correlation is decided.
-_TIES = {"smart matching": "smart_correlates", "its tracking token": "token_correlates", "": "header_correlates"}
-_DECIDES = ("legacy_correlates", "correlates")  # the legacy client's, then server-side sync's and the Email Router's
 
 
 def correlation_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Event, ...],
