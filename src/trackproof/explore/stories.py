@@ -18,6 +18,7 @@ This module only writes the stories; prove/reach.py explores them and classes.py
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -177,7 +178,7 @@ def with_colleague(cast: Cast) -> Cast | None:
     if len(cast.users) > 1:
         return None
     taken = {*cast.users, *cast.queues, *cast.outside}
-    pid = next(name for name in ("Y", *(f"Y{n}" for n in range(2, 100))) if name not in taken)
+    pid = next(name for name in itertools.chain(["Y"], (f"Y{n}" for n in itertools.count(2))) if name not in taken)
     return replace(cast, users=(*cast.users, pid), added=(*cast.added, pid),
                    like={**cast.like, pid: cast.first})
 
