@@ -82,7 +82,7 @@ def _usual(model: Model, kind: str) -> dict[str, Any]:
     for name, attr in [*groups["mailbox"].items(), *groups["party"].items()]:
         if name in ("kind", "filter") or attr.field or (attr.users_only and kind == "queue"):
             continue
-        value = attr.default_for_queue if kind == "queue" and attr.default_for_queue is not None else attr.default
+        value = attr.default_for(kind)
         if value is not None:
             out[name] = value
     return out

@@ -93,9 +93,7 @@ class Space:
     def default(self, setting: Setting, attr: Attribute) -> Any:
         owner = setting[0]
         participant = self.claim.scenario.participants.get(owner)
-        if participant is not None and participant.kind == "queue" and attr.default_for_queue is not None:
-            return attr.default_for_queue
-        return attr.default
+        return attr.default_for(participant.kind if participant is not None else None)
 
     def const(self, value: Any, typ: str) -> z3.ExprRef:
         """The Z3 value of `value` of type `typ` (a bool, an enumeration value, a party or an email, or none)."""

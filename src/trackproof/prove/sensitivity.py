@@ -106,8 +106,7 @@ def _uncertain(model: Model, space: Space, setting: Setting) -> str | None:
     """The confidence of `setting`'s default when it is below H (None otherwise)."""
     attr = space.attrs[setting]
     participant = space.claim.scenario.participants.get(setting[0])
-    queue = participant is not None and participant.kind == "queue" and attr.default_for_queue is not None
-    level = attr.queue_default_confidence if queue else attr.default_confidence
+    level = attr.confidence_for(participant.kind if participant is not None else None)
     return level if level != "H" else None
 
 

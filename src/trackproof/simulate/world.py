@@ -119,7 +119,7 @@ class World(AddressBook):
         out: dict[str, Any] = {k: a.default for k, a in vocab.groups["party"].items() if k != "kind"}
         if p.kind in vocab.mailbox_kinds:
             for k, a in vocab.groups["mailbox"].items():
-                out[k] = a.default_for_queue if p.kind == "queue" and a.default_for_queue is not None else a.default
+                out[k] = a.default_for(p.kind)
         out.update(p.settings)
         return out
 
@@ -260,11 +260,8 @@ class World(AddressBook):
     def documented_default(self, owner: str, name: str) -> Any:
         """An uncertain setting's documented default for this owner (a queue's, where a queue's differs): what a
         run that read it assumed, whatever an event set it to later."""
-        attr = self._uncertain[name]
         party = self.parties.get(owner)
-        if party is not None and party.kind == "queue" and attr.default_for_queue is not None:
-            return attr.default_for_queue
-        return attr.default
+        return self._uncertain[name].default_for(party.kind if party is not None else None)
 
     def assumption(self, owner: str, name: str, env: Env) -> None:
         """Note a setting left at a default the documentation is unsure of: the verdict rests on it."""
@@ -272,8 +269,7 @@ class World(AddressBook):
         if attr is None or (owner, name) in self.explicit:
             return
         party = self.parties.get(owner)
-        queue = party is not None and party.kind == "queue" and attr.default_for_queue is not None
-        level = attr.queue_default_confidence if queue else attr.default_confidence
+        level = attr.confidence_for(party.kind if party is not None else None)
         if level != "H":
             found = env.get("__assumed")
             if found is not None:

@@ -69,6 +69,18 @@ class Attribute:
     where: str = ""  # where a setting is found in Dynamics 365 (a page, a record, an OrgDBOrgSetting)
     where_sources: tuple[str, ...] = ()  # the documents that say so
 
+    def _queue_own(self, kind: str | None) -> bool:
+        return kind == "queue" and self.default_for_queue is not None
+
+    def default_for(self, kind: str | None) -> object:
+        """The documented default for a participant of `kind` (a queue's own, where it has one; None: no
+        participant, as for the org)."""
+        return self.default_for_queue if self._queue_own(kind) else self.default
+
+    def confidence_for(self, kind: str | None) -> str:
+        """How sure the documentation is of that default."""
+        return self.queue_default_confidence if self._queue_own(kind) else self.default_confidence
+
 
 @dataclass(frozen=True)
 class Constraint:
