@@ -345,8 +345,14 @@ def _self_check(claim: Claim, space: Space, settings: dict[Setting, Any], path: 
     self_check(claim, space, settings, path.condition)
 
 
+def self_checking() -> bool:
+    """Whether the prover checks its two compilations of the model against each other (TRACKPROOF_SELF_CHECK, set
+    by the tests)."""
+    return bool(os.environ.get("TRACKPROOF_SELF_CHECK"))
+
+
 def self_check(claim: Claim, space: Space, settings: dict[Setting, Any], condition: z3.BoolRef) -> None:
     """With TRACKPROOF_SELF_CHECK set (the tests set it): a run's condition must hold for the settings it ran
     under."""
-    if os.environ.get("TRACKPROOF_SELF_CHECK") and not space.holds(condition, settings):
+    if self_checking() and not space.holds(condition, settings):
         raise AssertionError(f"path condition of claim {claim.id} excludes the settings that produced it")

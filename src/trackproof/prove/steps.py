@@ -11,7 +11,6 @@ worlds (reach.py), nor which process it runs in (levels.py hands a level's steps
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
 from .recorder import PathRecorder
-from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, settings_of
+from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, self_checking, settings_of
 from .setup import Setup
 from .terms import Builder, ReadLog
 from .z3api import SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg
@@ -127,7 +126,7 @@ class Stepper:
         # Z3 chose the settings within the vocabulary's constraints: they are checked again only where the tests
         # check the two compilations of the model against each other
         sim = Simulator(model, premise_under(claim, settings), explain=False,
-                        checked=not os.environ.get("TRACKPROOF_SELF_CHECK"))
+                        checked=not self_checking())
         restore(sim.world, state)
         sim.world.kinds = claim.kinds
         classes = [(owner, kind_class(model, claim, owner, settings[(owner, name)]))
