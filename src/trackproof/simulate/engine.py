@@ -41,17 +41,22 @@ class Simulator:
         self.compiler = self.engine.compiler
         self.machine = self.engine.machine
         self.event: Event | None = None
+        self._new_attempt()
+        self.version = 0  # bumped by every trigger: what the world looked like may have changed
+        # `checked`: the caller knows the settings meet the vocabulary's constraints (the prover's own runs: Z3
+        # chose them within the constraints, or they are the defaults of a premise checked before)
+        if not checked:
+            self.check_constraints(None)
+
+    def _new_attempt(self) -> None:
+        """What one try of a trigger notes (machine.py's callbacks fill it in): the rules that did not fire and why,
+        the rule that fired, the definitions and uncertain defaults its guard and effects read."""
         self._attempt: list[tuple[str, str]] = []
         self._fired: Step | None = None
         self._effect_used: tuple[str, ...] = ()
         self._effect_assumed: dict[str, str] = {}
         self._attempt_assumed: dict[str, str] = {}
         self._attempt_used: dict[str, None] = {}
-        self.version = 0  # bumped by every trigger: what the world looked like may have changed
-        # `checked`: the caller knows the settings meet the vocabulary's constraints (the prover's own runs: Z3
-        # chose them within the constraints, or they are the defaults of a premise checked before)
-        if not checked:
-            self.check_constraints(None)
 
     def _env(self, side: Side, kwargs: dict[str, Any]) -> dict[str, Any]:
         msg = side.message
@@ -104,12 +109,7 @@ class Simulator:
         if tried is not None and tried[0] == side.state and world.unchanged_since(tried[1], tried[2]):
             return False
         self.version += 1
-        self._attempt = []
-        self._fired = None
-        self._effect_used = ()
-        self._effect_assumed = {}
-        self._attempt_assumed = {}
-        self._attempt_used = {}
+        self._new_attempt()
         outer, world.reading = world.reading, {("msg", side.message.id)}
         clock = world.clock
         try:
