@@ -188,6 +188,26 @@ def test_a_colleague_with_a_broader_filter_accepts_for_everyone(forum_gaps: Gaps
     assert not [m for m in forum_gaps.missed if "with Y on Cc" in m.sentence and "Y." not in repr(m.settings)]
 
 
+def test_what_an_action_kept_from_happening_is_said_for_the_rule_it_stopped(forum_gaps: Gaps) -> None:
+    """C emails X; X deletes it in Outlook before a sync: not stored, even with X's filter at All. No rule differs
+    from the setup (nothing is stored there either), so the words were those of the first rule that could have
+    fired, tracked folders, which have nothing to do with it: a sync evaluates only the Inbox."""
+    entry = next(m for m in forum_gaps.missed if m.sentence.startswith("C emails X; X deletes it in Outlook:"))
+    assert entry.settings == {"X.filter": "all"} and "not stored" in entry.sentence
+    assert "root Inbox" in entry.why and "tracked folder" not in entry.why
+
+
+def test_a_colleague_on_cc_hides_none_of_the_first_users_lessons(model: Model, forum_claims: list[Claim],
+                                                                forum_gaps: Gaps) -> None:
+    """`gaps --with user`: the story with the colleague on Cc teaches "stored when X.filter = all" first; a lesson
+    was shown once per change of settings, so "C emails X; X deletes it in Outlook: not stored when X.filter = all"
+    (the same change, another rule: what a sync evaluates) was hidden, although `gaps` alone shows it. A change of
+    settings is one lesson per rule it decides by."""
+    alone = {m.sentence for m in forum_gaps.missed if m.sentence.startswith("C emails X; X deletes it in Outlook:")}
+    with_user = find_gaps(model, forum_claims, ("user",), jobs=2)
+    assert alone and alone <= {m.sentence for m in with_user.missed}, [m.sentence for m in with_user.missed]
+
+
 def test_the_colleague_story_is_added_only_where_the_claims_have_no_colleague(model: Model,
                                                                              forum_claims: list[Claim]) -> None:
     from trackproof.explore.stories import cast_of, stories, with_colleague

@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..prove.behaviours import replay
+from ..simulate.outcomes import Outcome
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from .classes import Lesson, StoryClasses, classes_of, setup_of
 from .situations import own_bound, reading_fields, situation_of, whole
-from .stories import AFTER, Cast, cast_of, depth_of, stories
+from .stories import AFTER, SETTLE, Cast, cast_of, depth_of, stories
 from .words import action_why, correlation_why, group_of, outcome_text, setting_words, situation_text, why
 
 
@@ -85,9 +87,12 @@ def find_gaps(model: Model, claims: list[Claim], extras: tuple[str, ...] = (), u
         if any(_told_before(lesson, earlier) for earlier in kept):
             continue
         entry = _missed(model, told[n], lesson, len(missed) + 1, len(setups))
-        # a lesson once: classes told in the same words, or needing the same changes from the setup (the owner
-        # without a licence, an unknown address: whatever the email), are shown by the first (closest, shortest)
-        taught: Any = tuple(sorted(entry.settings.items(), key=repr)) or entry.sentence
+        # a lesson once: classes told in the same words, or needing the same changes from the setup and told for
+        # the same rule (the owner without a licence, an unknown address: whatever the email), are shown by the
+        # first (closest, shortest); the same changes deciding by another rule are another lesson (a colleague on
+        # Cc, "stored when X.filter = all", once hid "X deletes it in Outlook: not stored when X.filter = all")
+        taught: Any = (tuple(sorted(entry.settings.items(), key=repr)), entry.why) if entry.settings \
+            else entry.sentence
         if lesson.kept:  # that an action keeps the activity is one lesson, whatever the email
             taught = ("kept", lesson.situation[-1])
         elif lesson.moved is not None:  # one setting moved outside a claim's scope: once per way a message ends
@@ -186,11 +191,22 @@ def _missed(model: Model, story: Claim, lesson: Lesson, number: int, setups: int
     shown = {k: ("not stored" if not o.stored else str(o.status)) for k, o in sorted(lesson.outcomes.items())}
     said = (action_why(model, lesson.outcomes, events) if lesson.kept else None) or \
         (correlation_why(model, lesson.outcomes, events, lesson.changed) if lesson.tie else None) or \
-        why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual)
+        why(model, lesson.outcomes, dict([lesson.moved]) if lesson.moved else lesson.changed, lesson.usual,
+            lambda: _without_last(model, story, lesson))
     return Missed(f"G{number}", sentence, situation, shown, {f"{o}.{n}": v for (o, n), v in lesson.changed.items()},
                   lesson.setup + 1, said, confidence, fired, scenario,
                   len(situation_of(events)), group_of(events),
                   lesson.kept)
+
+
+def _without_last(model: Model, story: Claim, lesson: Lesson) -> dict[str, Outcome] | None:
+    """The outcomes of a lesson's events without its last own action, under its settings (what that action kept
+    from happening), for an action on an email that exists (not one that sends a message); else None."""
+    own = [e for e in lesson.events if e.kind not in SETTLE]
+    if len(own) < 2 or own[-1].kind == "send":
+        return None
+    rest = [e for e in lesson.events if e is not own[-1]]
+    return replay(model, story, lesson.settings, tuple(replace(e, number=i) for i, e in enumerate(rest, 1)))
 
 
 def _values(settings: dict[str, Any]) -> str:

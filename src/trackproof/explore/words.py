@@ -6,6 +6,7 @@ is said of received email only."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..simulate.narrate import SEND_DETAILS
@@ -253,12 +254,15 @@ def correlation_why(model: Model, outcomes: dict[str, Outcome], events: tuple[Ev
 
 
 def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
-        usual: dict[str, Outcome] | None = None) -> str:
+        usual: dict[str, Outcome] | None = None,
+        before: Callable[[], dict[str, Outcome] | None] | None = None) -> str:
     """The deciding rule in words. With `usual` (the same events under the setup): the first rule that fired here
     and not there, else the first that fired there and not here, message by message: what the changed settings
-    changed. Otherwise (or if no rule differs), the reason of a rule that could have moved a message on and did
-    not, or of a rule on its path, that reads a changed setting (through the definitions it uses); else the
-    reason of the last rule that fired."""
+    changed. Else, with `before` (asked only then: the outcomes under the same settings without the last own
+    action, or None where there are none to compare): what kept a rule that fires there from firing here (X deleted
+    the email before a sync could accept it: what a sync evaluates). Otherwise, the reason of a rule that could have
+    moved a message on and did not, or of a rule on its path, that reads a changed setting (through the definitions
+    it uses); else the reason of the last rule that fired."""
     names = {n for _, n in changed}
 
     def ends(o: Outcome | None) -> Any:
@@ -275,6 +279,9 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
             # the definitions of the run in which it fired (here, else there)
             used = set(outcomes[key].rules if rule in here or not usual or key not in usual else usual[key].rules)
             return _deciding_text(model, rule, names, used)
+    blocked = _blocked(model, outcomes, (before() if before is not None else None) or {})
+    if blocked is not None:
+        return _reason(model, blocked)
     for o in sorted(outcomes.values(), key=lambda o: o.key):
         for rule in (*(r for r, _ in o.why_not), *reversed(o.rules)):
             if names & _rule_reads(model, rule):
@@ -284,3 +291,21 @@ def why(model: Model, outcomes: dict[str, Outcome], changed: dict[Setting, Any],
         if fired:
             return _reason(model, fired[-1])
     return "No rule tracks it: " + next(iter(outcomes.values())).reason.split(":")[0] if outcomes else ""
+
+
+def _blocked(model: Model, outcomes: dict[str, Outcome], before: dict[str, Outcome]) -> str | None:
+    """The definition that kept a rule from firing here which fires in `before` (the same settings without the last
+    own action), message by message: the innermost one that the rule's "why not" names (simulate/explain.py walks
+    into the definitions a guard calls, naming each as `name(arguments)`); None when there is none."""
+    for key in sorted(outcomes):
+        there = before.get(key)
+        if there is None:
+            continue
+        here = {s.rule for s in outcomes[key].steps if s.rule}
+        misses = dict(outcomes[key].why_not)
+        for rule in (s.rule for s in there.steps if s.rule and s.rule not in here):
+            named = [str(n) for n in re.findall(r"([A-Za-z_]\w*)\(", misses.get(rule, ""))
+                     if n in model.definitions]
+            if named:
+                return named[-1]
+    return None
