@@ -49,6 +49,7 @@ class Space:
         self.symbolic_memo: dict[int, bool] = {}  # expression id -> may read a free setting (Builder.symbolic)
         self.read: set[Setting] = set()  # the settings some run's path condition mentions
         self.constrained: set[Setting] = set()  # the settings the scope's constraints mention
+        self._last_model: tuple[tuple[tuple[Setting, Any], ...], z3.ModelRef] | None = None  # holds()
 
     def _candidates(self) -> list[tuple[Setting, Attribute]]:
         vocab = self.model.vocabulary
@@ -144,8 +145,17 @@ class Space:
         return z3.substitute(formula, *pairs) if pairs else formula
 
     def holds(self, formula: z3.BoolRef, settings: dict[Setting, Any]) -> bool:
-        """Whether `formula` is true once `settings` are put in (every variable it reads among them)."""
-        return bool(z3.is_true(z3.simplify(self.substituted(formula, settings))))
+        """Whether `formula` is true once `settings` are put in (every variable it reads among them). Evaluated in
+        a Z3 model of the settings, which Z3 evaluates without building the substituted formula (substituting and
+        simplifying was a quarter of `gaps`, asking one class's members in turn under the same settings); the
+        model of the last settings asked about is kept for the next question."""
+        key = tuple(sorted(((s, v) for s, v in settings.items() if s in self.vars), key=repr))
+        if self._last_model is None or self._last_model[0] != key:
+            model = z3.Model()
+            for s, v in key:
+                model.update_value(self.vars[s], self.const(v, self.attrs[s].type))
+            self._last_model = (key, model)
+        return bool(z3.is_true(self._last_model[1].eval(formula)))
 
     def label(self, setting: Setting) -> str:
         return f"{setting[0]}.{setting[1]}"
