@@ -181,6 +181,17 @@ def _builder(cls: type, names: tuple[str, ...]) -> Callable[[list[Any]], Any]:
             return record
 
         return slotted
+    if not hasattr(cls, "__post_init__") and cls.__dictoffset__:  # its instances keep their attributes in a dict
+        # A record's stored fields are all of its fields (_resolve checks it) and nothing runs after __init__:
+        # its attributes are set as __init__ would set them, without running it (a frozen dataclass's __init__ sets
+        # each field through object.__setattr__, which was most of loading the model from the cache, and so of
+        # `run`).
+        def plain(items: list[Any]) -> Any:
+            record = object.__new__(cls)
+            record.__dict__.update(zip(names, check(items), strict=True))
+            return record
+
+        return plain
     init = {f.name for f in dataclasses.fields(cls) if f.init}
 
     def dataclass(items: list[Any]) -> Any:
