@@ -25,7 +25,8 @@ COMMANDS: dict[str, ModuleType] = {"run": run, "check": check, "report": report,
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; only the chosen command's options are built (the others are never used in a run)."""
+    """The argument parser; with a command chosen, only its subcommand is built (the others are never used in a
+    run: building them was a twentieth of `run`), else every one, for --help and for an unknown command's error."""
     every = {code: text for module in COMMANDS.values() for code, text in module.EXITS.items()}
     overall = {0: "success (every expectation met, every claim proved)",
                1: "a finding: an expectation not met, a claim violated or vacuous, a model fault", **{
@@ -35,12 +36,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         epilog=epilog(overall), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
+        if command not in (None, name):
+            continue
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, epilog=epilog(module.EXITS),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        if command in (None, name):
-            module.add_arguments(p)
-            p.add_argument("--model-dir", metavar="DIR",
-                           help="model directory (default: the model that ships with trackproof)")
+        module.add_arguments(p)
+        p.add_argument("--model-dir", metavar="DIR",
+                       help="model directory (default: the model that ships with trackproof)")
     return parser
 
 
@@ -121,8 +123,8 @@ def entry() -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    chosen = next((a for a in given if not a.startswith("-")), None)
-    args = _parser(chosen if chosen in COMMANDS else None).parse_args(given)
+    chosen = given[0] if given and given[0] in COMMANDS else None  # an option first (-h): every command
+    args = _parser(chosen).parse_args(given)
     try:
         code: int = COMMANDS[args.command].execute(args)
         return code
