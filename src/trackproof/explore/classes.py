@@ -52,8 +52,8 @@ from ..prove.z3api import SAT, add, all_of, any_of, check, neg, new_solver
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
 from ..simulate.state import capture
-from ..spec.claims import OUTCOME, Claim, Setting
-from ..spec.ir import Model
+from ..spec.claims import Claim, Setting
+from ..spec.ir import OUTCOME, Model
 from ..spec.scenario import Event
 from .situations import (
     FIELDS,

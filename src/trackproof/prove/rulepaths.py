@@ -22,9 +22,9 @@ import z3
 from ..errors import TrackproofError
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import DETAIL, Outcome, outcome_env
-from ..spec.claims import OUTCOME, Claim, Setting
+from ..spec.claims import Claim, Setting
 from ..spec.expr import Expr
-from ..spec.ir import Model
+from ..spec.ir import OUTCOME, Model
 from ..spec.scenario import Participant, Scenario
 from .recorder import PathRecorder
 from .regions import closest, mentioned

@@ -23,8 +23,8 @@ import dataclasses
 from typing import Any
 
 from ..simulate.outcomes import DETAIL
-from ..spec.claims import OUTCOME, Claim
-from ..spec.ir import Effect, Expr, Model
+from ..spec.claims import Claim
+from ..spec.ir import OUTCOME, Effect, Expr, Model
 
 _EMAIL = "email"
 

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.claims import OUTCOME
-from ..spec.ir import Model
+from ..spec.ir import OUTCOME, Model
 from ..spec.readings import READING
 from .mail import Side, Step
 from .world import World

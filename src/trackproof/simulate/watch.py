@@ -7,8 +7,8 @@ from typing import Any
 
 from ..errors import Loc
 from ..spec import expr as X
-from ..spec.claims import OUTCOME, outcome_vocabulary
-from ..spec.ir import Model
+from ..spec.claims import outcome_vocabulary
+from ..spec.ir import OUTCOME, Model
 from ..spec.scenario import Event, Scenario, email_ids
 from ..spec.yamlsrc import Origin
 from .engine import Simulator

@@ -14,15 +14,14 @@ from typing import Any
 
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
-from .ir import Attribute, Model, Vocabulary
+from .ir import OUTCOME, Attribute, Model, Vocabulary
 from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
 from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key, universe_emails
 from .vocab import check_setting_value
 from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file, load_text
 
-OUTCOME = "outcome"
-EMAILS = "set[outcome]"  # the messages that exist, in a universe claim's property
+EMAILS = f"set[{OUTCOME}]"  # the messages that exist, in a universe claim's property
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
 DIRECTION = ("none", "incoming", "outgoing")
 Setting = tuple[str, str]  # (owner: "org", "reading" or a participant id, setting name)

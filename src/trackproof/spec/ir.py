@@ -21,6 +21,7 @@ PARTY = "party"
 EMAIL = "email"
 PARTY_SET = "set[party]"
 REF_TYPES = (PARTY, EMAIL)
+OUTCOME = "outcome"  # an email's outcome, as claims and `run --watch` read it (spec/claims.py)
 
 
 @dataclass(frozen=True)
