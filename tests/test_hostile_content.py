@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from trackproof.errors import TrackproofError
 from trackproof.simulate.engine import simulate
+from trackproof.spec.binders import MAX_BINDERS
 from trackproof.spec.expr import MAX_DEPTH, MAX_LENGTH, MAX_REACH
 from trackproof.spec.ir import Model
 from trackproof.spec.scenario import load_scenario
@@ -59,6 +60,67 @@ def test_expressions_too_deep_or_too_long_are_refused_before_they_are_parsed(tmp
         assert_refused(trackproof(command, tmp_path), code, where=f"{path}:10:")
     watched = trackproof(["run", str(SCENARIO), "--watch", conclusion], tmp_path)
     assert_refused(watched, code)
+
+
+def _nested(levels: int, coll: str = "E1.to", inner: str = "r0 == X") -> str:
+    text = inner
+    for k in range(levels):
+        text = f"any({text} for r{k} in {coll})"
+    return text
+
+
+def test_binders_nested_past_the_limit_are_refused_before_any_work(tmp_path: Path) -> None:
+    """Eight any(...) within one another over an email's ten recipients is 10^8 evaluations: `run --watch` and
+    `check` never ended (a 175-character expression, well within the length and depth limits). A claim or a
+    --watch expression nesting more than MAX_BINDERS binders, counting the model's definitions it calls, is
+    refused; one at the limit runs."""
+    scenario = tmp_path / "wide.yaml"
+    contacts = [f"P{k}" for k in range(10)]
+    scenario.write_text("participants:\n  X: {kind: user}\n" + "".join(f"  {c}: {{kind: contact}}\n" for c in contacts)
+                        + f"events:\n  - send: {{id: E1, from: X, to: [{', '.join(contacts)}], via: crm}}\n  - sync\n",
+                        encoding="utf-8")
+    started = time.monotonic()
+    assert_refused(trackproof(["run", str(scenario), "--watch", _nested(MAX_BINDERS + 1)], tmp_path), "E208",
+                   where="<--watch>:1:1")
+    claims = tmp_path / "deep.yaml"
+    claims.write_text(_claim(_nested(MAX_BINDERS + 1)), encoding="utf-8")
+    assert_refused(trackproof(["check", "--no-cache", "--jobs", "1", str(claims)], tmp_path), "E208",
+                   where=f"{claims}:10:")
+    assert time.monotonic() - started < 20
+    within = trackproof(["run", str(scenario), "--watch", _nested(MAX_BINDERS)], tmp_path)
+    assert within.status == 0, within.err
+
+
+def test_a_model_definition_nesting_too_many_binders_is_refused(tmp_path: Path) -> None:
+    """The same bound for the model's own expressions, counted through the definitions they call: a definition
+    of MAX_BINDERS binders is refused where a guard calls it inside a binder of its own."""
+    model = tmp_path / "model"
+    shutil.copytree(ROOT / "model", model)
+    body = _nested(MAX_BINDERS, "email.recipients", "r0 == p")
+    with open(model / "definitions.yaml", "a", encoding="utf-8") as handle:
+        handle.write(_definition("too_many", body))
+    machine = model / "machines" / "none.yaml"
+    text = machine.read_text(encoding="utf-8")
+    guard = "email.origin == 'crm' and not any(too_many(m) for m in email.recipients)"
+    machine.write_text(text.replace("guard: \"email.origin == 'crm' and not unresolved_blocked()\"",
+                                    f"guard: \"{guard}\"", 1), encoding="utf-8")
+    assert_refused(trackproof(["validate", "--model-dir", str(model)], tmp_path), "E208", where=f"{machine}:")
+
+
+def test_a_model_without_machines_is_refused(tmp_path: Path) -> None:
+    """A model folder whose machines/ is missing, empty or a file said OK, and its claims got verdicts."""
+    model = tmp_path / "model"
+    shutil.copytree(ROOT / "model", model)
+    machines = model / "machines"
+    shutil.rmtree(machines)
+    for shape in ("missing", "empty", "a file"):
+        if shape == "empty":
+            machines.mkdir()
+        elif shape == "a file":
+            machines.rmdir()
+            machines.write_text("x", encoding="utf-8")
+        for command in (["validate"], ["run", str(SCENARIO)], ["check", "--no-cache", str(CLAIMS)]):
+            assert_refused(trackproof([*command, "--model-dir", str(model)], tmp_path), "E304", where=str(machines))
 
 
 def _definition(name: str, body: str) -> str:

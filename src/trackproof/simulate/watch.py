@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import Loc
 from ..spec import expr as X
+from ..spec.binders import bound_binders, of_model
 from ..spec.claims import outcome_vocabulary
 from ..spec.ir import OUTCOME, Model
 from ..spec.scenario import Event, Scenario, email_ids
@@ -20,8 +21,10 @@ def parse_watch(model: Model, scenario: Scenario, source: str) -> X.Expr:
     names = {"org": "org", **{p: X.PARTY for p in scenario.participants}, **{i: OUTCOME for i in ids}}
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     where = Loc("<--watch>", 1, 1)
-    return X.parse(source, outcome_vocabulary(model.vocabulary, tuple(model.states)), sigs, names,
-                   Origin("<--watch>", [(1, 1)], [len(source)]), where)
+    parsed = X.parse(source, outcome_vocabulary(model.vocabulary, tuple(model.states)), sigs, names,
+                     Origin("<--watch>", [(1, 1)], [len(source)]), where)
+    bound_binders(parsed, of_model(model))
+    return parsed
 
 
 def _shown(value: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import Loc, TrackproofError
 from ..spec import expr as X
+from .binders import bound_binders, of_model
 from .ir import OUTCOME, Attribute, Model, Vocabulary
 from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
@@ -151,6 +152,7 @@ def _expression(model: Model, spec: Mapping, key: str, names: dict[str, str], wh
     vocab = outcome_vocabulary(model.vocabulary, tuple(model.states))
     sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
     parsed = X.parse(spec[key], vocab, sigs, names, spec.origins.get(key), spec.locs[key])
+    bound_binders(parsed, of_model(model))
     if parsed.type != X.BOOL:
         raise TrackproofError("E204", f"{what} must be true or false", spec.locs[key])
     return parsed
@@ -214,6 +216,7 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
         sigs = {n: (tuple(t for _, t in d.params), d.type) for n, d in model.definitions.items()}
         assume = X.parse(spec["assume"], model.vocabulary, sigs, {"org": "org", **{p: X.PARTY for p in participants}},
                          spec.origins.get("assume"), spec.locs["assume"])
+        bound_binders(assume, of_model(model))
         if assume.type != X.BOOL:
             raise TrackproofError("E204", "'assume' must be true or false", spec.locs["assume"])
     scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {},

@@ -12,7 +12,8 @@ and, for the model's own expressions (the loader gives each definition's reach),
 bodies of the definitions it calls are counted where they are called (the simulator and the prover walk an
 expression recursively, through those bodies; a claim's conclusion, at most MAX_DEPTH deep, adds that to a reach
 already bounded): the shipped model's expressions are at most 285 characters, 11 levels of syntax and 23 levels with
-the definitions they call.
+the definitions they call. How many any/all/first/select nest within one another is bounded by spec/binders.py,
+once every definition is known.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import TrackproofError
+from ..errors import Loc, TrackproofError
 from . import expr as X
+from .binders import bound_model
 from .ir import (
     Action,
     Constraint,
@@ -312,6 +313,9 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
         if name in docs:
             raise TrackproofError("E307", f"machine '{name}' is defined twice", doc.locs["machine"])
         docs[name], own[name] = doc, transitions
+    if not docs:
+        raise TrackproofError("E304", "the model has no machine (machines/*.yaml): no email could ever move",
+                              Loc(str(root / "machines"), 1, 1), "give each synchronization mode a machine")
     machines = _resolve_machines(docs, own, states, vocab)
     union: dict[tuple[str, int], Transition] = {}
     for m in machines.values():
@@ -320,6 +324,7 @@ def load_model(root: str | os.PathLike[str] | None = None) -> Model:
     ordered = tuple(sorted(union.values(), key=lambda t: (-t.priority, t.order)))
     model = Model(str(root), vocab, defs, states, initial, machines, ordered, sources, rulebook, readings=readings,
                   records=_records(root / "lifecycle.yaml", vocab, sigs, reach))
+    bound_model(model)
     return replace(model, notes=tuple(check_machines(model)))
 
 
