@@ -61,6 +61,17 @@ def test_one_switch_differs_over_sequences_and_each_difference_replays(model: Mo
     assert result.stories >= 5 and result.depth == 3
 
 
+def test_a_colleague_can_be_added(model: Model, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`diff --with user` failed on valid input ("<gaps universe>:31:6: error[E401]: unknown participant 'X'"):
+    without claims, the colleague Y became the only user, while diff compares X's settings. X stays the first user
+    and Y joins it: the switch also changes a reply X writes to an email Y got on Cc."""
+    result = diff(model, DEFAULTS, AUTO_TRACK, extras=("user",))
+    _replays(model, result, tmp_path)
+    assert any(d.sentence.startswith("C emails X with Y on Cc; X replies from Outlook") for d in result.differences)
+    status, _, err = cli(capsys, "diff", "--no-cache", "--with", "user", "server_side_sync", "outlook_client")
+    assert status in (0, 1), err
+
+
 def test_two_modes_can_be_compared(model: Model, tmp_path: Path) -> None:
     result = _small(model, "server_side_sync", "outlook_client")
     _replays(model, result, tmp_path)

@@ -104,12 +104,12 @@ def cast_of(claims: list[Claim], extras: tuple[str, ...] = ()) -> Cast:
             elif all(k in _OUTSIDE for k in kinds):
                 seen = outside.setdefault(pid, [])
                 seen += [k for k in kinds if k not in seen]
+    if not users:  # the first user is X, before any extra (`diff --with user`, which has no claims, gave Y alone)
+        users.append("X")
     for extra in extras:
         pid, spec = EXTRAS[extra]
         if pid not in users + queues:
             (users if spec["kind"] == "user" else queues).append(pid)
-    if not users:
-        users.append("X")
     if not outside:
         outside["C"] = ["contact"]
     for found in outside.values():
