@@ -89,6 +89,18 @@ def test_a_fifo_is_written_through_never_replaced(capsys: pytest.CaptureFixture[
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and got and got[0]
 
 
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_a_fifo_nobody_reads_is_refused_not_waited_for(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                      writer: str) -> None:
+    """Opening a FIFO for writing waits for a reader: with none, every command waited forever."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    before, after = WRITERS[writer]
+    status, out, err = cli(capsys, *before, str(fifo), *after)
+    assert status == 2 and "error[E504]" in err and "no process read" in err, err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
 def test_a_character_device_is_written_through_never_replaced(capsys: pytest.CaptureFixture[str],
                                                               tmp_path: Path) -> None:
     """A pseudo-terminal this test opens stands for /dev/null or /dev/stdout (reached through a link in tmp)."""

@@ -8,7 +8,8 @@ What `-o`, `--out`, `--counterexamples` and `--scenarios` write goes through `wr
   (`gaps --scenarios`, `check --counterexamples`) removes;
 - a symbolic link is followed: the file it points to is replaced, the link stays;
 - anything that is not a regular file (a device such as /dev/null or /dev/stdout, a FIFO) is written through, never
-  replaced: renaming over /dev/null would replace the system's /dev/null;
+  replaced: renaming over /dev/null would replace the system's /dev/null; a FIFO that no process reads is refused
+  after a second (opening it would wait for a reader forever);
 - a folder is refused with the path given (never the temporary name).
 `is_temporary` tells the name of such a temporary file. This module does no reading (inputs.py does).
 """
@@ -20,6 +21,8 @@ import errno
 import os
 import re
 import stat
+import time
+from typing import IO
 
 #: The name of a temporary file beside `name` ("." name "." and eight letters or digits), as a pattern.
 TEMPORARY = r"\.{name}\.[A-Za-z0-9_]{{8}}"
@@ -38,7 +41,7 @@ def write_atomic(path: str, text: str) -> None:
         raise OSError(errno.EISDIR, "is a folder", path)
     if info is not None and not stat.S_ISREG(info.st_mode):
         try:  # a device or a FIFO: written through, never replaced
-            with open(target, "w", encoding="utf-8") as handle:
+            with _open_through(target, stat.S_ISFIFO(info.st_mode)) as handle:
                 handle.write(text)
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, path) from None
@@ -49,6 +52,31 @@ def write_atomic(path: str, text: str) -> None:
         _write_named(folder, name, target, text, mode)
     except OSError as exc:  # name the file asked for, not the temporary one beside it
         raise OSError(exc.errno, exc.strerror, path) from None
+
+
+#: Seconds a FIFO written to may take to get a reader (a reader started just after the command is usual).
+FIFO_WAIT = 1.0
+
+
+def _open_through(target: str, fifo: bool) -> IO[str]:
+    """A device or a FIFO opened for writing. Opening a FIFO waits for a process to read it, forever if none comes:
+    it is asked without waiting, again for FIFO_WAIT seconds, then refused (ENXIO: nothing reads it); once open, it
+    is written as any file."""
+    if not fifo:
+        return open(target, "w", encoding="utf-8")
+    deadline = time.monotonic() + FIFO_WAIT
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if time.monotonic() > deadline:
+                raise OSError(errno.ENXIO, f"a FIFO that no process read within {FIFO_WAIT:g} s", target) from None
+            time.sleep(0.02)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _write_named(folder: str, name: str, target: str, text: str, mode: int | None) -> None:
