@@ -96,7 +96,7 @@ def test_a_fifo_nobody_reads_is_refused_not_waited_for(capsys: pytest.CaptureFix
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     before, after = WRITERS[writer]
-    status, out, err = cli(capsys, *before, str(fifo), *after)
+    status, _, err = cli(capsys, *before, str(fifo), *after)
     assert status == 2 and "error[E504]" in err and "no process read" in err, err
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
