@@ -190,6 +190,29 @@ def test_every_setting_says_where_to_find_it(model: Model) -> None:
             assert all(k in model.sources for k in a.where_sources)
 
 
+def test_a_claims_text_is_shown_as_text_in_the_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """report.md is for pasting where Markdown is rendered, and most renderers render inline HTML and links: a
+    claim's text went in as written, so a claim file could put a script or a javascript: link on the page."""
+    claims = tmp_path / "hostile.yaml"
+    claims.write_text("""claims:
+  - id: H1
+    text: "<script>alert(1)</script> [click](javascript:alert(2)) & more"
+    participants: {X: {kind: user}, C: {kind: contact}}
+    events: [{send: {id: E1, from: C, to: [X]}}, sync]
+    conclusion: "E1.stored"
+""", encoding="utf-8")
+    status, _, err = cli(capsys, "report", str(claims), "-o", str(tmp_path / "out"), "--format", "md")
+    assert status == 0, err
+    text, fenced = [], False
+    for line in (tmp_path / "out" / "report.md").read_text(encoding="utf-8").splitlines():
+        fenced = fenced != line.startswith("```")
+        if not fenced and not line.startswith("```"):
+            text.append(line)
+    shown = "\n".join(text)
+    assert "&lt;script&gt;" in shown and "\\[click\\](javascript" in shown and "&amp; more" in shown
+    assert "<script" not in shown and "[click](" not in shown
+
+
 def test_bad_input_to_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert cli(capsys, "report", FORUM, "--format", "pdf", "-o", str(tmp_path))[0] == 2
     bad = tmp_path / "bad.yaml"

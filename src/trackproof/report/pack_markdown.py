@@ -12,6 +12,14 @@ from .pack import DIAGRAMS, MODE_CAPTION, TRACE_CAPTION, Answer, Counterexample,
 from .words import CONFIDENCE
 
 
+def _text(text: str) -> str:
+    """Text from a claim file or the model, shown as text: many places that render Markdown render inline HTML and
+    links too, so `<`, `>` and `&` are written as entities and brackets escaped (a claim's text of
+    `<script>...` or `[x](javascript:...)` went into the page as written)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("[", "\\[").replace("]", "\\]"))
+
+
 def _cell(text: str) -> str:
     """Text inside a table cell: no line breaks, no unescaped bars."""
     return text.replace("|", "\\|").replace("\n", " ")
@@ -40,7 +48,8 @@ def _answer_row(a: Answer, cex: set[str], settings: tuple[SettingRow, ...]) -> s
     sure = f"**{a.confidence}**: {CONFIDENCE.get(a.confidence, a.confidence)}"
     if a.weak_rules:
         sure += f"<br>rests on {', '.join(a.weak_rules)}"
-    return (f"| <a id=\"{a.anchor}\"></a>**{claim}** {_cell(a.text)} | {a.mark} {a.words} | {a.defaults or '—'} | "
+    said = _cell(_text(a.text))
+    return (f"| <a id=\"{a.anchor}\"></a>**{claim}** {said} | {a.mark} {a.words} | {a.defaults or '—'} | "
             f"{_cell(when)} | {_cell(sure)} |")
 
 
@@ -55,7 +64,7 @@ def _answers(p: Pack) -> list[str]:
 
 
 def _counterexample(c: Counterexample, settings: tuple[SettingRow, ...]) -> list[str]:
-    out = [f"### <a id=\"{c.anchor}\"></a>{c.claim}: “{c.text}”", ""]
+    out = [f"### <a id=\"{c.anchor}\"></a>{c.claim}: “{_text(c.text)}”", ""]
     if c.settings:
         out += ["It fails with: " + _link_settings("; ".join(c.settings), settings)
                 + " (everything else at the defaults).", ""]
@@ -120,12 +129,13 @@ def _sources(p: Pack) -> list[str]:
                    f"{_cell(s.where or '—')} | {_cell(s.default or '—')} | {cites} |")
     out += ["", "### The Microsoft pages (and other sources) the answers rest on", ""]
     for src in p.sources:
-        title = f"[{src.title}]({src.url})" if src.linked else f"{src.title} ({src.url})"
+        shown = _text(src.title)
+        title = f"[{shown}]({src.url})" if src.linked else f"{shown} ({_text(src.url)})"
         out.append(f"- <a id=\"{src.anchor}\"></a>**{src.key}** {title}: cited by {', '.join(src.rules)}")
     out += ["", f"<details><summary>The {len(p.rules)} rules the answers rest on, with their confidence</summary>",
             "", "| Rule | Confidence | RULES.md | Sources | Why |", "|---|---|---|---|---|"]
-    out += [f"| `{r.id}` | {r.confidence} | {', '.join(r.implements)} | {', '.join(r.sources)} | {_cell(r.reason)} |"
-            for r in p.rules]
+    out += [f"| `{r.id}` | {r.confidence} | {', '.join(r.implements)} | {', '.join(r.sources)} | "
+            f"{_cell(_text(r.reason))} |" for r in p.rules]
     out += ["", "Confidence: **H** stated in Microsoft's documentation; **M** older Microsoft documentation, "
             "Microsoft staff blogs, or inferred from two sources; **L** a single non-Microsoft source, or inference.",
             "", "</details>", ""]
@@ -134,7 +144,7 @@ def _sources(p: Pack) -> list[str]:
 
 def to_markdown(p: Pack) -> str:
     cexs = [line for c in p.counterexamples for line in _counterexample(c, p.settings)]
-    lines = [f"# {p.title}", "", f"**{p.summary}** Claims: {', '.join(f'`{f}`' for f in p.claim_files)}.", "",
+    lines = [f"# {_text(p.title)}", "", f"**{p.summary}** Claims: {', '.join(f'`{f}`' for f in p.claim_files)}.", "",
              "Contents: [the answer](#1-the-answer) · [counterexamples](#2-each-wrong-claim-a-counterexample) · "
              "[missed scenarios](#3-the-scenarios-the-claims-missed) · "
              "[the model's consistency and diagrams](#4-the-models-own-consistency-and-its-diagrams) · "
