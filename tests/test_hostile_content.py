@@ -235,8 +235,10 @@ def test_diff_says_why_a_settings_file_cannot_be_read(tmp_path: Path, kind: str)
     assert_refused(result, "E101" if kind == "dangling link" else "E107", where=str(path))
     assert "neither a settings file nor a mode" not in result.err
     missing = trackproof(["diff", str(tmp_path / "no-such.yaml"), str(SETTINGS)], tmp_path)
-    assert_refused(missing, "E402")  # no such file: it may be a misspelt mode
-    assert "neither a settings file nor a mode" in missing.err
+    assert_refused(missing, "E101", where=str(tmp_path / "no-such.yaml"))  # a path: a file not found
+    misspelt = trackproof(["diff", "serverside_sync", str(SETTINGS)], tmp_path)
+    assert_refused(misspelt, "E402")  # a bare name: it may be a misspelt mode
+    assert "neither a settings file nor a mode" in misspelt.err
 
 
 def test_every_output_option_given_a_folder_or_a_file_names_the_path_given(capsys: pytest.CaptureFixture[str],

@@ -83,7 +83,10 @@ def setup_of(model: Model, source: str) -> dict[Setting, Any]:
     try:
         org = load_settings_file(model, source)
     except TrackproofError as err:
-        if err.code == "E101" and not os.path.lexists(source):  # a file that is there but unreadable says why
+        # a name that is no mode and no file is one or the other mistyped; a path (a folder in it, or a YAML
+        # file's ending) is a file not found, and a file that is there but unreadable says why
+        looks_like_a_path = os.sep in source or source.endswith((".yaml", ".yml"))
+        if err.code == "E101" and not os.path.lexists(source) and not looks_like_a_path:
             raise TrackproofError("E402", f"'{source}' is neither a settings file nor a mode",
                                   Loc(source, 0, 0), "modes: " + ", ".join(named)) from None
         raise
