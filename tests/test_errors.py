@@ -126,13 +126,18 @@ def test_unwritable_outputs_exit_2(capsys: pytest.CaptureFixture[str], tmp_path:
 
 
 @pytest.mark.parametrize("content", ['{"claims": "x"}', '{"emails": []}', '{"emails": {"E1": {"steps": 5}}}', "[]",
-                                     '"str"', '{"classes": 3, "missed": []}', "not json"])
+                                     '"str"', '{"classes": 3, "missed": []}', "not json", "[5]",
+                                     '[{"email": 1' + "0" * 5000 + ', "rule": "r", "from": "a", "to": "b"}]',
+                                     '[{"email": "E1", "rule": "r", "from": "a"}]'])
 def test_bad_trace_for_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str) -> None:
+    """Refused with what is wrong in the trace's terms, never Python's ("TypeError 'int' object is not iterable",
+    "Exceeds the limit (4300 digits) for integer string conversion" were shown)."""
     trace = tmp_path / "trace.json"
     trace.write_text(content)
     status, _, err = cli(capsys, "diagrams", "--highlight", str(trace), "--out", str(tmp_path / "d"))
-    code = "E111" if content == "not json" else "E503"  # malformed JSON, at its line and column; else not a trace
+    code = "E111" if content == "not json" or "0" * 5000 in content else "E503"  # malformed JSON; else no trace
     assert status == 2 and f"error[{code}]" in err, err
+    assert not any(word in err for word in ("Error", "'int' object", "subscriptable", "digits")), err
 
 
 @pytest.mark.parametrize(("content", "code"), [

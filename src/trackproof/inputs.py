@@ -135,7 +135,8 @@ def load_json(path: str) -> Any:
         doc, depth = None, MAX_JSON_DEPTH + 1
     except ValueError as exc:
         line, col = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        # the other ValueError: an integer with more digits than Python converts (4,300), said in JSON's terms
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "a number too long to read"
         raise TrackproofError("E111", f"malformed JSON: {reason}", Loc(path, line, col)) from None
     else:
         depth = _depth(text)  # on valid JSON only: every quote there opens or closes a string

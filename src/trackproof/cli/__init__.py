@@ -34,7 +34,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trackproof", description="Will this email end up in Dynamics 365? Answers from a model of the docs.",
         epilog=epilog(overall), formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
     for name, module in COMMANDS.items():
         if command not in (None, name):
             continue

@@ -92,8 +92,23 @@ def trace_steps(path: str, claim: str | None) -> tuple[list[tuple[str, str, str,
     title = f"Trace from {os.path.basename(path)}"
     try:
         return _steps(doc, path, claim, title)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise TrackproofError("E503", f"not a trace: {type(exc).__name__} {exc}", Loc(path, 1, 1)) from None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise TrackproofError("E503", "not a trace: give the JSON of `check` (a counterexample), of `run` on one "
+                              "file, or a list of steps", Loc(path, 1, 1)) from None
+
+
+def _step(step: Any, number: int, path: str) -> tuple[str, str, str, str]:
+    """One trace step: its email, rule, and the states it went from and to, each a text."""
+    if not isinstance(step, dict):
+        raise TrackproofError("E503", f"trace step {number} is not an object", Loc(path, 1, 1))
+    values = []
+    for key in ("email", "rule", "from", "to"):
+        value = step.get(key)
+        if not isinstance(value, str):
+            raise TrackproofError("E503", f"trace step {number} " + (f"has no '{key}'" if value is None else
+                                  f"whose '{key}' is not text"), Loc(path, 1, 1))
+        values.append(value)
+    return values[0], values[1], values[2], values[3]
 
 
 def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tuple[str, str, str, str]], str]:
@@ -118,10 +133,7 @@ def _steps(doc: Any, path: str, claim: str | None, title: str) -> tuple[list[tup
                               Loc(path, 1, 1))
     elif isinstance(doc, list):
         steps = doc
-    try:
-        found = [(str(s["email"]), str(s["rule"]), str(s["from"]), str(s["to"])) for s in steps]
-    except (KeyError, TypeError) as exc:
-        raise TrackproofError("E503", f"a trace step lacks {exc}", Loc(path, 1, 1)) from None
+    found = [_step(s, number, path) for number, s in enumerate(steps, 1)]
     if not found:
         raise TrackproofError("E503", "no trace steps: give the JSON of `check` (a counterexample), of `run` on one "
                               "file, or a list of steps", Loc(path, 1, 1))
