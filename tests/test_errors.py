@@ -161,3 +161,12 @@ def test_an_unknown_participant_in_a_list_points_at_the_item(capsys: pytest.Capt
     line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "[C, Z]" in text)
     column = path.read_text(encoding="utf-8").splitlines()[line - 1].index("Z") + 1
     assert status == 2 and err.startswith(f"{path}:{line}:{column}: error[E401]: unknown participant 'Z'"), err
+
+
+def test_an_unknown_way_to_send_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """`via: pigeon` was answered "say how X sends E1", as if no `via` was given."""
+    path = tmp_path / "pigeon.yaml"
+    path.write_text("participants: {X: {kind: user}, C: {kind: contact}}\nevents:\n"
+                    "  - send: {id: E1, from: X, to: [C], via: pigeon}\n", encoding="utf-8")
+    status, _, err = cli(capsys, "run", str(path))
+    assert status == 2 and "error[E402]: 'pigeon' is not a way X can send E1" in err, err
