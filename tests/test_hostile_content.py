@@ -261,6 +261,20 @@ def test_every_output_option_given_a_folder_or_a_file_names_the_path_given(capsy
     assert snapshot(tmp_path) == before
 
 
+def test_a_folder_option_that_cannot_be_made_names_the_path_given(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    """`--counterexamples /proc/x/y` said "/proc/x: ...": the deepest folder that could not be made, not the one
+    asked for."""
+    afile = tmp_path / "file"
+    afile.write_text("kept\n", encoding="utf-8")
+    wanted = afile / "sub" / "folder"
+    for argv in (["check", "--no-cache", "--jobs", "1", "--exit-zero", str(CLAIMS), "--counterexamples", str(wanted)],
+                 ["gaps", "--jobs", "1", str(CLAIMS), *GAPS_UNIVERSE, "--scenarios", str(wanted)],
+                 ["schema", "--out", str(wanted)]):
+        status, _, err = cli(capsys, *argv)
+        assert status == 2 and err.startswith(f"{wanted}: error[E504]"), (argv, err)
+
+
 def _full_disk() -> None:  # in the child: every write to a file fails as on a full disk (EFBIG, not a signal)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))

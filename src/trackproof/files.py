@@ -58,6 +58,15 @@ def write_atomic(path: str, text: str) -> None:
 FIFO_WAIT = 1.0
 
 
+def make_folder(path: str) -> None:
+    """os.makedirs(path, exist_ok=True), an OSError naming `path` (the folder asked for), not the deepest parent that
+    could not be made (`--counterexamples /proc/x/y` said "/proc/x")."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
+
+
 def _open_through(target: str, fifo: bool) -> IO[str]:
     """A device or a FIFO opened for writing. Opening a FIFO waits for a process to read it, forever if none comes:
     it is asked without waiting, again for FIFO_WAIT seconds, then refused (ENXIO: nothing reads it); once open, it

@@ -141,10 +141,10 @@ def write_counterexamples(folder: str, verdicts: list[Verdict]) -> None:
     temporary files a killed run left beside them (files.py)."""
     import contextlib
 
-    from ..files import is_temporary, write_atomic
+    from ..files import is_temporary, make_folder, write_atomic
     from ..report.check import scenario_yaml
 
-    os.makedirs(folder, exist_ok=True)
+    make_folder(folder)
     ours = {v.claim.id for v in verdicts}
     writes = {f"{v.claim.id}.yaml" for v in verdicts if v.counterexample is not None} | {
         f"{v.claim.id}-{n}.yaml" for v in verdicts for n in range(2, len(v.others) + 2)}

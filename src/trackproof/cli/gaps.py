@@ -9,7 +9,7 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from ..files import is_temporary, write_atomic
+from ..files import is_temporary, make_folder, write_atomic
 from .common import EXIT_OK, add_jobs, add_output, emit
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def write_scenarios(folder: str, files: dict[str, str]) -> None:
     """Write each missed scenario file (name -> text) into `folder`, and remove the files of earlier runs that this
     run did not write: only those whose names gaps gives (gap-G<number>.yaml) and the temporary files a killed run
     left beside them (files.py); nothing else in the folder is touched."""
-    os.makedirs(folder, exist_ok=True)
+    make_folder(folder)
     owned = re.compile(r"gap-G\d+\.yaml")
     for name in sorted(os.listdir(folder)):
         temporary = name.startswith(".")

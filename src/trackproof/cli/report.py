@@ -119,7 +119,10 @@ def write_pack(pack: Pack, out: str, formats: tuple[str, ...]) -> list[str]:
         if text is None:
             continue
         target = os.path.join(out, *name.split("/"))
-        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+        except OSError as exc:  # the folder asked for, not the deepest one that could not be made
+            raise OSError(exc.errno, exc.strerror, out) from None
         if not _same(target, text):  # an unchanged file is left as it is (and its time with it)
             write_atomic(target, text)
         written.append(target)

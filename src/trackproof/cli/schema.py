@@ -27,9 +27,9 @@ def texts(model_dir: str | None) -> dict[str, str]:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..files import write_atomic
+    from ..files import make_folder, write_atomic
 
-    os.makedirs(args.out, exist_ok=True)
+    make_folder(args.out)
     for name, text in texts(args.model_dir).items():
         target = os.path.join(args.out, name)
         write_atomic(target, text)
