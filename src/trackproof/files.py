@@ -54,17 +54,17 @@ def write_atomic(path: str, text: str) -> None:
         raise OSError(exc.errno, exc.strerror, path) from None
 
 
-#: Seconds a FIFO written to may take to get a reader (a reader started just after the command is usual).
-FIFO_WAIT = 1.0
-
-
-def make_folder(path: str) -> None:
-    """os.makedirs(path, exist_ok=True), an OSError naming `path` (the folder asked for), not the deepest parent that
-    could not be made (`--counterexamples /proc/x/y` said "/proc/x")."""
+def make_folder(path: str, named: str | None = None) -> None:
+    """os.makedirs(path, exist_ok=True), an OSError naming `named` (default `path`: the folder asked for), not the
+    deepest parent that could not be made (`--counterexamples /proc/x/y` said "/proc/x")."""
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
+        raise OSError(exc.errno, exc.strerror, path if named is None else named) from None
+
+
+#: Seconds a FIFO written to may take to get a reader (a reader started just after the command is usual).
+FIFO_WAIT = 1.0
 
 
 def _open_through(target: str, fifo: bool) -> IO[str]:

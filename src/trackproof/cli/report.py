@@ -100,7 +100,7 @@ def digest(path: str) -> str:
 def write_pack(pack: Pack, out: str, formats: tuple[str, ...]) -> list[str]:
     """Write the page, the Markdown and the files beside them; files of an earlier pack under scenarios/ and
     diagrams/ that this one no longer has are removed."""
-    from ..files import write_atomic
+    from ..files import make_folder, write_atomic
     from ..report.pack import DIAGRAMS, MARKDOWN, PAGE, SCENARIOS, files
     from ..report.pack_html import to_html
     from ..report.pack_markdown import to_markdown
@@ -119,10 +119,7 @@ def write_pack(pack: Pack, out: str, formats: tuple[str, ...]) -> list[str]:
         if text is None:
             continue
         target = os.path.join(out, *name.split("/"))
-        try:
-            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-        except OSError as exc:  # the folder asked for, not the deepest one that could not be made
-            raise OSError(exc.errno, exc.strerror, out) from None
+        make_folder(os.path.dirname(target) or ".", named=out)  # an error names the folder asked for
         if not _same(target, text):  # an unchanged file is left as it is (and its time with it)
             write_atomic(target, text)
         written.append(target)
