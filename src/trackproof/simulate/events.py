@@ -94,7 +94,8 @@ def _origin(sim: Simulator, event: Event, author: str, eid: str) -> str:
     sim.world.read_kind(author)  # who may send from where depends on the author's kind
     via = event.params.get("via", None if party.is_mailbox else "outside")
     if via not in ORIGINS:
-        shown = repr(via) if len(repr(via)) <= 40 else repr(via)[:37] + "..."
+        shown = repr(via)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
         said = f"say how {author} sends {eid}" if via is None else f"{shown} is not a way {author} can send {eid}"
         raise event_error(event, "via", f"{said}: via crm, outlook or outside", "E402")
     if via == "outside" and party.is_mailbox:
