@@ -225,7 +225,7 @@ def _futures(model: Model, claim: Claim, settings: dict[Setting, Any], state: An
 def test_world_keys_merge_only_worlds_that_behave_alike(model: Model, claims: dict[str, Claim]) -> None:
     """Worlds reached by different sequences that get one key (messages by creation order, the history of how
     they got there left out) have the same futures: every next sequence of two events gives them the same worlds
-    and the same outcomes. Interchangeable participants are not merged (ADR 013)."""
+    and the same outcomes. (Worlds merged with their swapped twins: tests/test_symmetry.py.)"""
     claim = claims["uni-thread-stored-at-the-end"]
     proof = prove_claim(model, claim)
     merged = 0

@@ -25,6 +25,7 @@ from ..simulate.outcomes import Outcome, outcome_env
 from ..simulate.state import restore
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Expr, Model
+from ..spec.scenario import Event
 from ..spec.universe import universe_emails
 from .reach import Arrival, Exploration, Node, explore
 from .records import Example, Kind, Proof, ScopeView, Verdict
@@ -33,6 +34,10 @@ from .rulepaths import expression_reads, premise_under
 from .scope import Space
 from .sensitivity import default_readings, reading_confidence, readings
 from .setup import Setup, prepare
+from .symmetry import NONE as NO_SYMMETRY
+from .symmetry import Renaming, Symmetry, closed, inverse, symmetry, then
+from .symmetry import event as renamed_event
+from .symmetry import settings as renamed_settings
 from .z3api import SAT, UNSAT, add, all_of, any_of, check, neg, new_solver
 
 
@@ -101,30 +106,35 @@ class Values:
         return outcome_env(node.outcomes, sim.world, sim.scenario.participants, existing, self.names)
 
 
-def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: int = 1) -> Proof:
+def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: int = 1,
+                   merge: bool = True) -> Proof:
     """Decide a universe claim over every setting in scope and every sequence of its alphabet (module docstring),
-    its exploration on up to `jobs` processes."""
+    its exploration on up to `jobs` processes; `merge`: worlds that differ only by swapping interchangeable
+    participants are one (without it, the same verdict from more worlds: the tests and the benchmark compare)."""
     assert claim.universe is not None and claim.property is not None
     setup = prepare(model, claim, reuse)
     space = setup.space
     # The exploration ranges over the readings of the disputed points like settings (ADR 014): the verdict, its
     # condition and its examples are those of the default readings (or those the claim chose); the same regions,
     # split by reading, give the verdict under each other reading (sensitivity.py).
-    found = explore(model, claim, setup, jobs=jobs)
+    # worlds that differ only by swapping interchangeable participants are explored once (symmetry.py): every
+    # region read from the worlds kept is closed over the renamings
+    sym = symmetry(model, claim) if merge else NO_SYMMETRY
+    found = explore(model, claim, setup, jobs=jobs, sym=sym)
     free = list(setup.base)
     setup = replace(setup, base=(*setup.base, *default_readings(space)))
     scope = ScopeView(tuple(space.vars), dict(space.defaults))
     unknown = Verdict(claim, Kind.UNKNOWN, None, None, None, (), "H", found.reason, scope, found.transitions,
-                      worlds=len(found.nodes), depth=found.depth)
+                      worlds=len(found.nodes), depth=found.depth, interchangeable=sym.groups)
     if found.reason:
         return Proof(unknown, space, setup.base)
     values = Values(model, claim, setup)
-    bad_at = _violations(claim, found, values)
-    bad = any_of(list(bad_at.values()))
+    bad_at = _violations(claim, found, values, sym)
+    bad = any_of(list(bad_at.values())) if -1 in bad_at else closed(space, any_of(list(bad_at.values())), sym)
     good = neg(bad)
     base = list(setup.base)
     rules = _rules(model, found)
-    happens = _happens(claim, found, values)
+    happens = [(closed(space, region, sym), why) for region, why in _happens(claim, found, values)]
     dependence = readings(model, space, free, good, bad, tuple(region for region, _ in happens))
     unknown = replace(unknown, rules=rules, readings=dependence,
                       confidence=reading_confidence(model, dependence, _confidence(model, rules)))
@@ -153,15 +163,15 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: 
                  holds_region=good, bad_region=bad, holds_simply=simply)
 
 
-def _violations(claim: Claim, found: Exploration, values: Values) -> dict[int, z3.BoolRef]:
+def _violations(claim: Claim, found: Exploration, values: Values, sym: Symmetry) -> dict[int, z3.BoolRef]:
     """Per world, the settings under which it breaks the property (for `reachable`, under key -1: the settings under
-    which no world has it)."""
+    which no world has it, closed over the renamings)."""
     assert claim.property is not None
     prop, expr = claim.property, claim.conclusion
     out: dict[int, z3.BoolRef] = {}
     if prop.kind == "reachable":
         reached = any_of([values.holds(n, expr) for n in found.nodes])
-        out[-1] = neg(reached)
+        out[-1] = neg(closed(values.setup.space, reached, sym))
         return out
     for node in found.nodes:
         if prop.kind == "conclusion":
@@ -195,15 +205,28 @@ def _vacuous(happens: list[tuple[z3.BoolRef, str]], base: list[z3.BoolRef]) -> s
     return next((why for region, why in happens if check(solver, region) == UNSAT), "")
 
 
-def _chain(space: Space, arrival: Arrival, settings: dict[Setting, Any]) -> list[Arrival]:
-    """The arrivals that lead to `arrival` under `settings`, from the first event on."""
-    out = []
+def chain(space: Space, arrival: Arrival,
+          settings: dict[Setting, Any]) -> tuple[tuple[Event, ...], dict[Setting, Any], Renaming]:
+    """The events that lead to `arrival` under `settings` (over its world's participants), from the first event
+    on; the settings they are played under from the start; and the renaming from the arrival's world to the world
+    they make. Where an arrival renamed interchangeable participants (symmetry.py), the settings before it are the
+    renamed ones taken back, and so are the events after it."""
+    out: list[tuple[Arrival, Renaming]] = []
     current: Arrival | None = arrival
+    here = settings
     while current is not None and current.event is not None:
-        out.append(current)
+        back = inverse(current.renaming)
+        here = renamed_settings(here, back)  # over the parent's world
+        out.append((current, back))
         parent = current.parent
-        current = None if parent is None else next(a for a in parent.arrivals if space.holds(a.part, settings))
-    return list(reversed(out))
+        current = None if parent is None else next(a for a in parent.arrivals if space.holds(a.part, here))
+    events: list[Event] = []
+    frame: Renaming = ()  # from the world of the arrival reached so far to the worlds as played from the start
+    for a, back in reversed(out):
+        assert a.event is not None
+        events.append(renamed_event(a.event, frame))
+        frame = then(back, frame)
+    return tuple(events), here, frame
 
 
 def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
@@ -225,7 +248,7 @@ def _shortest(model: Model, claim: Claim, setup: Setup, found: Exploration,
             continue
         settings = closest(model, space, [*setup.base, region])
         arrival = next(a for a, r in by_depth[depth] if space.holds(r, settings))
-        events = tuple(a.event for a in _chain(space, arrival, settings) if a.event is not None)
+        events, settings, _ = chain(space, arrival, settings)
         return Example(settings, replay(model, claim, settings, events), events)
     raise AssertionError("a violated claim has a violating world")  # pragma: no cover
 

@@ -65,7 +65,9 @@ def ask_one(stepper: Stepper, item: Expanding,
         if reached is not None:
             for event, runs in zip(item.events, steps, strict=True):
                 for run in runs:
-                    before = reached(event, run.key) if run.feasible and run.key is not None else None
+                    # a renamed world's settings are renamed when recorded (reach.py): asked there
+                    before = reached(event, run.key) if run.feasible and run.key is not None and not run.renaming \
+                        else None
                     if before is not None:
                         run.anew = stepper.reaches(all_of([item.part, run.condition, neg(before)]))
         return steps
@@ -141,12 +143,12 @@ def _pack(packer: Packer, i: int, item: Expanding, steps: Steps,
             new = run.feasible and run.key is not None and reached(i, event, run.key) is None
             packed.append((tuple(packer.pack(p) for p in run.pins), run.feasible, run.key,
                            run.state() if new else None, run.outcomes() if new else None,
-                           run.definitions, run.rules, run.anew))
+                           run.definitions, run.rules, run.anew, run.renaming))
         out.append(packed)
     return out
 
 
 def _unpack(unpacker: Unpacker, packed: tuple[Any, ...]) -> StepRun:
-    pins_at, feasible, key, mail, after, definitions, rules, anew = packed
+    pins_at, feasible, key, mail, after, definitions, rules, anew, renaming = packed
     pins = tuple(unpacker.formula(p) for p in pins_at)
-    return StepRun(all_of(list(pins)), pins, feasible, key, None, definitions, rules, mail, after, anew)
+    return StepRun(all_of(list(pins)), pins, feasible, key, None, definitions, rules, mail, after, anew, renaming)

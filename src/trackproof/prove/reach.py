@@ -11,7 +11,9 @@ Parametric reachability on the rule-path engine:
 - a child already reached goes on only with the settings that reach it anew (`condition and not reached`), dropped
   when there are none; when a level reaches nothing anew, every reachable (world, settings) pair has been seen: a
   fixpoint, not a bound. Messages are bounded by the universe and every domain is finite, so the fixpoint exists.
-Activity fields nothing reads are left out of the worlds' keys (prove/unread.py). Nodes are expanded breadth
+Activity fields nothing reads are left out of the worlds' keys (prove/unread.py); a world that differs from one
+reached only by swapping interchangeable participants is that world, reached under the settings swapped with it
+(prove/symmetry.py; an exploration to its fixpoint only). Nodes are expanded breadth
 first, so the first arrival of a setting at a world is by a shortest sequence; a level's steps (steps.py) may be
 asked on several processes (levels.py, ADR 016), and are recorded here in the level's order whichever asked them.
 A world no event changes under some settings is where a sequence ends (`terminal`), for conclusions read at the
@@ -41,8 +43,11 @@ from .regions import mentioned
 from .rulepaths import premise_under
 from .setup import Setup
 from .steps import GaveUp, Stepper
+from .symmetry import NONE as NO_SYMMETRY
+from .symmetry import Renaming, Symmetry
+from .symmetry import formula as renamed_formula
 from .unread import unread_detail
-from .z3api import RLIMIT, add, all_of, any_of, neg, new_solver
+from .z3api import RLIMIT, SAT, UNKNOWN, add, all_of, any_of, check, neg, new_solver
 
 MAX_WORLDS = 20_000
 @dataclass
@@ -55,6 +60,9 @@ class Arrival:
     part: z3.BoolRef  # the settings that arrive this way (disjoint from the node's other arrivals)
     depth: int  # events from the start
     known: frozenset[int] = frozenset()  # ids of pins that hold for every setting of `part` (a speed-up)
+    # the renaming of interchangeable participants that took the world the event made to the one kept (symmetry.py):
+    # `part` is over the renamed settings, `event` as it was played from the parent's world
+    renaming: Renaming = ()
 
 
 @dataclass
@@ -123,7 +131,8 @@ class Explorer:
     """The exploration of one universe claim (its setup from prove/setup.py)."""
 
     def __init__(self, model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-                 max_depth: int | None = None, own: Own | None = None, jobs: int = 1) -> None:
+                 max_depth: int | None = None, own: Own | None = None, jobs: int = 1,
+                 sym: Symmetry = NO_SYMMETRY) -> None:
         assert claim.universe is not None
         self.model, self.claim, self.setup, self.universe = model, claim, setup, claim.universe
         self.space = setup.space
@@ -142,7 +151,12 @@ class Explorer:
         self.rules: set[str] = set()
         # fields no guard, effect or property reads: worlds that differ only there are one (prove/unread.py)
         self.omit = unread_detail(model, claim)
-        self.stepper = Stepper(model, claim, setup, self.solver, self.omit)
+        # interchangeable participants (symmetry.py): worlds that differ by swapping them are one, their settings
+        # renamed; only for an exploration to its fixpoint (a bounded one reads its worlds by the events to them)
+        assert not sym or (own is None and max_depth is None)
+        self.sym = sym
+        self.stepper = Stepper(model, claim, setup, self.solver, self.omit, sym)
+        self.renamed_solver: z3.Solver | None = None  # the scope alone: a renamed arrival is asked there
         # the premise under the defaults, from which the events each world allows are read (its constraints are
         # checked once, at the root)
         self.premise = premise_under(claim, dict(self.space.defaults))
@@ -289,11 +303,13 @@ class Explorer:
                     self.rules.update(step.rules)
                     self.rules.update(step.definitions)
                     child_key = self._child_key(node, event, step.key)
-                    if child_key == node.key:
+                    if child_key == node.key and not step.renaming:
                         node.stays.setdefault(event.kind, []).append(all_of([part, step.condition]))
                         continue
                     leaving.append(step.condition)
                     moving = reached = all_of([part, step.condition])
+                    if step.renaming:
+                        reached = renamed_formula(self.space, moving, step.renaming)
                     found = self.index.get(child_key)
                     child = self._node(step.state(), child_key[0], child_key[1], reached, step.outcomes(),
                                        child_key[2]) if found is None else self.nodes[found]
@@ -305,12 +321,13 @@ class Explorer:
                         # a worker found new settings here against the settings the child has had since the level
                         # began: unless this level added to them, that is the answer
                         told = step.anew is True and found < self.before and found not in self.grown
-                        if not told and not self.stepper.reaches(reached):
+                        if not told and not self._reaches(reached, step.renaming):
                             continue
                         child.condition = any_of([child.condition, reached])
                         self.grown.add(found)
                     new = Arrival(child.index, expansion, event, reached, expansion.depth + 1,
-                                  known | {p.get_id() for p in step.pins})
+                                  frozenset() if step.renaming else known | {p.get_id() for p in step.pins},
+                                  step.renaming)
                     child.arrivals.append(new)
                     out.append(new)
         finally:
@@ -319,6 +336,20 @@ class Explorer:
             node.terminal.append(all_of([part, neg(any_of(leaving))]))
         return out
 
+    def _reaches(self, region: z3.BoolRef, renaming: Renaming) -> bool:
+        """Whether some setting of the scope is in `region`: asked where the expansion's settings are asserted,
+        unless the region is over renamed settings (it holds the renamed ones itself)."""
+        if not renaming:
+            return self.stepper.reaches(region)
+        if self.renamed_solver is None:
+            self.renamed_solver = new_solver()
+            self.renamed_solver.set("rlimit", RLIMIT)
+            add(self.renamed_solver, list(self.setup.base))
+        answer = check(self.renamed_solver, region)
+        if answer == UNKNOWN:
+            raise GaveUp(f"Z3 gave up: {self.renamed_solver.reason_unknown()}")
+        return answer == SAT
+
 
 def _label(event: Event) -> tuple[Any, ...]:
     """An own event as the situation of a world names it: its kind and parameters but the new message's id."""
@@ -326,8 +357,9 @@ def _label(event: Event) -> tuple[Any, ...]:
 
 
 def explore(model: Model, claim: Claim, setup: Setup, max_worlds: int | None = None,
-            max_depth: int | None = None, own: Own | None = None, jobs: int = 1) -> Exploration:
+            max_depth: int | None = None, own: Own | None = None, jobs: int = 1,
+            sym: Symmetry = NO_SYMMETRY) -> Exploration:
     """Every world a universe claim's alphabet can reach, with the settings that reach each (module docstring);
     with `max_depth`, only by sequences of at most that many events, and with `own`, of at most that many own
     events (bounds, not a fixpoint: `gaps` says so)."""
-    return Explorer(model, claim, setup, max_worlds, max_depth, own, jobs).run()
+    return Explorer(model, claim, setup, max_worlds, max_depth, own, jobs, sym).run()

@@ -11,6 +11,7 @@ worlds (reach.py), nor which process it runs in (levels.py hands a level's steps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,16 @@ import z3
 from ..errors import TrackproofError
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
-from ..simulate.state import MailState, capture, restore, world_key
+from ..simulate.state import MailState, capture, renamed, restore, world_key
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
 from .recorder import PathRecorder
 from .rulepaths import AGAIN, INSIDE, DecisionTree, kind_class, premise_under, self_check, self_checking, settings_of
 from .setup import Setup
+from .symmetry import NONE as NO_SYMMETRY
+from .symmetry import Renaming, Symmetry, canonical
+from .symmetry import settings as renamed_settings
 from .terms import Builder, ReadLog
 from .z3api import SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg
 
@@ -48,14 +52,22 @@ class StepRun:
     # whether a worker found that its settings reach anything anew at the world it leads to, against the settings
     # that world had when the level began (levels.py); None: not known, to be asked
     anew: bool | None = None
+    # the renaming of interchangeable participants (symmetry.py) that takes the world after it to the one its orbit
+    # keeps: `key`, `state()` and `outcomes()` are that world's; `condition` is still over the settings as played
+    renaming: Renaming = ()
+    rebuild: Callable[[], tuple[MailState, dict[str, Outcome]]] | None = None  # the renamed world, when asked
 
     def state(self) -> MailState:
+        if self.mail is None and self.rebuild is not None:
+            self.mail, self.after = self.rebuild()
         if self.mail is not None:
             return self.mail
         assert self.sim is not None
         return capture(self.sim.world)
 
     def outcomes(self) -> dict[str, Outcome]:
+        if self.after is None and self.rebuild is not None:
+            self.mail, self.after = self.rebuild()
         if self.after is not None:
             return self.after
         assert self.sim is not None
@@ -70,9 +82,10 @@ class Stepper:
     """The rule paths of single events from worlds of one universe claim, asked of `solver` (which holds the
     scope, and, while an expansion is asked about, the settings that reach its world)."""
 
-    def __init__(self, model: Model, claim: Claim, setup: Setup, solver: z3.Solver, omit: frozenset[str]) -> None:
+    def __init__(self, model: Model, claim: Claim, setup: Setup, solver: z3.Solver, omit: frozenset[str],
+                 sym: Symmetry = NO_SYMMETRY) -> None:
         self.model, self.claim, self.setup, self.space = model, claim, setup, setup.space
-        self.solver, self.omit = solver, omit
+        self.solver, self.omit, self.sym = solver, omit, sym
 
     def step(self, state: MailState, where: tuple[Any, ...], event: Event,
              known: frozenset[int] = frozenset()) -> list[StepRun]:
@@ -153,8 +166,31 @@ class Stepper:
         if not feasible:
             return StepRun(all_of(list(pins)), pins, False, None, None)
         used = frozenset(d for defs in builder.defs.values() for d in defs)
-        return StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used,
-                       _rules(sim, event.number))
+        run = StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used,
+                      _rules(sim, event.number))
+        if self.sym:
+            self._canonical(run, sim, settings)
+        return run
+
+    def _canonical(self, run: StepRun, sim: Simulator, settings: dict[Setting, Any]) -> None:
+        """Give `run` the key of the world its orbit keeps (symmetry.py), and that world when it is asked for: its
+        mail renamed, and its outcomes from a simulator that holds it under the renamed settings."""
+        assert run.key is not None
+        state = capture(sim.world)
+        run.renaming, run.key = canonical(state, run.key, self.omit, self.sym)
+        if not run.renaming:
+            return
+        names = dict(run.renaming)
+
+        def rebuild() -> tuple[MailState, dict[str, Outcome]]:
+            mail = renamed(state, names)
+            twin = Simulator(self.model, premise_under(self.claim, renamed_settings(settings, run.renaming)),
+                             explain=False, checked=True)
+            restore(twin.world, mail)
+            twin.world.kinds = self.claim.kinds
+            return mail, twin.outcomes_now()
+
+        run.sim, run.rebuild = None, rebuild
 
 
 def _rules(sim: Simulator, number: int) -> frozenset[str]:

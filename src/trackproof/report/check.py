@@ -134,7 +134,8 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
     }
     if v.claim.universe is not None and v.claim.property is not None:  # a claim about every sequence
         coverage.update({"worlds": v.worlds, "fixpoint_after": v.depth, "transitions": v.rule_paths,
-                         "messages": v.claim.universe.messages})
+                         "messages": v.claim.universe.messages,
+                         "interchangeable": [list(group) for group in v.interchangeable]})
         out["property"] = v.claim.property.kind
         out["witness"] = example(v.witness) if v.witness is not None else None
     return out
@@ -233,7 +234,7 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
         settings, points = len(_settings(v)), len(v.scope.settings) - len(_settings(v))
         also = f" and {points} disputed readings" if points else ""
         if v.verdict != "unknown" and v.claim.universe is not None:
-            lines.append(f"  Exact: {_count(v.worlds, 'reachable world')}, fixpoint after "
+            lines.append(f"  Exact: {_count(v.worlds, 'reachable world')}{_merged(v)}, fixpoint after "
                          f"{_count(v.depth, 'event')} ({_count(v.rule_paths, 'transition')}), every one of the "
                          f"{settings} free settings{also} in scope, every sequence of the alphabet with at most "
                          f"{_count(v.claim.universe.messages, 'message')}.")
@@ -245,6 +246,14 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
     lines.append("Summary: " + ", ".join(f"{n} {k}" for k, n in counts.items() if k != "total")
                  + f" of {counts['total']} claims.")
     return "\n".join(lines) + "\n"
+
+
+def _merged(v: Verdict) -> str:
+    """How interchangeable participants were merged: ` (those that differ only by swapping X and Y counted once)`."""
+    if not v.interchangeable:
+        return ""
+    groups = " or ".join(", ".join(g[:-1]) + " and " + g[-1] for g in v.interchangeable)
+    return f" (worlds that differ only by swapping {groups} counted once)"
 
 
 def _count(n: int | None, noun: str) -> str:

@@ -5,7 +5,8 @@ A world is its settings (free for the prover: they come from Z3's proposals) and
 copies and activity sides, the mailboxes' watermarks, and the settings events changed. `capture` copies the mail;
 `restore` puts it into a world built with other settings; `key` is the canonical key of a mail state: equal keys,
 equal worlds for every future event (messages are named by creation order, E1, E2, ..., as the universe names them;
-an exploration may leave out activity fields that nothing reads, prove/unread.py). What a run only remembers to go
+an exploration may leave out activity fields that nothing reads, prove/unread.py; `renamed` swaps participants,
+for the exploration to merge a world with its twins, prove/symmetry.py). What a run only remembers to go
 faster (which sides need not be tried again) is not part of it, nor the steps that explain an outcome (kept in the
 copy, never compared).
 """
@@ -103,6 +104,39 @@ def restore(world: World, state: MailState) -> None:
     world.inbox_rules = {pid: list(rules) for pid, rules in state.inbox_rules.items()}
     world.awake, world.watchers = {}, {}  # what a run remembers to go faster starts afresh
     world.stamps, world.clock = {}, 0
+
+
+def renamed(state: MailState, names: dict[str, str]) -> MailState:
+    """`state` with participants renamed (`names`: a permutation of some of their ids): every participant id in it,
+    as a key or a value, is replaced, and nothing else, so that the renamed world is the one the same events, with
+    the same participants swapped, would have made (prove/symmetry.py; the prover checks first that no other
+    string of the world can equal a renamed id). The steps that explain an outcome are kept as they are: a renamed
+    world is never shown, only replayed."""
+    messages = {}
+    for mid, msg in state.messages.items():
+        twin = _clone_message(msg)
+        for name, value in vars(msg).items():
+            if name not in _OWN:
+                setattr(twin, name, _renamed(value, names))
+        twin.copies = {names.get(pid, pid): c for pid, c in twin.copies.items()}
+        for c in twin.copies.values():
+            c.folder_record = _renamed(c.folder_record, names)
+        for side in twin.sides.values():
+            side.fields = _renamed(side.fields, names)
+        messages[mid] = twin
+    return MailState(messages, _renamed(state.watermark, names), _renamed(state.seen, names),
+                     _renamed(state.reprocessing, names), _renamed(state.changed, names),
+                     _renamed(state.kinds, names), _renamed(state.inbox_rules, names))
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, dict):
+        return {_renamed(k, names): _renamed(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(_renamed(v, names) for v in value)
+    return value
 
 
 def _freeze(value: Any) -> Any:
