@@ -9,7 +9,10 @@
    - brute force by worlds: every concrete setting, every event sequence, each world visited once (measured);
    - brute force by sequences: every concrete setting x every event sequence of up to 5 events, none merged. Its
      sequences are counted exactly on the worlds' graph, and its time is that count x the measured cost of one
-     event (running them all would take hours); target: the exploration at least 100x faster.
+     event (running them all would take hours); target: the exploration at least 100x faster;
+3. interchangeable participants (ADR 017): the invariant over {X user, Y user, C of any outside kind, at most 2
+   messages} in which X and Y are interchangeable (proofs/invariants.yaml), explored with the worlds that differ
+   only by swapping them merged and without: wall time, worlds, transitions, the same verdict and condition.
 Usage: python bench/bench_behaviours.py [--only ID ...] [--sequences N] [--jobs N]
 """
 
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from trackproof.parallel import default_jobs
+from trackproof.prove.behaviours import prove_universe
 from trackproof.prove.brute import allowed, play_each, scope_points, universe_run, universe_verdict
 from trackproof.prove.rulepaths import premise_under
 from trackproof.prove.verdict import prove_claim
@@ -35,6 +39,8 @@ from trackproof.spec.loader import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIVERSES = ROOT / "bench" / "universes.yaml"
+INVARIANTS = ROOT / "proofs" / "invariants.yaml"
+SYMMETRIC = "INV-U-untracked-outlook-two-users"
 
 
 def graph(model: Model, claim: Claim, settings: dict[Setting, Any]) -> tuple[Any, dict[Any, list[Any]], int]:
@@ -109,6 +115,22 @@ def reduced(model: Model, claim: Claim, length: int) -> float:
     return by_sequences / explored if brute == v.verdict else 0.0
 
 
+def merged(model: Model, claim: Claim, jobs: int) -> bool:
+    answers = []
+    for merge in (True, False):
+        start = time.perf_counter()
+        v = prove_universe(model, claim, jobs=jobs, merge=merge).verdict
+        took = time.perf_counter() - start
+        answers.append((v.verdict, v.holds_under_defaults, v.holds_when))
+        how = f"merged up to swapping {', '.join(' and '.join(g) for g in v.interchangeable)}" if merge else \
+            "nothing merged"
+        print(f"{claim.id}, {how}: {v.verdict}, {v.worlds:,} worlds, {v.rule_paths:,} transitions, {took:.1f} s",
+              flush=True)
+    same = answers[0] == answers[1]
+    print(f"{claim.id}: {'the same verdict and condition' if same else 'DIFFERENT answers'} both ways", flush=True)
+    return same
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", default=[], metavar="ID", help="only these claims of universes.yaml")
@@ -126,6 +148,9 @@ def main() -> int:
             ok = reduced(model, claim, args.sequences) >= 100 and ok
         else:
             full(model, claim, max(1, args.jobs))
+    for claim in load_claims(INVARIANTS, model):
+        if claim.id == SYMMETRIC and (not args.only or claim.id in args.only):
+            ok = merged(model, claim, max(1, args.jobs)) and ok
     return 0 if ok else 1
 
 
