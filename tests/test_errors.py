@@ -53,6 +53,17 @@ def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     assert "error[E101]" in err
 
 
+@pytest.mark.parametrize("command", ["run", "check", "validate"])
+def test_an_error_about_a_whole_file_is_placed_at_its_start(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             command: str) -> None:
+    """A file that cannot be read at all (missing, a folder, too large) still gets `file:line:col`: 1:1."""
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (600 * 1024), encoding="utf-8")
+    for path, code in ((tmp_path / "nope.yaml", "E101"), (tmp_path, "E107"), (big, "E108")):
+        status, _, err = cli(capsys, command, str(path))
+        assert status == 2 and err.startswith(f"{path}:1:1: error[{code}]: "), (command, err)
+
+
 MODEL_BREAKS = {
     # file, text to replace, replacement, expected code
     "import": ("machines/none.yaml", "guard: \"email.origin != 'crm'\"", "guard: \"__import__('os')\"", "E202"),

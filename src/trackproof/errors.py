@@ -129,8 +129,8 @@ def format_error(err: TrackproofError) -> str:
     terminal would act on escaped (`printable`)."""
     if err.loc.file == UNKNOWN_LOC.file:  # not about a file: a command-line or environment problem
         where = "trackproof"
-    elif err.loc.line <= 0:  # about a whole file (it cannot be read, say)
-        where = err.loc.file
+    elif err.loc.line <= 0:  # about a whole file (it cannot be read, say): placed at its start, as linters do
+        where = f"{err.loc.file}:1:1"
     else:
         where = str(err.loc)
     head = f"{where}: error[{err.code}]: {err.message}"
