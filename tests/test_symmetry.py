@@ -33,7 +33,7 @@ from .conftest import ROOT, cli
 
 SYMMETRIC = ROOT / "tests" / "claims" / "universes-symmetric.yaml"
 IDS = ["sym-two-users-incoming-stored", "sym-two-users-reply-stored", "sym-two-users-accepted-by-a-user",
-       "sym-three-users-end-stored", "sym-two-outside-parties"]
+       "sym-three-users-end-stored", "sym-two-outside-parties", "sym-two-users-reach-stored"]
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,11 @@ def test_one_more_expansion_after_the_fixpoint_finds_nothing(model: Model, claim
 @pytest.mark.parametrize("claim_id", IDS)
 def test_counterexamples_and_witnesses_replay(model: Model, claims: dict[str, Claim], proofs: dict[str, Proof],
                                               tmp_path: Any, claim_id: str) -> None:
+    """Each replays with `run`, and a counterexample's settings break the claim (brute force under them): a
+    setting that only a renamed world's condition reads is shown at the value that breaks it, not its default."""
     verdict = proofs[claim_id].verdict
+    if verdict.counterexample is not None:
+        assert not universe_run(model, claims[claim_id], verdict.counterexample.settings).holds
     for example in (verdict.counterexample, verdict.witness):
         if example is None or not example.events:
             continue
@@ -196,12 +200,38 @@ def test_only_participants_the_claim_treats_alike_are_interchangeable(model: Mod
     assert not _variant(model, USERS, both, "never: \"any(e.incoming.accepted_by == X for e in emails)\"")
     guarded = "always: \"all(e.exists for e in emails)\"\n    when: \"X.filter == 'all'\""
     assert not _variant(model, USERS, both, guarded)
+    # the prefix changes a setting of one of them, or of both
+    assert not _variant(model, USERS + "\n      prefix: [{set: {X.filter: all}}]", both)
+    assert _variant(model, USERS + "\n      prefix: [{set: {X.filter: all, Y.filter: all}}]", both)
     # the scope fixes a setting of one of them
     assert not _variant(model, USERS, both, fixed="{X.filter: all}")
     assert _variant(model, USERS, both, fixed="{X.filter: all, Y.filter: all}")
     # declared differently
     assert not _variant(model, "{X: {kind: user}, Y: {kind: user, filter: all}, C: {kind: contact}}", both)
     assert not _variant(model, "{X: {kind: user}, Y: {kind: queue}, C: {kind: contact}}", both)
+
+
+def test_renaming_a_world_renames_participants_only_never_a_field_of_that_name(model: Model,
+                                                                                claims: dict[str, Claim]) -> None:
+    """A participant may be called like one of the fields a message keeps (`token_of`): renaming the world renames
+    the participant, not the field."""
+    claim = claims["sym-two-users-incoming-stored"]
+    sim = Simulator(model, premise_under(claim, {}))
+    sim.world.kinds = claim.kinds
+    for event in claim.universe.prefix if claim.universe else ():
+        sim.play_event(event)
+    state = capture(sim.world)
+    from trackproof.simulate.mail import Message
+
+    msg = Message("E1", "outside", "C", "C", (("X",), (), ()), None,
+                  {"is_reply": False, "is_forward": False, "subject_changed": False, "in_reply_to_kept": True},
+                  None, 0)
+    msg.shared.update({"token_of": "E1", "X": "kept"})
+    msg.removed = {"X": False}
+    state.messages["E1"] = msg
+    twin = renamed(state, {"X": "token_of", "token_of": "X"}).messages["E1"]
+    assert twin.shared == {"token_of": "E1", "X": "kept"}  # keys are field names: kept
+    assert twin.to == ("token_of",) and twin.removed == {"token_of": False}
 
 
 SHARED = ("{X: {kind: user}, C1: {kind: contact, address: pat@example.com}, "
@@ -270,3 +300,27 @@ def test_more_interchangeable_participants_than_the_renamings_allow_are_not_merg
     five = "{" + ", ".join(f"U{i}: {{kind: user}}" for i in range(5)) + ", C: {kind: contact}}"
     to = "[" + ", ".join(f"[U{i}]" for i in range(5)) + "]"
     assert len(_variant(model, five, f"[{{send: {{from: C, to: {to}}}}}, sync]").renamings) == 119
+
+
+def test_groups_that_can_only_be_swapped_together_are_said_so(capsys: pytest.CaptureFixture[str],
+                                                              tmp_path: Any) -> None:
+    """Each contact is owned by one of the users: the swap of X and Y takes QX with it, so the only renaming moves
+    all four, and the answer does not say "swapping QX and QY, or X and Y" (as if each pair could be alone)."""
+    path = tmp_path / "joint.yaml"
+    path.write_text("""claims:
+  - id: joint
+    text: "records owned by users"
+    scope:
+      fixed: {X.incoming: sss, X.approved: true, X.enabled: true, Y.incoming: sss, Y.approved: true, Y.enabled: true}
+      free: [X.filter, Y.filter]
+    universe:
+      participants: {X: {kind: user}, Y: {kind: user}, QX: {kind: contact, owner: X}, QY: {kind: contact, owner: Y}}
+      messages: 1
+    alphabet: [{send: {from: [QX, QY], to: [[X], [Y]]}}, sync]
+    never: "any(e.incoming.stored for e in emails)"
+""", encoding="utf-8")
+    _, text, _ = cli(capsys, "check", str(path), "--no-cache", "--jobs", "1", "--exit-zero")
+    assert "(worlds that differ only by renaming QX, QY, X and Y in the one way the claim allows counted once)" in text
+    _, out, _ = cli(capsys, "check", str(path), "--no-cache", "--jobs", "1", "--exit-zero", "--format", "json")
+    coverage = json.loads(out)["claims"][0]["coverage"]
+    assert coverage["interchangeable"] == [["QX", "QY"], ["X", "Y"]] and coverage["renamings"] == 1

@@ -125,7 +125,8 @@ def prove_universe(model: Model, claim: Claim, reuse: bool | None = None, jobs: 
     setup = replace(setup, base=(*setup.base, *default_readings(space)))
     scope = ScopeView(tuple(space.vars), dict(space.defaults))
     unknown = Verdict(claim, Kind.UNKNOWN, None, None, None, (), "H", found.reason, scope, found.transitions,
-                      worlds=len(found.nodes), depth=found.depth, interchangeable=sym.groups)
+                      worlds=len(found.nodes), depth=found.depth, interchangeable=sym.groups,
+                      renamings=len(sym.renamings))
     if found.reason:
         return Proof(unknown, space, setup.base)
     values = Values(model, claim, setup)

@@ -172,6 +172,7 @@ class Explorer:
         shown = time.monotonic()
         try:
             while level:
+                self._close_read()
                 following: dict[int, Expansion] = {}  # node -> its expansion at the next depth
                 self.before, self.grown = len(self.nodes), set()
                 for done, (expansion, steps) in enumerate(zip(level, self._ask(level), strict=True)):
@@ -191,7 +192,16 @@ class Explorer:
         return self._found("")
 
     def _found(self, reason: str) -> Exploration:
+        self._close_read()
         return Exploration(self.nodes, self.transitions, reason, self.rules, self.omit)
+
+    def _close_read(self) -> None:
+        """With interchangeable participants, the settings the runs read, and their images under the renamings: a
+        renamed arrival's settings are over the images, and a run (settings_of) and the closest-settings search
+        (regions.closest) take from Z3 only the settings in `space.read`; others stay at their defaults."""
+        if self.sym:
+            read = self.space.read
+            read |= {(dict(r).get(o, o), n) for (o, n) in list(read) for r in self.sym.renamings}
 
     def _show_progress(self, depth: int, left: int) -> None:
         show_progress(f"{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "

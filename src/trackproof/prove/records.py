@@ -61,8 +61,10 @@ class Verdict:
     others: tuple[Example, ...] = ()  # more counterexamples, each failing another way (prove_claim's `examples`)
     worlds: int = 0  # a universe claim's reachable worlds
     depth: int = 0  # a universe claim's fixpoint: after this many events, nothing new is reached
-    # a universe claim's interchangeable participants, each group's worlds merged up to swapping them (symmetry.py)
+    # a universe claim's interchangeable participants: the groups its renamings move, and how many renamings there
+    # are besides the identity (symmetry.py); worlds that differ only by one of them were merged
     interchangeable: tuple[tuple[str, ...], ...] = ()
+    renamings: int = 0
     witness: Example | None = None  # `reachable`: the shortest sequence to it, closest to the defaults
     # the verdict under each reading of the disputed points the runs read (the verdict itself is the default's)
     readings: tuple[ReadingVerdict, ...] = ()

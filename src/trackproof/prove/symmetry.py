@@ -35,7 +35,7 @@ from typing import Any
 import z3
 
 from ..simulate.mail import SIDES
-from ..simulate.state import MailState, key, renamed
+from ..simulate.state import MailState, key, renamed, renamed_value
 from ..spec.claims import Claim, Setting
 from ..spec.expr import PARTY
 from ..spec.ir import Expr, Model
@@ -74,8 +74,8 @@ def symmetry(model: Model, claim: Claim) -> Symmetry:
     for pid, p in parts.items():
         if addresses[p.address] > 1:
             continue
-        signature = (p.kind, _frozen(p.settings), p.disabled, claim.kinds.get(pid), p.owner is None,
-                     len(p.members))
+        written = tuple(sorted(p.settings.items(), key=lambda item: item[0]))
+        signature = (p.kind, written, p.disabled, claim.kinds.get(pid), p.owner is None, len(p.members))
         classes.setdefault(signature, []).append(pid)
     movable = [tuple(c) for c in classes.values() if len(c) > 1]
     taken = _taken(model, claim)
@@ -98,14 +98,6 @@ def symmetry(model: Model, claim: Claim) -> Symmetry:
     return Symmetry(tuple(found), groups)
 
 
-def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
 def _taken(model: Model, claim: Claim) -> set[str]:
     """Participant ids that some other string of a world may equal (renaming them would rename that too)."""
     vocab = model.vocabulary
@@ -116,18 +108,6 @@ def _taken(model: Model, claim: Claim) -> set[str]:
     assert claim.universe is not None
     words.update(universe_emails(claim.universe))
     return words & set(claim.scenario.participants)
-
-
-def _rename(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        return names.get(value, value)
-    if isinstance(value, dict):
-        return {_rename(k, names): _rename(v, names) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_rename(v, names) for v in value)
-    if isinstance(value, list):
-        return [_rename(v, names) for v in value]
-    return value
 
 
 def _names(expr: Expr | None) -> set[str]:
@@ -142,22 +122,31 @@ def _invariant(claim: Claim, names: dict[str, str]) -> bool:
     assert universe is not None and prop is not None
     for pid, p in parts.items():
         image = parts[names.get(pid, pid)]
-        if tuple(_rename(list(p.members), names)) != image.members or _rename(p.owner, names) != image.owner:
+        if renamed_value(p.members, names) != image.members or renamed_value(p.owner, names) != image.owner:
             return False
-    if {(names.get(o, o), n): _rename(v, names) for (o, n), v in claim.fixed.items()} != claim.fixed:
+    if {(names.get(o, o), n): renamed_value(v, names) for (o, n), v in claim.fixed.items()} != claim.fixed:
         return False
     if claim.free is not None and {(names.get(o, o), n) for o, n in claim.free} != set(claim.free):
         return False
     if set(names) & (_names(claim.assume) | _names(claim.conclusion) | _names(prop.when)):
         return False
-    if any(_rename(e.params, names) != e.params for e in universe.prefix):
+    if any(_params(e.params, names) != e.params for e in universe.prefix):
         return False
     return Counter(_template(t, names) for t in universe.alphabet) == Counter(_template(t, {})
                                                                               for t in universe.alphabet)
 
 
+def _params(params: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """An event's parameters renamed: participants in its values, and in a `set` event's keys (`X.filter`)."""
+    out = {}
+    for k, v in renamed_value(params, names).items():
+        owner, dot, name = k.partition(".")
+        out[f"{names.get(owner, owner)}.{name}" if dot else k] = v
+    return out
+
+
 def _template(t: Template, names: dict[str, str]) -> Any:
-    choices = tuple(sorted((k, frozenset(_rename(v, names) for v in vs)) for k, vs in t.choices.items()))
+    choices = tuple(sorted((k, frozenset(renamed_value(v, names) for v in vs)) for k, vs in t.choices.items()))
     return t.kind, choices, t.emails, t.excluded
 
 
@@ -211,5 +200,5 @@ def settings(values: dict[Setting, Any], r: Renaming) -> dict[Setting, Any]:
 
 
 def event(e: Event, r: Renaming) -> Event:
-    return Event(e.number, e.kind, _rename(e.params, dict(r)), e.locs, e.loc) if r else e
+    return Event(e.number, e.kind, _params(e.params, dict(r)), e.locs, e.loc) if r else e
 

@@ -135,7 +135,8 @@ def verdict_json(model: Model, v: Verdict) -> dict[str, Any]:
     if v.claim.universe is not None and v.claim.property is not None:  # a claim about every sequence
         coverage.update({"worlds": v.worlds, "fixpoint_after": v.depth, "transitions": v.rule_paths,
                          "messages": v.claim.universe.messages,
-                         "interchangeable": [list(group) for group in v.interchangeable]})
+                         "interchangeable": [list(group) for group in v.interchangeable],
+                         "renamings": v.renamings})
         out["property"] = v.claim.property.kind
         out["witness"] = example(v.witness) if v.witness is not None else None
     return out
@@ -249,11 +250,20 @@ def to_text(model: Model, verdicts: list[Verdict]) -> str:
 
 
 def _merged(v: Verdict) -> str:
-    """How interchangeable participants were merged: ` (those that differ only by swapping X and Y counted once)`."""
+    """How interchangeable participants were merged: ` (worlds that differ only by swapping X and Y counted once)`;
+    where the groups can only be swapped together (a queue with the user who owns it), the renamings are counted."""
     if not v.interchangeable:
         return ""
-    groups = " or ".join(", ".join(g[:-1]) + " and " + g[-1] for g in v.interchangeable)
-    return f" (worlds that differ only by swapping {groups} counted once)"
+    every = 1
+    for n in (n for g in v.interchangeable for n in range(2, len(g) + 1)):
+        every *= n
+    if v.renamings + 1 == every:  # every permutation within each group, each group on its own
+        groups = ", or ".join(", ".join(g[:-1]) + " and " + g[-1] for g in v.interchangeable)
+        return f" (worlds that differ only by swapping {groups} counted once)"
+    moved = [p for g in v.interchangeable for p in g]
+    ways = "one way" if v.renamings == 1 else f"{v.renamings} ways"
+    return (f" (worlds that differ only by renaming {', '.join(moved[:-1])} and {moved[-1]} in the {ways} the claim "
+            "allows counted once)")
 
 
 def _count(n: int | None, noun: str) -> str:

@@ -116,26 +116,28 @@ def renamed(state: MailState, names: dict[str, str]) -> MailState:
     for mid, msg in state.messages.items():
         twin = _clone_message(msg)
         for name, value in vars(msg).items():
-            if name not in _OWN:
-                setattr(twin, name, _renamed(value, names))
+            if name not in _OWN:  # `shared` is keyed by field names, the others' dicts by participants
+                setattr(twin, name, renamed_value(value, names, keys=name != "shared"))
         twin.copies = {names.get(pid, pid): c for pid, c in twin.copies.items()}
         for c in twin.copies.values():
-            c.folder_record = _renamed(c.folder_record, names)
+            c.folder_record = renamed_value(c.folder_record, names)
         for side in twin.sides.values():
-            side.fields = _renamed(side.fields, names)
+            side.fields = renamed_value(side.fields, names, keys=False)
         messages[mid] = twin
-    return MailState(messages, _renamed(state.watermark, names), _renamed(state.seen, names),
-                     _renamed(state.reprocessing, names), _renamed(state.changed, names),
-                     _renamed(state.kinds, names), _renamed(state.inbox_rules, names))
+    return MailState(messages, renamed_value(state.watermark, names), renamed_value(state.seen, names),
+                     renamed_value(state.reprocessing, names), renamed_value(state.changed, names),
+                     renamed_value(state.kinds, names), renamed_value(state.inbox_rules, names))
 
 
-def _renamed(value: Any, names: dict[str, str]) -> Any:
+def renamed_value(value: Any, names: dict[str, str], keys: bool = True) -> Any:
+    """`value` with every string that is a key of `names` replaced, in its containers (and, with `keys`, the keys of
+    a dict at its top: one keyed by participants; a dict keyed by field names keeps them)."""
     if isinstance(value, str):
         return names.get(value, value)
     if isinstance(value, dict):
-        return {_renamed(k, names): _renamed(v, names) for k, v in value.items()}
+        return {(renamed_value(k, names) if keys else k): renamed_value(v, names) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return type(value)(_renamed(v, names) for v in value)
+        return type(value)(renamed_value(v, names) for v in value)
     return value
 
 
