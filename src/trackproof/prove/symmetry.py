@@ -35,7 +35,7 @@ from typing import Any
 import z3
 
 from ..simulate.mail import SIDES
-from ..simulate.state import MailState, key, renamed, renamed_value
+from ..simulate.state import MailState, renamed_key, renamed_value
 from ..spec.claims import Claim, Setting
 from ..spec.expr import PARTY
 from ..spec.ir import Expr, Model
@@ -160,7 +160,7 @@ def canonical(state: MailState, where: tuple[Any, ...], omit: frozenset[str],
     best: Renaming = ()
     best_text, best_key = repr(where), where
     for r in sym.renamings:
-        found = key(renamed(state, dict(r)), omit)
+        found = renamed_key(state, dict(r), omit)
         text = repr(found)
         if text < best_text:
             best, best_text, best_key = r, text, found

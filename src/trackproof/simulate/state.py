@@ -14,6 +14,7 @@ copy, never compared).
 from __future__ import annotations
 
 import copy as copying
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,13 @@ def key(state: MailState, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]
                 state.inbox_rules, omit=omit)
 
 
+def renamed_key(state: MailState, names: dict[str, str], omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+    """key(renamed(state, names), omit), without copying the world (the exploration asks it of every world a step
+    makes, for every renaming: prove/symmetry.py)."""
+    return _key(state.messages, state.watermark, state.seen, state.reprocessing, state.changed, state.kinds,
+                state.inbox_rules, omit=omit, names=names)
+
+
 def observable(state: MailState, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     """key(state, omit) without the prover's bookkeeping: what the world is, the same whether the prover or a
     concrete run reached it (brute force compares these)."""
@@ -181,12 +189,22 @@ def world_key(world: World, omit: frozenset[str] = frozenset()) -> tuple[Any, ..
 def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
          reprocessing: dict[str, list[tuple[str, str]]], changed: dict[tuple[str, str], Any],
          kinds: dict[str, str], inbox_rules: dict[str, list[tuple[str | None, str, str | None]]],
-         skip: tuple[str, ...] = _OWN, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
+         skip: tuple[str, ...] = _OWN, omit: frozenset[str] = frozenset(),
+         names: dict[str, str] | None = None) -> tuple[Any, ...]:
+    """The key; with `names`, the key of the world `renamed(state, names)` would make (renamed_key)."""
+    rn = _same if names is None else functools.partial(renamed_value, names=names)
     messages = []
     for msg in messages_.values():
-        facts = tuple(sorted((n, _freeze(v)) for n, v in vars(msg).items() if n not in skip))
-        copies = tuple(sorted((pid, tuple(getattr(c, s) for s in Copy.__slots__)) for pid, c in msg.copies.items()))
-        sides = tuple(sorted((n, s.state, s.was_stored, _fields(s.fields, omit)) for n, s in msg.sides.items()))
+        facts = tuple(sorted((n, _freeze(rn(v, keys=n != "shared"))) for n, v in vars(msg).items() if n not in skip))
+        copies = tuple(sorted((rn(pid), tuple(rn(getattr(c, s)) for s in Copy.__slots__))
+                              for pid, c in msg.copies.items()))
+        sides = tuple(sorted((n, s.state, s.was_stored, _fields(rn(s.fields, keys=False), omit))
+                             for n, s in msg.sides.items()))
         messages.append((facts, copies, sides))
-    return (tuple(messages), _freeze(watermark), _freeze(seen), _freeze(reprocessing),
-            _freeze({f"{o}.{n}": v for (o, n), v in changed.items()}), _freeze(kinds), _freeze(inbox_rules))
+    return (tuple(messages), _freeze(rn(watermark)), _freeze(rn(seen)), _freeze(rn(reprocessing)),
+            _freeze({f"{rn(o)}.{n}": rn(v) for (o, n), v in changed.items()}), _freeze(rn(kinds)),
+            _freeze(rn(inbox_rules)))
+
+
+def _same(value: Any, keys: bool = True) -> Any:
+    return value
