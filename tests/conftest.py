@@ -67,6 +67,21 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="session")
+def proofs_json() -> bytes:
+    """`trackproof check --format json --jobs 1` of every claim under proofs/ and the model, in a process of its own
+    (hash seed 1, no cache), once per test run: the longest check the tests make, shared by tests/test_golden.py
+    (the verdicts each file records) and tests/test_determinism.py (the same bytes on more processes)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "1", "TRACKPROOF_NO_CACHE": "1"}
+    done = subprocess.run([sys.executable, "-m", "trackproof", "check", "--format", "json", "--jobs", "1"], env=env,
+                          capture_output=True, check=False)
+    assert b'"claims"' in done.stdout, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
 def forum_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`trackproof report proofs/forum-claims.yaml` once per test run, in a process of its own, from the checkout's
     root (the pack names files as given); shared by tests/test_report.py and tests/test_browser.py."""

@@ -35,10 +35,9 @@ def test_output_is_the_same_in_every_process(args: list[str]) -> None:
     assert _output(args, "3") == first
 
 
-def test_check_output_does_not_depend_on_the_number_of_processes() -> None:
+def test_check_output_does_not_depend_on_the_number_of_processes(proofs_json: bytes) -> None:
     """Every claim under proofs/ and the model: proved in this process, or spread over worker processes."""
-    alone = _output(["check", "--format", "json", "--jobs", "1"], "1")
-    assert b'"claims"' in alone
+    alone = proofs_json
     assert _output(["check", "--format", "json", "--jobs", "2"], "2") == alone
     assert _output(["check", "--format", "json", "--jobs", "3"], "3") == alone
 
