@@ -176,7 +176,8 @@ class Stepper:
         """Give `run` the key of the world its orbit keeps (symmetry.py), and that world when it is asked for: its
         mail renamed, and its outcomes from a simulator that holds it under the renamed settings."""
         assert run.key is not None
-        state = capture(sim.world)
+        state = capture(sim.world, messages=False)
+        state.messages = sim.world.messages  # the world's own, not a copy: nothing plays in it any more
         run.renaming, run.key = canonical(state, run.key, self.omit, self.sym)
         if not run.renaming:
             return

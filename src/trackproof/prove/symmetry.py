@@ -21,8 +21,8 @@ Only what is checked here makes two participants interchangeable, and only for w
   setting's name): renaming a world replaces every such string (simulate/state.py `renamed`).
 The simulator decides what mail does from the world's own data (the order recipients were written in, the order
 sides were made in), never from the order participants were declared in, except where addresses are shared (ruled
-out above); tests/test_symmetry.py holds the exploration with renamings to the one without them, world by world,
-and every merged world's swapped twin to the same next worlds under every event and setting of a reduced scope.
+out above). tests/test_symmetry.py holds the exploration with renamings to brute force with none: under every setting
+of a reduced scope, the worlds brute force reaches are exactly the worlds kept, renamed back.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _invariant(claim: Claim, names: dict[str, str]) -> bool:
 def _params(params: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     """An event's parameters renamed: participants in its values, and in a `set` event's keys (`X.filter`)."""
     out = {}
-    for k, v in renamed_value(params, names).items():
+    for k, v in renamed_value(params, names, keys=False).items():  # keys are parameter names
         owner, dot, name = k.partition(".")
         out[f"{names.get(owner, owner)}.{name}" if dot else k] = v
     return out
