@@ -137,7 +137,8 @@ def test_every_claim_under_proofs_has_the_verdict_it_records(proofs_json: bytes)
     doc = json.loads(proofs_json)
     for path in sorted((ROOT / "proofs").glob("*.yaml")):
         recorded = dict(re.findall(r"- id: (\S+)\s+# expect: (\w+)", path.read_text(encoding="utf-8")))
+        # by the file's name: an installed trackproof checks the copy of proofs/ inside its package
         given = {c["id"]: c["verdict"] for c in doc["claims"]
-                 if Path(c["location"].rsplit(":", 2)[0]).resolve() == path.resolve()}
+                 if Path(c["location"].rsplit(":", 2)[0]).name == path.name}
         assert set(recorded) == set(given), f"{path.name}: every claim records its expected verdict"
         assert recorded == given, path.name
