@@ -42,12 +42,13 @@ from .limits import PROGRESS_EVERY, least_worlds, progress_stream, show_progress
 from .regions import mentioned
 from .rulepaths import premise_under
 from .setup import Setup
-from .steps import GaveUp, Stepper
+from .steps import GaveUp, Stepper, ask, scope_solver
 from .symmetry import NONE as NO_SYMMETRY
 from .symmetry import Renaming, Symmetry
 from .symmetry import formula as renamed_formula
+from .symmetry import settings as renamed_settings
 from .unread import unread_detail
-from .z3api import RLIMIT, SAT, UNKNOWN, add, all_of, any_of, check, neg, new_solver
+from .z3api import SAT, add, all_of, any_of, neg
 
 MAX_WORLDS = 20_000
 @dataclass
@@ -140,9 +141,7 @@ class Explorer:
         self.max_depth = max_depth  # None: to the fixpoint; else no sequence longer than this is played
         self.own = own
         self.jobs = jobs  # processes that ask a level's steps (levels.py); the graph is the same for any number
-        self.solver = new_solver()
-        self.solver.set("rlimit", RLIMIT)
-        add(self.solver, list(setup.base))
+        self.solver = scope_solver(setup)
         # runs read from Z3's models the settings some condition mentions: the scope's constraints from the start
         self.space.constrained |= mentioned(self.space, list(setup.base))
         self.nodes: list[Node] = []
@@ -201,7 +200,7 @@ class Explorer:
         (regions.closest) take from Z3 only the settings in `space.read`; others stay at their defaults."""
         if self.sym:
             read = self.space.read
-            read |= {(dict(r).get(o, o), n) for (o, n) in list(read) for r in self.sym.renamings}
+            read |= {s for r in self.sym.renamings for s in renamed_settings(dict.fromkeys(read), r)}
 
     def _show_progress(self, depth: int, left: int) -> None:
         show_progress(f"{self.claim.id}: {len(self.nodes):,} worlds (at most {self.max_worlds:,}), "
@@ -352,13 +351,8 @@ class Explorer:
         if not renaming:
             return self.stepper.reaches(region)
         if self.renamed_solver is None:
-            self.renamed_solver = new_solver()
-            self.renamed_solver.set("rlimit", RLIMIT)
-            add(self.renamed_solver, list(self.setup.base))
-        answer = check(self.renamed_solver, region)
-        if answer == UNKNOWN:
-            raise GaveUp(f"Z3 gave up: {self.renamed_solver.reason_unknown()}")
-        return answer == SAT
+            self.renamed_solver = scope_solver(self.setup)
+        return ask(self.renamed_solver, region) == SAT
 
 
 def _label(event: Event) -> tuple[Any, ...]:

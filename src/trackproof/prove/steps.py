@@ -20,7 +20,7 @@ import z3
 from ..errors import TrackproofError
 from ..simulate.engine import Simulator
 from ..simulate.outcomes import Outcome
-from ..simulate.state import MailState, capture, renamed, restore, world_key
+from ..simulate.state import MailState, capture, key, renamed, restore, view
 from ..spec.claims import Claim, Setting
 from ..spec.ir import Model
 from ..spec.scenario import Event
@@ -31,7 +31,7 @@ from .symmetry import NONE as NO_SYMMETRY
 from .symmetry import Renaming, Symmetry, canonical
 from .symmetry import settings as renamed_settings
 from .terms import Builder, ReadLog
-from .z3api import SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg
+from .z3api import RLIMIT, SAT, UNKNOWN, UNSAT, add, all_of, any_of, check, neg, new_solver
 
 
 @dataclass
@@ -76,6 +76,22 @@ class StepRun:
 
 class GaveUp(Exception):
     """Z3 answered unknown (its resource limit)."""
+
+
+def scope_solver(setup: Setup) -> z3.Solver:
+    """A solver holding the scope's constraints, with the resource limit every exploration question has."""
+    solver = new_solver()
+    solver.set("rlimit", RLIMIT)
+    add(solver, list(setup.base))
+    return solver
+
+
+def ask(solver: z3.Solver, *assumptions: z3.BoolRef) -> int:
+    """`solver`'s answer under `assumptions`; GaveUp where Z3 answers unknown."""
+    answer = check(solver, *assumptions)
+    if answer == UNKNOWN:
+        raise GaveUp(f"Z3 gave up: {solver.reason_unknown()}")
+    return answer
 
 
 class Stepper:
@@ -123,10 +139,7 @@ class Stepper:
         return runs
 
     def ask(self, *assumptions: z3.BoolRef) -> int:
-        answer = check(self.solver, *assumptions)
-        if answer == UNKNOWN:
-            raise GaveUp(f"Z3 gave up: {self.solver.reason_unknown()}")
-        return answer
+        return ask(self.solver, *assumptions)
 
     def reaches(self, region: z3.BoolRef) -> bool:
         """Whether some setting of the scope is in `region`."""
@@ -166,18 +179,18 @@ class Stepper:
         if not feasible:
             return StepRun(all_of(list(pins)), pins, False, None, None)
         used = frozenset(d for defs in builder.defs.values() for d in defs)
-        run = StepRun(all_of(list(pins)), pins, True, world_key(sim.world, self.omit), sim, used,
-                      _rules(sim, event.number))
+        run = StepRun(all_of(list(pins)), pins, True, None, sim, used, _rules(sim, event.number))
+        # the world's own mail (nothing plays in it any more): its key, or the key of the world its orbit keeps
+        state = view(sim.world)
+        run.key = key(state, self.omit)
         if self.sym:
-            self._canonical(run, sim, settings)
+            self._canonical(run, state, settings)
         return run
 
-    def _canonical(self, run: StepRun, sim: Simulator, settings: dict[Setting, Any]) -> None:
+    def _canonical(self, run: StepRun, state: MailState, settings: dict[Setting, Any]) -> None:
         """Give `run` the key of the world its orbit keeps (symmetry.py), and that world when it is asked for: its
         mail renamed, and its outcomes from a simulator that holds it under the renamed settings."""
         assert run.key is not None
-        state = capture(sim.world, messages=False)
-        state.messages = sim.world.messages  # the world's own, not a copy: nothing plays in it any more
         run.renaming, run.key = canonical(state, run.key, self.omit, self.sym)
         if not run.renaming:
             return

@@ -28,6 +28,7 @@ of a reduced scope, the worlds brute force reaches are exactly the worlds kept, 
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -80,12 +81,7 @@ def symmetry(model: Model, claim: Claim) -> Symmetry:
     movable = [tuple(c) for c in classes.values() if len(c) > 1]
     taken = _taken(model, claim)
     movable = [c for c in movable if not taken & set(c)]
-    count = 1
-    for n in (n for c in movable for n in range(2, len(c) + 1)):
-        count *= n
-        if count > MAX_RENAMINGS:
-            return NONE
-    if not movable:
+    if not movable or permutations(movable) > MAX_RENAMINGS:
         return NONE
     found: list[Renaming] = []
     for images in itertools.product(*(itertools.permutations(c) for c in movable)):
@@ -96,6 +92,13 @@ def symmetry(model: Model, claim: Claim) -> Symmetry:
     groups = tuple(sorted({tuple(sorted({p for r in found for pair in r for p in pair if p in c})) for c in movable
                            if any(a in c for r in found for a, _ in r)}))
     return Symmetry(tuple(found), groups)
+
+
+def permutations(groups: list[tuple[str, ...]] | tuple[tuple[str, ...], ...]) -> int:
+    """How many ways there are to permute each group within itself, the identity included."""
+    if any(len(g) > 6 for g in groups):  # 7! = 5,040 is past the limit: no need to count the factorial of many
+        return MAX_RENAMINGS + 1
+    return math.prod(math.factorial(len(g)) for g in groups)
 
 
 def _taken(model: Model, claim: Claim) -> set[str]:

@@ -13,6 +13,7 @@ from ..prove.consistency import Consistency
 from ..prove.modelcheck import Finding
 from ..prove.records import Example, Verdict
 from ..prove.sensitivity import Assumption, ReadingVerdict
+from ..prove.symmetry import permutations
 from ..simulate.narrate import activity_fields, describe_event
 from ..simulate.outcomes import Outcome
 from ..simulate.scenario_file import scenario_text, value_text
@@ -254,10 +255,7 @@ def _merged(v: Verdict) -> str:
     where the groups can only be swapped together (a queue with the user who owns it), the renamings are counted."""
     if not v.interchangeable:
         return ""
-    every = 1
-    for n in (n for g in v.interchangeable for n in range(2, len(g) + 1)):
-        every *= n
-    if v.renamings + 1 == every:  # every permutation within each group, each group on its own
+    if v.renamings + 1 == permutations(v.interchangeable):  # every permutation within each group, on its own
         groups = ", or ".join(", ".join(g[:-1]) + " and " + g[-1] for g in v.interchangeable)
         return f" (worlds that differ only by swapping {groups} counted once)"
     moved = [p for g in v.interchangeable for p in g]

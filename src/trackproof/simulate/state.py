@@ -179,11 +179,17 @@ def observable(state: MailState, omit: frozenset[str] = frozenset()) -> tuple[An
                 state.inbox_rules, skip=_OWN + _BOOKKEEPING, omit=omit)
 
 
+def view(world: World) -> MailState:
+    """The world's mail with its messages the world's own, not copies: to read keys from, not to keep while the
+    world plays on."""
+    found = capture(world, messages=False)
+    found.messages = world.messages
+    return found
+
+
 def world_key(world: World, omit: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     """key(capture(world), omit), without copying the world."""
-    found = capture(world, messages=False)
-    return _key(world.messages, found.watermark, found.seen, found.reprocessing, found.changed, found.kinds,
-                found.inbox_rules, omit=omit)
+    return key(view(world), omit)
 
 
 def _key(messages_: dict[str, Message], watermark: dict[str, int], seen: dict[str, int],
