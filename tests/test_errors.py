@@ -181,3 +181,63 @@ def test_an_unknown_way_to_send_is_named(capsys: pytest.CaptureFixture[str], tmp
                     "  - send: {id: E1, from: X, to: [C], via: pigeon}\n", encoding="utf-8")
     status, _, err = cli(capsys, "run", str(path))
     assert status == 2 and "error[E402]: 'pigeon' is not a way X can send E1" in err, err
+
+
+CLAIM = """\
+claims:
+  - id: T1
+    text: "t"
+    scope:
+      fixed: {X.incoming: sss, X.approved: true, X.enabled: true}
+      free: [X.filter]
+    participants: {X: {kind: user}, C: {kind: contact}}
+    events:
+      - send: {id: E1, from: C, to: [X]}
+      - sync
+    conclusion: "E1.stored"
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "gaps", "report"])
+def test_a_claim_id_in_two_claim_files_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                  command: str) -> None:
+    """Counterexample files, report anchors and the consistency section are named by claim id: two claims with one
+    id (in two files) once wrote one counterexample over the other."""
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(CLAIM, encoding="utf-8")
+    b.write_text(CLAIM.replace('"E1.stored"', '"not E1.stored"'), encoding="utf-8")
+    extra = ["-o", str(tmp_path / "pack")] if command == "report" else []
+    status, out, err = cli(capsys, command, "--jobs", "1", *extra, str(a), str(b))
+    assert status == 2 and out == ""
+    assert err.startswith(f"{b}:2:5: error[E307]: claim id 'T1' is used twice (first at {a}:2:5)"), err
+    assert not (tmp_path / "pack").exists()
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(GOOD, encoding="utf-8")
+    claims = tmp_path / "c.yaml"
+    claims.write_text(CLAIM, encoding="utf-8")
+    for argv, path in ((["run", str(scenario), "-o", str(scenario)], scenario),
+                       (["check", str(claims), "--format", "json", "-o", str(tmp_path / "." / "c.yaml")], claims)):
+        before = path.read_bytes()
+        status, out, err = cli(capsys, *argv)
+        assert status == 2 and out == "" and "error[E504]" in err and "is also an input file" in err, err
+        assert path.read_bytes() == before
+
+
+def test_empty_output_paths_are_refused_and_a_dash_is_standard_output(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(GOOD, encoding="utf-8")
+    claims = tmp_path / "c.yaml"
+    claims.write_text(CLAIM, encoding="utf-8")
+    for argv in (["run", str(scenario), "-o", ""], ["check", str(claims), "--counterexamples", ""]):
+        status, out, err = cli(capsys, *argv)
+        assert status == 2 and out == "" and "error[E501]" in err and "names no path" in err, err
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = cli(capsys, "run", str(scenario), "-o", "-")
+    assert status == 0 and out.startswith("Scenario: ")
+    assert not (tmp_path / "-").exists()

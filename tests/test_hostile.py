@@ -88,6 +88,7 @@ JSON_FILES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], bool]] = {
     "json nested 100000 deep": (_text("[" * 100_000 + "]" * 100_000), ("E110",), True),
     "json nested 70 deep in a trace": (_text('{"claims": [' + "[" * 70 + "]" * 70 + "]}"), ("E110",), True),
     "malformed json": (_text('{"claims": [1, 2,, 3]}'), ("E111",), True),
+    "json lone surrogate": (_text('[{"email": "\\ud800", "event": 1}]'), ("E111",), True),
     "json over 4 MiB": (_text("[" + "1," * (2 << 20) + "1]"), ("E108",), False),
 }
 

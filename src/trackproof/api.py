@@ -60,10 +60,10 @@ def check(*claim_files: Path, model: bool = False, examples: int = 1, jobs: int 
     `trackproof check --format json` (docs/claims.md): {"claims": [...], "consistency": [...], "summary": {...}}."""
     from .cli.check import cache_key, prove_claims
     from .report.check import check_json
-    from .spec.claims import load_claims
+    from .spec.claims import load_claim_files
 
     loaded = _model(model_dir)
-    claims = [c for f in claim_files for c in load_claims(os.fspath(f), loaded)]
+    claims = load_claim_files(claim_files, loaded)
     key = cache_key(os.fspath(model_dir) if model_dir is not None else None, not cache)
     verdicts, joint, findings = prove_claims(loaded, claims, None, model, jobs, key, examples)
     doc: dict[str, Any] = _plain(check_json(loaded, verdicts, joint, findings))
@@ -73,10 +73,10 @@ def check(*claim_files: Path, model: bool = False, examples: int = 1, jobs: int 
 def gaps(*claim_files: Path, jobs: int = 1, model_dir: Path | None = None) -> dict[str, Any]:
     """The scenarios the claims miss: the record of `trackproof gaps --format json` (docs/gaps.md)."""
     from .explore.gaps import find_gaps, gaps_json
-    from .spec.claims import load_claims
+    from .spec.claims import load_claim_files
 
     loaded = _model(model_dir)
-    claims = [c for f in claim_files for c in load_claims(os.fspath(f), loaded)]
+    claims = load_claim_files(claim_files, loaded)
     doc: dict[str, Any] = _plain(gaps_json(find_gaps(loaded, claims, jobs=jobs)))
     return doc
 

@@ -110,6 +110,11 @@ def _depth(text: str) -> int:
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
+#: A UTF-16 surrogate escape that is not half of a pair (a backslash before it escapes the backslash, not the u).
+_LONE_SURROGATE = re.compile(r"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|"
+                             r"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
 def _too_deep_at(text: str, path: str, limit: int) -> Loc:
     """Where the nesting of JSON `text` first goes deeper than `limit`."""
     level = 0
@@ -140,6 +145,12 @@ def load_json(path: str) -> Any:
         raise TrackproofError("E111", f"malformed JSON: {reason}", Loc(path, line, col)) from None
     else:
         depth = _depth(text)  # on valid JSON only: every quote there opens or closes a string
+        lone = _LONE_SURROGATE.search(text)
+        if lone is not None:  # JSON allows the escape; the text it makes is no text (it cannot be written out)
+            offset = lone.start(1)
+            line = text.count("\n", 0, offset) + 1
+            raise TrackproofError("E111", f"malformed JSON: a lone surrogate escape ({lone.group(1)}) is not text",
+                                  Loc(path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1))
     if depth > MAX_JSON_DEPTH:
         raise TrackproofError("E110", f"JSON nested more than {MAX_JSON_DEPTH} levels deep",
                               _too_deep_at(text, path, MAX_JSON_DEPTH))

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from ..errors import TrackproofError, format_error, printable
 from . import check, diagrams, diff, gaps, report, run, schema, validate
-from .common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, epilog
+from .common import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, epilog, refuse_unsafe_outputs
 
 #: The commands, in the order --help lists them; each module has HELP, EXITS, add_arguments and execute.
 COMMANDS: dict[str, ModuleType] = {"run": run, "check": check, "report": report, "diagrams": diagrams, "gaps": gaps,
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = given[0] if given and given[0] in COMMANDS else None  # an option first (-h): every command
     args = _parser(chosen).parse_args(given)
     try:
+        refuse_unsafe_outputs(args)
         code: int = COMMANDS[args.command].execute(args)
         return code
     except TrackproofError as err:

@@ -87,9 +87,9 @@ def check_files(model: Model, files: list[str], fmt: str, cex_dir: str | None,
     model and the engine, cache.py), or None to prove everything afresh. `examples`: counterexamples per violated
     claim, each for another reason. `readings`: POINT=READING choices of disputed points for every claim."""
     from ..report.check import summary
-    from ..spec.claims import load_claims, with_readings
+    from ..spec.claims import load_claim_files, with_readings
 
-    claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
+    claims = load_claim_files(files, model)
     claims = with_readings(model, claims, readings or [])
     verdicts, joint, findings = prove_claims(model, claims, progress, with_model, jobs, cache_key, examples)
     if cex_dir:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
-from ..errors import printable
+from ..errors import TrackproofError, printable
 from ..files import write_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -51,6 +53,43 @@ def add_jobs(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("-j", "--jobs", type=whole_number, metavar="N",
                    help=f"{what} on N processes (default: the cores available; 1: in this process only). The output "
                         "is the same whatever N")
+
+
+#: The options that name where a command writes: a file (-o of run, check, gaps, diff) or a folder.
+OUTPUT_FILE = "output"
+OUTPUT_FOLDERS = ("out", "counterexamples", "scenarios")
+#: The options that name files a command reads.
+INPUTS = ("files", "a", "b", "universe", "compare", "swimlanes", "highlight")
+
+
+def refuse_unsafe_outputs(args: argparse.Namespace) -> None:
+    """Before any work: an output named by an empty path (E501: it would silently mean standard output, or
+    nothing), an output folder that is something else (E504), and an output file that is one of the command's input
+    files (E504: writing it would destroy the input; `run s.yaml -o s.yaml`). `-o -` is standard output, as in most
+    tools. The two E504s are raised as the OSError writing would give, so that they are said as every E504 is, with
+    the path given (cli.main)."""
+    if getattr(args, OUTPUT_FILE, None) == "-":
+        setattr(args, OUTPUT_FILE, None)
+    for name in (OUTPUT_FILE, *OUTPUT_FOLDERS):
+        if getattr(args, name, None) == "":
+            option = "-o" if name == OUTPUT_FILE else f"--{name}"
+            raise TrackproofError("E501", f"{option} names no path (an empty string)")
+    for name in OUTPUT_FOLDERS:
+        folder = getattr(args, name, None)
+        if folder and os.path.lexists(folder) and not os.path.isdir(folder):
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", folder)
+    output = getattr(args, OUTPUT_FILE, None)
+    if not output or not os.path.exists(output):
+        return
+    for name in INPUTS:
+        given = getattr(args, name, None)
+        for path in [given] if isinstance(given, str) else (given or []):
+            try:
+                same = os.path.samefile(path, output)
+            except OSError:
+                same = False
+            if same:
+                raise FileExistsError(errno.EEXIST, "it is also an input file: writing it would destroy it", output)
 
 
 def emit(text: str, output: str | None) -> None:

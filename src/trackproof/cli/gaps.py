@@ -57,10 +57,10 @@ def execute(args: argparse.Namespace) -> int:
     from ..cache import load_model_cached
     from ..explore.gaps import find_gaps, gaps_json, gaps_text
     from ..parallel import default_jobs
-    from ..spec.claims import load_claims
+    from ..spec.claims import load_claim_files
 
     model = load_model_cached(args.model_dir)
-    claims = [c for f in args.files for c in load_claims(f, model)]
+    claims = load_claim_files(args.files, model)
     universe = universe_claims(model, args.universe) if args.universe else None
     from ..cache import cached
 

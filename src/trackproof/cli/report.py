@@ -53,11 +53,11 @@ def build(model: Model, files: list[str], jobs: int, cache_key: str | None, rend
     from ..render.svg import choose, dot_digest, identity, to_svgs
     from ..report.check import check_json
     from ..report.pack import compose, draw
-    from ..spec.claims import load_claims
+    from ..spec.claims import load_claim_files
     from ..spec.yamlsrc import load_file
     from .check import prove_claims
 
-    claims = [c for f in files for c in load_claims(f, model)]  # every file is validated before any proof
+    claims = load_claim_files(files, model)
     chosen = choose(renderer)  # a renderer asked for by name and missing: said before any work
     verdicts, joint, findings = prove_claims(model, claims, sys.stderr, True, jobs, cache_key)
     check = check_json(model, verdicts, joint, findings)

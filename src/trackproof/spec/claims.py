@@ -231,6 +231,14 @@ def load_claims(path: str | os.PathLike[str], model: Model) -> list[Claim]:
     return _claims(load_file(name), name, model)
 
 
+def load_claim_files(paths: list[str] | tuple[str | os.PathLike[str], ...], model: Model) -> list[Claim]:
+    """The claims of several claim files, every file validated before any proof; a claim id is one claim's
+    across all of them (counterexample files, report anchors and the consistency section are named by it)."""
+    claims = [c for path in paths for c in load_claims(path, model)]
+    _unique(claims)
+    return claims
+
+
 def claims_from_text(text: str, name: str, model: Model) -> list[Claim]:
     """The claims of a claim file's text (one a command builds, such as the universe `gaps` explores); `name`
     stands for its path in messages."""
@@ -245,12 +253,16 @@ def _claims(raw: Any, name: str, model: Model) -> list[Claim]:
         raise TrackproofError("E104", "a claim file needs at least one claim", doc.locs["claims"])
     claims = [_claim(model, expect_mapping(raw, loc, "a claim"), loc, name) for raw, loc in zip(items, items.locs,
                                                                                                strict=True)]
+    _unique(claims)
+    return claims
+
+
+def _unique(claims: list[Claim]) -> None:
     seen: dict[str, Loc] = {}
     for c in claims:
         if c.id in seen:
             raise TrackproofError("E307", f"claim id '{c.id}' is used twice (first at {seen[c.id]})", c.loc)
         seen[c.id] = c.loc
-    return claims
 
 
 def with_readings(model: Model, claims: list[Claim], chosen: list[str]) -> list[Claim]:
