@@ -31,6 +31,17 @@ SCENARIOS = {
     "unknown-email": (GOOD + "  - track: {email: E9, by: X}\n", "E405", 7),
     "expect-unknown-field": (GOOD + "expect:\n  E1: {sent: true}\n", "E406", 8),
     "not-a-mapping": ("- just\n- a list\n", "E104", 1),
+    # values of the wrong type were shown as Python prints them ("Scenario: ['x']"), and tags were ignored
+    "name-a-list": ("name: [x]\n" + GOOD, "E104", 1),
+    "description-a-mapping": ("description: {a: b}\n" + GOOD, "E104", 1),
+    "address-a-list": (GOOD.replace("C: {kind: contact}", "C: {kind: contact, address: [a, b]}"), "E104", 3),
+    "python-tag": ('name: !!python/object/apply:os.system ["echo x"]\n' + GOOD, "E102", 1),
+    "custom-tag": (GOOD.replace("C: {kind: contact}", "C: {kind: !custom contact}"), "E102", 3),
+    "binary-tag": ("name: !!binary aGVsbG8=\n" + GOOD, "E102", 1),
+    # a participant named as an owner of settings or a word of the expression language could not be referred to
+    "reserved-org": (GOOD.replace("C: {kind: contact}", "org: {kind: contact}"), "E402", 3),
+    "reserved-emails": (GOOD.replace("C: {kind: contact}", "emails: {kind: contact}"), "E402", 3),
+    "reserved-keyword": (GOOD.replace("C: {kind: contact}", "None: {kind: contact}"), "E402", 3),
 }
 
 
@@ -241,3 +252,17 @@ def test_empty_output_paths_are_refused_and_a_dash_is_standard_output(capsys: py
     status, out, _ = cli(capsys, "run", str(scenario), "-o", "-")
     assert status == 0 and out.startswith("Scenario: ")
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(("change", "code", "said"), [
+    (('text: "t"', "text: [a]"), "E104", "'text' of a claim must be text (a string), not a list"),
+    (('text: "t"', 'text: "t"\n    reading: 5'), "E104", "'reading' of a claim must be text (a string), not a number"),
+    (("claims:", "title: 5\nclaims:"), "E104", "'title' of a claim file must be text"),
+    (("C: {kind: contact}", "C: {kind: [[contact]]}"), "E104", "a list of kinds holds kinds (words)"),
+])
+def test_claim_text_of_the_wrong_type_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 change: tuple[str, str], code: str, said: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(CLAIM.replace(*change), encoding="utf-8")
+    status, out, err = cli(capsys, "check", "--jobs", "1", str(path))
+    assert status == 2 and out == "" and f"error[{code}]: {said}" in err, err

@@ -20,7 +20,7 @@ from .readings import READING, parse_choices
 from .scenario import Scenario, email_ids, parse_event, parse_participants
 from .universe import PROPERTY_KINDS, Property, Universe, load_universe, property_key, universe_emails
 from .vocab import check_setting_value
-from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, load_file, load_text
+from .yamlsrc import Mapping, check_keys, expect_mapping, expect_sequence, expect_text, load_file, load_text
 
 EMAILS = f"set[{OUTCOME}]"  # the messages that exist, in a universe claim's property
 STATUS = ("none", "draft", "pending_send", "sent", "failed", "received")
@@ -97,7 +97,10 @@ def _kind_choices(model: Model, raw_parts: Mapping) -> dict[str, tuple[str, ...]
     for pid, pspec in raw_parts.items():
         if not (isinstance(pspec, Mapping) and isinstance(pspec.get("kind"), list)):
             continue
-        choices = tuple(str(k) for k in pspec["kind"])
+        if not all(isinstance(k, str) for k in pspec["kind"]):
+            raise TrackproofError("E104", "a list of kinds holds kinds (words), not lists or mappings",
+                                  pspec.locs["kind"])
+        choices = tuple(pspec["kind"])
         if not choices:
             raise TrackproofError("E104", "a list of kinds needs at least one kind", pspec.locs["kind"])
         for k in choices:
@@ -219,10 +222,10 @@ def _claim(model: Model, spec: Mapping, loc: Loc, path: str) -> Claim:
         bound_binders(assume, of_model(model))
         if assume.type != X.BOOL:
             raise TrackproofError("E204", "'assume' must be true or false", spec.locs["assume"])
-    scenario = Scenario(path, str(spec["id"]), str(spec.get("reading", "")), org, participants, events, {}, {},
-                        readings)
-    text = " ".join(str(spec["text"]).split())
-    return Claim(str(spec["id"]), text, " ".join(str(spec.get("reading", "")).split()), path, loc, scenario, fixed,
+    reading = expect_text(spec, "reading", "a claim") or ""
+    scenario = Scenario(path, str(spec["id"]), reading, org, participants, events, {}, {}, readings)
+    text = " ".join((expect_text(spec, "text", "a claim") or "").split())
+    return Claim(str(spec["id"]), text, " ".join(reading.split()), path, loc, scenario, fixed,
                  free, kinds, assume, conclusion, universe, prop)
 
 
@@ -248,6 +251,8 @@ def claims_from_text(text: str, name: str, model: Model) -> list[Claim]:
 def _claims(raw: Any, name: str, model: Model) -> list[Claim]:
     doc = expect_mapping(raw, Loc(name, 1, 1), "a claim file")
     check_keys(doc, {"claims", "title", "description"}, {"claims"}, "a claim file")
+    expect_text(doc, "title", "a claim file")
+    expect_text(doc, "description", "a claim file")
     items = expect_sequence(doc["claims"], doc.locs["claims"], "claims")
     if not items:
         raise TrackproofError("E104", "a claim file needs at least one claim", doc.locs["claims"])

@@ -7,15 +7,17 @@ The format is documented in docs/scenarios.md.
 
 from __future__ import annotations
 
+import keyword
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Loc, TrackproofError
+from .expr import BUILTINS
 from .ir import Model
 from .readings import parse_choices
 from .vocab import check_setting_value
-from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, load_file
+from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, expect_text, load_file
 
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "tracked_by", "correlated_to",
                  "parent_activity", "from", "to", "cc", "queue_items", "categorized", "undeliverable")
@@ -104,6 +106,11 @@ def parse_settings(model: Model, raw: Mapping, groups: tuple[str, ...], what: st
     return out
 
 
+#: Names a participant may not take: the other owners of settings, what claims name (emails) and the expression
+#: language's own words.
+RESERVED = frozenset({"org", "reading", "emails", "None", "True", "False", *BUILTINS})
+
+
 def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
     out: dict[str, Participant] = {}
     kinds = model.vocabulary.enums["kind"]
@@ -112,9 +119,14 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
             raise TrackproofError("E402", f"participant id '{pid}' must be letters, digits, - or _", raw.key_locs[pid])
         spec = spec if spec is not None else _empty(raw.locs[pid])
         spec = expect_mapping(spec, raw.locs[pid], f"participant '{pid}'")
+        if str(pid) in RESERVED or keyword.iskeyword(str(pid)):
+            raise TrackproofError("E402", f"'{pid}' is a reserved name: claims and settings could not refer to this "
+                                  "participant", raw.key_locs[pid], "reserved: " + ", ".join(sorted(RESERVED)) +
+                                  ", and Python's keywords")
         kind = spec.get("kind", "unknown")
-        if kind not in kinds:
-            raise TrackproofError("E207", f"'{kind}' is not a kind of participant", spec.locs.get("kind", spec.loc),
+        if not isinstance(kind, str) or kind not in kinds:
+            shown = f"'{kind}'" if isinstance(kind, str) else "a list" if isinstance(kind, list) else "that"
+            raise TrackproofError("E207", f"{shown} is not a kind of participant", spec.locs.get("kind", spec.loc),
                                   "kinds: " + ", ".join(kinds))
         rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members", "owner", "disabled")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
@@ -132,7 +144,9 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
         if disabled and kind != "user":
             raise TrackproofError("E402", "only a user is disabled", spec.key_locs["disabled"])
         owner = spec.get("owner")
-        out[str(pid)] = Participant(str(pid), str(kind), str(spec.get("address", f"{pid.lower()}@example.com")),
+        address = expect_text(spec, "address", f"participant '{pid}'")
+        address = address if address is not None else f"{str(pid).lower()}@example.com"
+        out[str(pid)] = Participant(str(pid), str(kind), address,
                                     settings, members, raw.key_locs[pid], str(owner) if owner is not None else None,
                                     disabled)
     for p in out.values():
@@ -266,8 +280,8 @@ def load_scenario(path: str | os.PathLike[str], model: Model) -> Scenario:
         expect, expect_locs = _expectations(model, raw_expect, participants, events)
     readings = parse_choices(model.readings, doc["readings"], doc.locs["readings"], "readings") \
         if "readings" in doc else {}
-    title = str(doc.get("name", os.path.splitext(os.path.basename(name))[0]))
-    return Scenario(name, title, " ".join(str(doc.get("description", "")).split()),
+    title = expect_text(doc, "name", "a scenario") or os.path.splitext(os.path.basename(name))[0]
+    return Scenario(name, title, " ".join((expect_text(doc, "description", "a scenario") or "").split()),
                     org, participants, events, expect, expect_locs, readings)
 
 

@@ -136,9 +136,17 @@ class _Budget:
             self.open.add(id(node))
 
 
+#: The tags a value may carry: those YAML's core schema resolves plain values to. Any other (`!!python/object`,
+#: `!!binary`, `!custom`) is written on purpose and means something this tool does not do: refused, never ignored.
+_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "seq", "map", "timestamp"))
+
+
 def _convert(node: yaml.Node, budget: _Budget) -> Any:
     budget.enter(node)
     path = budget.path
+    if node.tag not in _TAGS:
+        raise TrackproofError("E102", f"unsupported YAML tag '{node.tag}'", _loc(path, node.start_mark),
+                              "remove the tag: values are plain text, numbers, true/false, lists and mappings")
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
@@ -203,6 +211,20 @@ def load_file(path: str | os.PathLike[str]) -> Any:
 def expect_mapping(value: Any, loc: Loc, what: str) -> Mapping:
     if not isinstance(value, Mapping):
         raise TrackproofError("E104", f"{what} must be a mapping", loc)
+    return value
+
+
+def expect_text(mapping: Mapping, key: str, what: str) -> str | None:
+    """The text under `key` (None if absent): a string, never a list, a mapping, a number or true/false shown as
+    Python would print it."""
+    if key not in mapping:
+        return None
+    value = mapping[key]
+    if not isinstance(value, str):
+        shape = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else \
+            {bool: "true or false", type(None): "nothing (null)"}.get(type(value), "a number")
+        raise TrackproofError("E104", f"'{key}' of {what} must be text (a string), not {shape}", mapping.locs[key],
+                              "quote it to give it as text")
     return value
 
 
