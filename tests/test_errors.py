@@ -266,3 +266,42 @@ def test_claim_text_of_the_wrong_type_is_refused(capsys: pytest.CaptureFixture[s
     path.write_text(CLAIM.replace(*change), encoding="utf-8")
     status, out, err = cli(capsys, "check", "--jobs", "1", str(path))
     assert status == 2 and out == "" and f"error[{code}]: {said}" in err, err
+
+
+UNIVERSE = """\
+claims:
+  - id: U1
+    text: "t"
+    universe:
+      participants: {X: {kind: user}, Y: {kind: user}, C: {kind: contact}}
+      messages: 1
+    alphabet:
+      - send: {from: C, to: TO}
+      - sync
+    reachable: "any(e.exists for e in emails)"
+"""
+
+
+@pytest.mark.parametrize(("to", "said"), [
+    ("[[]]", "a 'send' entry with no recipient"),
+    ("[]", "a 'send' entry with no recipient"),
+    ("[[X], []]", "a 'send' entry with no recipient"),
+    ("[{a: b}]", "'to' lists participant ids (words), not lists or mappings"),
+    ("[X, [Y]]", "'to' lists participant ids (words), not lists or mappings"),
+])
+def test_an_alphabet_send_to_nobody_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path, to: str,
+                                                said: str) -> None:
+    """`to: [[]]` was explored as an email with no recipient (`send: {from: C}` is E105)."""
+    path = tmp_path / "u.yaml"
+    path.write_text(UNIVERSE.replace("TO", to), encoding="utf-8")
+    status, out, err = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
+    assert status == 2 and out == "" and re.match(rf"{re.escape(str(path))}:8:\d+: error\[E104\]: {re.escape(said)}",
+                                                  err), err
+
+
+def test_a_recipient_list_may_be_empty_where_another_is_not(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    path = tmp_path / "u.yaml"
+    path.write_text(UNIVERSE.replace("to: TO", "to: [[X], []], cc: [[Y]]"), encoding="utf-8")
+    status, _, err = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
+    assert status in (0, 1), err

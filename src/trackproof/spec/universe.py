@@ -80,11 +80,12 @@ def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any], 
     """A parameter's alternatives: a list of values (of lists, for recipient lists), or one value."""
     if key in LIST_PARAMS and kind in ("send", "forward"):
         if isinstance(value, Sequence) and value and all(isinstance(v, Sequence) for v in value):
-            options = [tuple(str(p) for p in v) for v in value]
-        elif isinstance(value, Sequence):
-            options = [tuple(str(p) for p in value)]
+            lists = list(value)
         else:
-            options = [(str(value),)]
+            lists = [value if isinstance(value, Sequence) else [value]]
+        if any(not isinstance(p, str) for v in lists for p in v):
+            raise TrackproofError("E104", f"'{key}' lists participant ids (words), not lists or mappings", loc)
+        options = [tuple(v) for v in lists]
         for option in options:
             for pid in option:
                 if pid not in participants:
@@ -141,6 +142,9 @@ def _template(raw: Any, loc: Loc, participants: dict[str, Any]) -> Template:
         raise TrackproofError("E105", "a 'send' entry needs 'from' (who sends)", body_loc)
     if kind in ("send", "forward") and "to" not in choices and "cc" not in choices and "bcc" not in choices:
         raise TrackproofError("E105", f"a '{kind}' entry needs recipients ('to', 'cc' or 'bcc')", body_loc)
+    if kind in ("send", "forward") and all(() in choices.get(k, ((),)) for k in LIST_PARAMS):
+        raise TrackproofError("E104", f"a '{kind}' entry with no recipient: some choice of its recipient lists is "
+                              "empty in every one of them ('to', 'cc' and 'bcc')", body_loc)
     if kind in ("outlook_start", "outlook_stop") and "user" not in choices:
         raise TrackproofError("E105", f"'{kind}' needs the user whose Outlook starts or stops", body_loc)
     if kind == "reset_processing_date" and "mailbox" not in choices:
