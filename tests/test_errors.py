@@ -305,3 +305,19 @@ def test_a_recipient_list_may_be_empty_where_another_is_not(capsys: pytest.Captu
     path.write_text(UNIVERSE.replace("to: TO", "to: [[X], []], cc: [[Y]]"), encoding="utf-8")
     status, _, err = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
     assert status in (0, 1), err
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (("X.incoming: sss", "X.incoming: outlook"), "its fixed settings break the legacy Dynamics 365 for Outlook client "
+                                                 "is retired online"),
+    (('conclusion: "E1.stored"', "assume: \"X.filter == 'all' and X.filter == 'no_email'\"\n    conclusion: "
+                                 '"E1.stored"'), "the claim's assume can never hold there"),
+])
+def test_a_scope_with_no_setting_says_why(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                          change: tuple[str, str], said: str) -> None:
+    """A claim whose fixed settings break a constraint of the vocabulary was VACUOUS with nothing after "nothing is
+    proved:"."""
+    path = tmp_path / "c.yaml"
+    path.write_text(CLAIM.replace(*change), encoding="utf-8")
+    status, out, _ = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
+    assert status == 1 and "VACUOUS" in out and f"nothing is proved: no setting is in the claim's scope: {said}" in out

@@ -39,21 +39,48 @@ def prepare(model: Model, claim: Claim, reuse: bool | None = None) -> Setup:
     """The claim's Space and base: the vocabulary's constraints on each participant that may have a mailbox, and
     the claim's own `assume`, as Z3 formulas over the free settings. `reuse`: whether runs reuse terms across
     runs (None: yes, unless the environment sets TRACKPROOF_NO_REUSE)."""
+    space = Space(model, claim, emails_of(claim))
+    terms, pins = _scope_terms(model, claim, space)
+    if reuse is None:
+        reuse = not os.environ.get("TRACKPROOF_NO_REUSE")
+    return Setup(space, tuple([*space.background, *(t for _, t in terms), *pins]),
+                 TermCache(model, space) if reuse else NoReuse())
+
+
+ASSUMED = "the claim's assume"
+
+
+def _scope_terms(model: Model, claim: Claim, space: Space) -> tuple[list[tuple[str, z3.BoolRef]], list[z3.BoolRef]]:
+    """The scope's constraints, each with what it says in words, and the pins the terms rest on."""
     from ..simulate.engine import engine
     from ..simulate.world import World
 
-    space = Space(model, claim, emails_of(claim))
-    out = list(space.background)
     world = World(model, claim.scenario)
     builder = Builder(space, ReadLog(world), engine(model).compiler)
     env: dict[str, Any] = {"org": None, "email": None, "__event": {}, "__used": None, "__assumed": None,
                            "__world": world, **{pid: pid for pid in claim.scenario.participants}}
+    out: list[tuple[str, z3.BoolRef]] = []
     for c in model.vocabulary.constraints:
         for pid, p in claim.scenario.participants.items():
             if p.kind in ("user", "queue") or (pid, "kind") in space.vars:
-                out.append(builder.term(c.expr, {**env, "p": pid}))
+                out.append((f"{c.says} ({pid}; {c.id})", builder.term(c.expr, {**env, "p": pid})))
     if claim.assume is not None:
-        out.append(builder.term(claim.assume, env))
-    if reuse is None:
-        reuse = not os.environ.get("TRACKPROOF_NO_REUSE")
-    return Setup(space, tuple(out + builder.pins), TermCache(model, space) if reuse else NoReuse())
+        out.append((ASSUMED, builder.term(claim.assume, env)))
+    return out, builder.pins
+
+
+def why_no_setting(model: Model, claim: Claim) -> str:
+    """Why no setting is in the claim's scope ('' when one is): the constraints its fixed settings break."""
+    from .z3api import SAT, add, check, new_solver
+
+    space = Space(model, claim, emails_of(claim))
+    terms, pins = _scope_terms(model, claim, space)
+    solver = new_solver()
+    add(solver, [*space.background, *pins])
+    if check(solver, *(t for _, t in terms)) == SAT:
+        return ""
+    broken = [says for says, term in terms if check(solver, term) != SAT]
+    if broken == [ASSUMED]:
+        return f"no setting is in the claim's scope: {ASSUMED} can never hold there"
+    what = "; ".join(broken) if broken else "the vocabulary's constraints and the claim's assume, together"
+    return f"no setting is in the claim's scope: its fixed settings break {what}"

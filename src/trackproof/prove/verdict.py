@@ -20,7 +20,7 @@ from .regions import closest, cube_formula, holds_when, regions, symmetries
 from .rulepaths import PathRun, closest_run, enumerate_paths, outcome_reads, run_path
 from .scope import Space
 from .sensitivity import assumptions, default_readings, reading_confidence, readings
-from .setup import Setup, prepare
+from .setup import Setup, prepare, why_no_setting
 from .z3api import SAT, UNSAT, all_of, any_of, check, neg, new_solver
 
 
@@ -61,7 +61,7 @@ def prove_claim(model: Model, claim: Claim, examples: int = 1, reuse: bool | Non
         return Proof(v, space, setup.base, paths, holds_region, bad_region, simply)
 
     if not violated and not holds_somewhere:
-        why = "; ".join(sorted({p.failure for p in infeasible}))
+        why = "; ".join(sorted({p.failure for p in infeasible})) or why_no_setting(model, claim)
         return proof(replace(unknown, verdict=Kind.VACUOUS, holds_under_defaults=at_defaults, reason=why))
     # Interchangeable participants (the same kinds and settings, the regions unchanged when they swap) give the
     # images of each cube for free.
