@@ -321,3 +321,14 @@ def test_a_scope_with_no_setting_says_why(capsys: pytest.CaptureFixture[str], tm
     path.write_text(CLAIM.replace(*change), encoding="utf-8")
     status, out, _ = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
     assert status == 1 and "VACUOUS" in out and f"nothing is proved: no setting is in the claim's scope: {said}" in out
+
+
+def test_an_error_after_non_ascii_text_in_an_expression_points_at_it(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    """ast counts columns in UTF-8 bytes: after an 'é' the error named the wrong text ("of outcome '1.'")."""
+    path = tmp_path / "c.yaml"
+    path.write_text(CLAIM.replace('"E1.stored"', "\"('éé',) != ('b',) and E1.bogus\""), encoding="utf-8")
+    status, _, err = cli(capsys, "check", "--no-cache", "--jobs", "1", str(path))
+    head, source, caret = err.splitlines()[:3]
+    assert status == 2 and "unknown field 'bogus' of outcome 'E1'" in head, err
+    assert source[caret.index("^"):].startswith("E1.bogus")

@@ -48,13 +48,21 @@ class _Ctx:
         self.source = source
         self.origin = origin
         self.fallback = fallback
+        self.lines = source.split("\n")
         self.starts = [0]  # offset of each line of the source
-        for line in source.split("\n"):
+        for line in self.lines:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
     def _offset(self, line: int, col: int) -> int:
-        # ast columns count UTF-8 bytes; the sources here are ASCII, where bytes and characters agree
-        return self.starts[min(line, len(self.starts)) - 1] + col
+        """The offset in the source of ast's (line, column): ast columns count UTF-8 bytes, not characters."""
+        at = min(line, len(self.starts)) - 1
+        text = self.lines[at] if at < len(self.lines) else ""
+        return self.starts[at] + len(text.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+    def byte_column(self, line: int, col: int) -> int:
+        """ast's column (UTF-8 bytes) of character column `col` of `line`, as a SyntaxError gives it."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return len(text[:col].encode("utf-8"))
 
     def loc(self, node: ast.AST) -> Loc:
         if self.origin is None:
@@ -87,7 +95,7 @@ def parse(source: str, vocab: Vocabulary, signatures: dict[str, tuple[tuple[str,
         tree = ast.parse(_keyword_fields(source), mode="eval")
     except (SyntaxError, MemoryError, RecursionError) as exc:  # the last two: not within MAX_LENGTH, kept safe
         line, col = (exc.lineno or 1, (exc.offset or 1) - 1) if isinstance(exc, SyntaxError) else (1, 0)
-        fake = ast.Constant(value=None, lineno=line, col_offset=col)
+        fake = ast.Constant(value=None, lineno=line, col_offset=ctx.byte_column(line, col))
         msg = exc.msg if isinstance(exc, SyntaxError) else "too deeply nested"
         raise ctx.err("E201", f"expression syntax error: {msg}", fake) from None
     deep = _too_deep(tree.body)
