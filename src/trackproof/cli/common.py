@@ -6,6 +6,7 @@ import argparse
 import errno
 import os
 import sys
+from typing import Any
 
 from ..errors import TrackproofError, printable
 from ..files import write_atomic
@@ -42,6 +43,16 @@ def whole_number(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number, at least 1, not {text!r}")
     return value
+
+
+class Once(argparse.Action):
+    """An option that may be given once: given twice, the first would be dropped without a word."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} may be given once")
+        setattr(namespace, self.dest, values)
 
 
 def add_output(p: argparse.ArgumentParser, formats: tuple[str, ...], help_text: str) -> None:

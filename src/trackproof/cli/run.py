@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from .common import EXIT_FAILED, EXIT_OK, add_output, emit
+from .common import EXIT_FAILED, EXIT_OK, Once, add_output, emit
 
 HELP = "play scenario files and say, for every email, whether it is stored and why"
 EXITS = {0: "every scenario met its expectations", 1: "some expectation was not met"}
@@ -22,8 +22,9 @@ class RunOptions:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
-    p.add_argument("--watch", metavar="EXPR", help="evaluate EXPR over the emails' outcomes after every event, "
-                   "e.g. \"E2.stored\" or \"E1.accepted_by == Q\"")
+    p.add_argument("--watch", metavar="EXPR", action=Once,
+                   help="evaluate EXPR over the emails' outcomes after every event, e.g. \"E2.stored\" or "
+                        "\"E1.accepted_by == Q\" (given once)")
     add_output(p, ("text", "json"), "json: the documented contract")
 
 
