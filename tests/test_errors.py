@@ -34,6 +34,7 @@ SCENARIOS = {
     # values of the wrong type were shown as Python prints them ("Scenario: ['x']"), and tags were ignored
     "name-a-list": ("name: [x]\n" + GOOD, "E104", 1),
     "description-a-mapping": ("description: {a: b}\n" + GOOD, "E104", 1),
+    "owner-a-list": (GOOD.replace("C: {kind: contact}", "C: {kind: contact, owner: [X]}"), "E104", 3),
     "address-a-list": (GOOD.replace("C: {kind: contact}", "C: {kind: contact, address: [a, b]}"), "E104", 3),
     "python-tag": ('name: !!python/object/apply:os.system ["echo x"]\n' + GOOD, "E102", 1),
     "custom-tag": (GOOD.replace("C: {kind: contact}", "C: {kind: !custom contact}"), "E102", 3),

@@ -56,8 +56,14 @@ SEND_FLAGS = ("subject_changed", "token_over_limit", "headers_dropped", "create_
 def _party(sim: Simulator, event: Event, key: str) -> str:
     pid = event.params.get(key)
     if not isinstance(pid, str) or pid not in sim.world.parties:
-        raise event_error(event, key, f"unknown participant {pid!r}", "E401")
+        raise event_error(event, key, f"unknown participant {_shown(pid)}", "E401")
     return pid
+
+
+def _shown(pid: object) -> str:
+    """A participant id as a message shows it: in quotes, and never as Python would print a list or a mapping."""
+    return f"'{pid}'" if isinstance(pid, str) else "(a list)" if isinstance(pid, list) else \
+        "(a mapping)" if isinstance(pid, dict) else f"'{pid}'"
 
 
 def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
@@ -66,7 +72,7 @@ def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
     item_locs = getattr(raw, "locs", None) or []  # a list read from a file knows where each item is
     for i, pid in enumerate(items):
         if not isinstance(pid, str) or pid not in sim.world.parties:
-            message = f"unknown participant {pid!r} in '{key}'"
+            message = f"unknown participant {_shown(pid)} in '{key}'"
             if i < len(item_locs):
                 raise TrackproofError("E401", message, item_locs[i])
             raise event_error(event, key, message, "E401")

@@ -143,18 +143,20 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
             raise TrackproofError("E402", "'disabled' is true or false", spec.locs["disabled"])
         if disabled and kind != "user":
             raise TrackproofError("E402", "only a user is disabled", spec.key_locs["disabled"])
-        owner = spec.get("owner")
+        owner = expect_text(spec, "owner", f"participant '{pid}'")
+        if "members" in spec and not all(isinstance(m, str) for m in spec["members"]):
+            raise TrackproofError("E104", "members are participant ids (words), not lists or mappings",
+                                  spec.locs["members"])
         address = expect_text(spec, "address", f"participant '{pid}'")
         address = address if address is not None else f"{str(pid).lower()}@example.com"
         out[str(pid)] = Participant(str(pid), str(kind), address,
-                                    settings, members, raw.key_locs[pid], str(owner) if owner is not None else None,
-                                    disabled)
+                                    settings, members, raw.key_locs[pid], owner, disabled)
     for p in out.values():
         for m in p.members:
             if m not in out:
                 raise TrackproofError("E401", f"unknown participant '{m}' in members of '{p.id}'", p.loc)
         if p.owner is not None and (p.owner not in out or out[p.owner].kind != "user"):
-            raise TrackproofError("E401", f"the owner of '{p.id}' must be a user participant, not {p.owner!r}", p.loc)
+            raise TrackproofError("E401", f"the owner of '{p.id}' must be a user participant, not '{p.owner}'", p.loc)
     return out
 
 

@@ -103,7 +103,8 @@ def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any], 
     if key in PARTY_PARAMS:
         for pid in values:
             if not isinstance(pid, str) or pid not in participants:
-                raise TrackproofError("E401", f"unknown participant {pid!r} in '{key}'", loc)
+                shown = f"'{pid}'" if isinstance(pid, str) else "(not a participant id)"
+                raise TrackproofError("E401", f"unknown participant {shown} in '{key}'", loc)
     return tuple(values)
 
 
