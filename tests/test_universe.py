@@ -409,3 +409,42 @@ def test_the_claims_schema_knows_universe_claims() -> None:
                 {**claim, "alphabet": [{"teleport": None}]}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({"claims": [bad]}, schema)
+
+
+IDLE = """\
+claims:
+  - id: U1
+    text: "t"
+    universe:
+      participants:
+        X: {kind: user}
+        C: {kind: contact}
+IDLE      messages: 1
+    alphabet:
+      - send: {from: C, to: [X]}
+      - sync
+    never: "any(e.stored for e in emails)"
+"""
+
+
+def test_an_event_with_too_many_rule_paths_ends_the_exploration(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each user whose settings range doubles a sync's rule paths: ten idle users ran for minutes before MAX_WORLDS
+    (and 60 for a quarter of an hour). One event from one world with more than MAX_STEP_PATHS paths ends it: unknown
+    in check, E408 in gaps. Three idle users (48 paths for a sync) against a bound of 20, to be quick."""
+    from trackproof.cli import main
+    from trackproof.prove import steps
+
+    path = tmp_path / "idle.yaml"
+    path.write_text(IDLE.replace("IDLE", "".join(f"        U{i}: {{kind: user}}\n" for i in range(3))),
+                    encoding="utf-8")
+    monkeypatch.setattr(steps, "MAX_STEP_PATHS", 20)
+    assert main(["check", "--no-cache", "--jobs", "1", str(path)]) == 3
+    out = capsys.readouterr().out
+    assert "U1: UNKNOWN" in out and "one 'sync' event from one world has more than 20 rule paths" in out, out
+    claims = tmp_path / "claims.yaml"
+    claims.write_text((Path(__file__).parent / "claims" / "small.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["gaps", "--jobs", "1", "--no-cache", "--universe", str(path), str(claims)]) == 2
+    assert "error[E408]" in capsys.readouterr().err
+    monkeypatch.setattr(steps, "MAX_STEP_PATHS", 2_000)
+    assert main(["check", "--no-cache", "--jobs", "1", str(path)]) == 1  # violated: the bound is not the answer

@@ -75,7 +75,13 @@ class StepRun:
 
 
 class GaveUp(Exception):
-    """Z3 answered unknown (its resource limit)."""
+    """Z3 answered unknown (its resource limit), or one event has more rule paths than a step may take."""
+
+
+#: The rule paths one event from one world may have. The shipped universes need at most about 100; each participant
+#: whose settings range and whom a sync reads doubles a sync's paths (a universe with ten idle users has over 6,000
+#: for one sync), and the exploration would run for many minutes before reaching MAX_WORLDS.
+MAX_STEP_PATHS = 2_000
 
 
 def scope_solver(setup: Setup) -> z3.Solver:
@@ -128,6 +134,8 @@ class Stepper:
                 placed = tree.insert(run.pins, at)
                 if placed != AGAIN:
                     runs.append(run)
+                    if len(runs) > MAX_STEP_PATHS:
+                        raise GaveUp(self._too_many(event))
                 if placed != INSIDE:
                     add(self.solver, [neg(run.condition)])
         finally:
@@ -140,6 +148,10 @@ class Stepper:
 
     def ask(self, *assumptions: z3.BoolRef) -> int:
         return ask(self.solver, *assumptions)
+
+    def _too_many(self, event: Event) -> str:
+        return (f"one '{event.kind}' event from one world has more than {MAX_STEP_PATHS:,} rule paths: narrow the "
+                "universe (fewer participants whose settings range, or fix more of their settings in scope.fixed)")
 
     def reaches(self, region: z3.BoolRef) -> bool:
         """Whether some setting of the scope is in `region`."""
