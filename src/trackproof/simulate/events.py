@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..errors import Loc, TrackproofError
 from ..spec.ir import Model
 from ..spec.scenario import Event
+from ..spec.yamlsrc import quoted
 from .automatic import RULE_FOLDERS, add_inbox_rule, reply_event
 from .mail import SIDES, Message, Side
 from .world import World
@@ -56,14 +57,9 @@ SEND_FLAGS = ("subject_changed", "token_over_limit", "headers_dropped", "create_
 def _party(sim: Simulator, event: Event, key: str) -> str:
     pid = event.params.get(key)
     if not isinstance(pid, str) or pid not in sim.world.parties:
-        raise event_error(event, key, f"unknown participant {_shown(pid)}", "E401")
+        raise event_error(event, key, f"unknown participant {quoted(pid)}", "E401")
     return pid
 
-
-def _shown(pid: object) -> str:
-    """A participant id as a message shows it: in quotes, and never as Python would print a list or a mapping."""
-    return f"'{pid}'" if isinstance(pid, str) else "(a list)" if isinstance(pid, list) else \
-        "(a mapping)" if isinstance(pid, dict) else f"'{pid}'"
 
 
 def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
@@ -72,7 +68,7 @@ def _parties(sim: Simulator, event: Event, key: str) -> tuple[str, ...]:
     item_locs = getattr(raw, "locs", None) or []  # a list read from a file knows where each item is
     for i, pid in enumerate(items):
         if not isinstance(pid, str) or pid not in sim.world.parties:
-            message = f"unknown participant {_shown(pid)} in '{key}'"
+            message = f"unknown participant {quoted(pid)} in '{key}'"
             if i < len(item_locs):
                 raise TrackproofError("E401", message, item_locs[i])
             raise event_error(event, key, message, "E401")

@@ -17,7 +17,17 @@ from .expr import BUILTINS
 from .ir import Model
 from .readings import parse_choices
 from .vocab import check_setting_value
-from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, expect_text, load_file
+from .yamlsrc import (
+    Mapping,
+    Sequence,
+    check_keys,
+    expect_mapping,
+    expect_sequence,
+    expect_text,
+    load_file,
+    quoted,
+    shape_of,
+)
 
 EXPECT_FIELDS = ("stored", "status", "direction", "regarding", "accepted_by", "tracked_by", "correlated_to",
                  "parent_activity", "from", "to", "cc", "queue_items", "categorized", "undeliverable")
@@ -125,9 +135,8 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
                                   ", and Python's keywords")
         kind = spec.get("kind", "unknown")
         if not isinstance(kind, str) or kind not in kinds:
-            shown = f"'{kind}'" if isinstance(kind, str) else "a list" if isinstance(kind, list) else "that"
-            raise TrackproofError("E207", f"{shown} is not a kind of participant", spec.locs.get("kind", spec.loc),
-                                  "kinds: " + ", ".join(kinds))
+            raise TrackproofError("E207", f"{quoted(kind)} is not a kind of participant",
+                                  spec.locs.get("kind", spec.loc), "kinds: " + ", ".join(kinds))
         rest = Mapping({k: v for k, v in spec.items() if k not in ("kind", "address", "members", "owner", "disabled")})
         rest.locs, rest.key_locs = spec.locs, spec.key_locs
         groups = ("mailbox", "party") if kind in model.vocabulary.mailbox_kinds else ("party",)
@@ -137,16 +146,17 @@ def parse_participants(model: Model, raw: Mapping) -> dict[str, Participant]:
             if kind not in model.vocabulary.kind_roles["expands"]:
                 lists = " or ".join(model.vocabulary.kind_roles["expands"])
                 raise TrackproofError("E402", f"only a {lists} has members", spec.key_locs["members"])
-            members = tuple(str(m) for m in expect_sequence(spec["members"], spec.locs["members"], "members"))
+            listed = expect_sequence(spec["members"], spec.locs["members"], "members")
+            if not all(isinstance(m, str) for m in listed):
+                raise TrackproofError("E104", "members are participant ids (words), not lists or mappings",
+                                      spec.locs["members"])
+            members = tuple(listed)
         disabled = spec.get("disabled", False)
         if not isinstance(disabled, bool):
             raise TrackproofError("E402", "'disabled' is true or false", spec.locs["disabled"])
         if disabled and kind != "user":
             raise TrackproofError("E402", "only a user is disabled", spec.key_locs["disabled"])
         owner = expect_text(spec, "owner", f"participant '{pid}'")
-        if "members" in spec and not all(isinstance(m, str) for m in spec["members"]):
-            raise TrackproofError("E104", "members are participant ids (words), not lists or mappings",
-                                  spec.locs["members"])
         address = expect_text(spec, "address", f"participant '{pid}'")
         address = address if address is not None else f"{str(pid).lower()}@example.com"
         out[str(pid)] = Participant(str(pid), str(kind), address,
@@ -209,19 +219,7 @@ def check_parameter(kind: str, key: str, value: Any, loc: Loc, shown: str = "") 
         ok, expected = isinstance(value, str), "text"
     if not ok:
         raise TrackproofError("E104", f"'{key}' of the '{shown or kind}' event must be {expected}, not "
-                              f"{_shape(value)}", loc)
-
-
-def _shape(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    if value is None:
-        return "empty"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "a list" if isinstance(value, list) else "text"
+                              f"{shape_of(value)}", loc)
 
 
 def _expectations(model: Model, raw_expect: Mapping, participants: dict[str, Participant],

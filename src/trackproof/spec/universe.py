@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import Loc, TrackproofError
 from .ir import Model
 from .scenario import EVENTS, Event, check_parameter, parse_event
-from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence
+from .yamlsrc import Mapping, Sequence, check_keys, expect_mapping, expect_sequence, quoted
 
 PROPERTY_KINDS = ("always", "never", "reachable", "conclusion")
 #: A message-creating template names a new email (its id is given when it happens: E1, E2, ... in order).
@@ -103,8 +103,7 @@ def _alternatives(value: Any, loc: Loc, key: str, participants: dict[str, Any], 
     if key in PARTY_PARAMS:
         for pid in values:
             if not isinstance(pid, str) or pid not in participants:
-                shown = f"'{pid}'" if isinstance(pid, str) else "(not a participant id)"
-                raise TrackproofError("E401", f"unknown participant {shown} in '{key}'", loc)
+                raise TrackproofError("E401", f"unknown participant {quoted(pid)} in '{key}'", loc)
     return tuple(values)
 
 

@@ -214,6 +214,24 @@ def expect_mapping(value: Any, loc: Loc, what: str) -> Mapping:
     return value
 
 
+def shape_of(value: Any) -> str:
+    """What a value read from a file is, in words (messages never show a value as Python would print it)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if value is None:
+        return "empty"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list" if isinstance(value, list) else "text"
+
+
+def quoted(value: Any) -> str:
+    """A name read from a file, as a message shows it: in quotes if it is text, else what it is instead."""
+    return f"'{value}'" if isinstance(value, str) else f"({shape_of(value)})"
+
+
 def expect_text(mapping: Mapping, key: str, what: str) -> str | None:
     """The text under `key` (None if absent): a string, never a list, a mapping, a number or true/false shown as
     Python would print it."""
@@ -221,9 +239,8 @@ def expect_text(mapping: Mapping, key: str, what: str) -> str | None:
         return None
     value = mapping[key]
     if not isinstance(value, str):
-        shape = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else \
-            {bool: "true or false", type(None): "nothing (null)"}.get(type(value), "a number")
-        raise TrackproofError("E104", f"'{key}' of {what} must be text (a string), not {shape}", mapping.locs[key],
+        raise TrackproofError("E104", f"'{key}' of {what} must be text (a string), not {shape_of(value)}",
+                              mapping.locs[key],
                               "quote it to give it as text")
     return value
 
